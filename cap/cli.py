@@ -1,0 +1,654 @@
+"""The ``cap`` command line: parse, call the workflow, print. User errors: one line, no traceback."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from sqlalchemy.exc import OperationalError
+
+from cap import __version__
+from cap.clock import utcnow
+from cap.config import Settings
+from cap.domain.inputs import ContractInput, FindingInput, PlanInput, SupplierInput, parse
+from cap.domain.lifecycle import Action, ActionRequest, mermaid_diagram
+from cap.domain.model import Area, DeadlineKind, Language, Severity, Source, State
+from cap.errors import CapError, InvalidInput
+from cap.store.db import Database, DatabaseUnavailable
+from cap.workflow import EvidenceFile, FindingFilter, Workflow
+
+app = typer.Typer(
+    name="cap",
+    help="Track corrective action plans for non-compliances in supply contracts.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    add_completion=False,
+)
+supplier_app = typer.Typer(help="Suppliers and their contacts.", no_args_is_help=True)
+contract_app = typer.Typer(
+    help="Contracts with social and anti-corruption clauses.", no_args_is_help=True
+)
+finding_app = typer.Typer(
+    help="Non-compliances: log them, act on them, follow them up.", no_args_is_help=True
+)
+lifecycle_app = typer.Typer(help="The lifecycle of a finding.", no_args_is_help=True)
+app.add_typer(supplier_app, name="supplier")
+app.add_typer(contract_app, name="contract")
+app.add_typer(finding_app, name="finding")
+app.add_typer(lifecycle_app, name="lifecycle")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+# -- plumbing --------------------------------------------------------------------------------
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+def _workflow(*, require_schema: bool = True) -> Workflow:
+    settings = _settings()
+    db = Database(settings.database_url)
+    if require_schema:
+        db.require_current()
+    return Workflow(db=db, settings=settings)
+
+
+def _echo_json(value: Any) -> None:
+    typer.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+def _parse_date(value: str | None, field: str) -> date | None:
+    if value is None or not value.strip():
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInput(f"{field}: {value!r} is not a date; write it as YYYY-MM-DD") from None
+
+
+def _parse_instant(value: str | None, field: str = "at") -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInput(
+            f"{field}: {value!r} is not an ISO 8601 date and time; "
+            "write it like 2026-03-02T10:00:00+01:00"
+        ) from None
+    if parsed.tzinfo is None:
+        raise InvalidInput(
+            f"{field}: {value!r} has no UTC offset; write it like 2026-03-02T10:00:00+01:00 "
+            "or 2026-03-02T09:00:00Z"
+        )
+    return parsed
+
+
+def _actor(value: str | None) -> str:
+    actor = value or os.environ.get("CAP_ACTOR")
+    if not actor:
+        raise InvalidInput("as: say who did this with --as EMAIL (or set CAP_ACTOR)")
+    from cap.domain.inputs import _email
+
+    try:
+        return _email(actor)
+    except ValueError as exc:
+        raise InvalidInput(f"as: {exc}") from None
+
+
+def _table(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]]) -> None:
+    """Print ``rows`` as an aligned table; columns are (key, heading)."""
+    if not rows:
+        typer.echo("(none)")
+        return
+    cells = [[_cell(r.get(k)) for k, _ in columns] for r in rows]
+    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, (_, h) in enumerate(columns)]
+    typer.echo("  ".join(h.ljust(w) for (_, h), w in zip(columns, widths, strict=True)).rstrip())
+    for row in cells:
+        typer.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else ""
+    text = str(value).replace("\n", " ")
+    return text if len(text) <= 48 else text[:47] + "…"
+
+
+# -- init and lifecycle ----------------------------------------------------------------------
+
+
+@app.command()
+def init() -> None:
+    """Create the database, or upgrade it to this version's schema (safe to run again)."""
+    settings = _settings()
+    db = Database(settings.database_url)
+    before, after = db.upgrade()
+    if before is None:
+        typer.echo(f"created the database {db.safe_url} (schema {after})")
+    elif before == after:
+        typer.echo(f"the database {db.safe_url} is up to date (schema {after})")
+    else:
+        typer.echo(f"upgraded the database {db.safe_url} from schema {before} to {after}")
+
+
+@app.command()
+def version() -> None:
+    """Print the version of cap."""
+    typer.echo(__version__)
+
+
+@lifecycle_app.command("diagram")
+def lifecycle_diagram() -> None:
+    """Print the finding lifecycle as a Mermaid state diagram."""
+    typer.echo(mermaid_diagram())
+
+
+# -- suppliers and contracts -----------------------------------------------------------------
+
+
+@supplier_app.command("add")
+def supplier_add(
+    name: Annotated[str, typer.Argument(help="The supplier's name.")],
+    org_number: Annotated[str, typer.Option(help="Organisation number (unique).")],
+    country: Annotated[str, typer.Option(help="Two-letter country code, e.g. SE.")],
+    email: Annotated[str, typer.Option(help="Email of the contact who receives notices.")],
+    contact_name: Annotated[str | None, typer.Option(help="Name of that contact.")] = None,
+    language: Annotated[Language, typer.Option(help="Language of the contact's emails.")] = (
+        Language.SV
+    ),
+    as_json: JsonOpt = False,
+) -> None:
+    """Register a supplier with one contact."""
+    data = parse(
+        SupplierInput,
+        {
+            "name": name,
+            "org_number": org_number,
+            "country": country,
+            "email": email,
+            "contact_name": contact_name,
+            "language": language,
+        },
+    )
+    view = _workflow().add_supplier(data, now=utcnow())
+    if as_json:
+        _echo_json(view)
+    else:
+        typer.echo(f"added supplier {view['name']} ({view['org_number']})")
+
+
+@supplier_app.command("list")
+def supplier_list(as_json: JsonOpt = False) -> None:
+    """List suppliers."""
+    rows = _workflow().list_suppliers()
+    if as_json:
+        _echo_json(rows)
+        return
+    for r in rows:
+        r["contact"] = ", ".join(f"{c['email']} ({c['language']})" for c in r["contacts"])
+    _table(
+        rows,
+        [
+            ("org_number", "ORG NUMBER"),
+            ("name", "NAME"),
+            ("country", "COUNTRY"),
+            ("contact", "CONTACTS"),
+        ],
+    )
+
+
+@contract_app.command("add")
+def contract_add(
+    reference: Annotated[str, typer.Argument(help="The contract reference (unique).")],
+    supplier: Annotated[str, typer.Option(help="The supplier's organisation number.")],
+    category: Annotated[str, typer.Option(help="Product category, e.g. 'Personal computers'.")],
+    manager: Annotated[str, typer.Option(help="Email of the contract manager.")],
+    start: Annotated[str | None, typer.Option(help="Start date, YYYY-MM-DD.")] = None,
+    end: Annotated[str | None, typer.Option(help="End date, YYYY-MM-DD.")] = None,
+    value: Annotated[str | None, typer.Option(help="Contract value, e.g. 12500000.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Register a contract with a supplier."""
+    data = parse(
+        ContractInput,
+        {
+            "reference": reference,
+            "supplier": supplier,
+            "category": category,
+            "manager": manager,
+            "start": _parse_date(start, "start"),
+            "end": _parse_date(end, "end"),
+            "value": value,
+        },
+    )
+    view = _workflow().add_contract(data, now=utcnow())
+    if as_json:
+        _echo_json(view)
+    else:
+        typer.echo(f"added contract {view['reference']} with {view['supplier']}")
+
+
+@contract_app.command("list")
+def contract_list(as_json: JsonOpt = False) -> None:
+    """List contracts."""
+    rows = _workflow().list_contracts()
+    if as_json:
+        _echo_json(rows)
+        return
+    _table(
+        rows,
+        [
+            ("reference", "REFERENCE"),
+            ("supplier", "SUPPLIER"),
+            ("category", "CATEGORY"),
+            ("manager", "MANAGER"),
+            ("start", "START"),
+            ("end", "END"),
+        ],
+    )
+
+
+# -- findings --------------------------------------------------------------------------------
+
+
+@finding_app.command("add")
+def finding_add(
+    contract: Annotated[str, typer.Option(help="Reference of the contract concerned.")],
+    severity: Annotated[Severity, typer.Option(help="How serious the breach is.")],
+    area: Annotated[Area, typer.Option(help="Code-of-conduct area.")],
+    source: Annotated[Source, typer.Option(help="Where the finding comes from.")],
+    title: Annotated[str, typer.Option(help="One line saying what is wrong.")],
+    description: Annotated[str, typer.Option(help="Details, evidence, context.")] = "",
+    site: Annotated[str | None, typer.Option(help="Factory or site concerned.")] = None,
+    site_country: Annotated[str | None, typer.Option(help="Country of the site, e.g. CN.")] = None,
+    found_on: Annotated[
+        str | None, typer.Option(help="Date found, YYYY-MM-DD (default today).")
+    ] = None,
+    actor: Annotated[str | None, typer.Option("--as", help="Who logs it (email).")] = None,
+) -> None:
+    """Log a non-compliance. Prints the new ref (e.g. NC-2026-0001) alone."""
+    data = parse(
+        FindingInput,
+        {
+            "contract": contract,
+            "severity": severity,
+            "area": area,
+            "source": source,
+            "title": title,
+            "description": description,
+            "site": site,
+            "site_country": site_country,
+            "found_on": _parse_date(found_on, "found-on"),
+        },
+    )
+    typer.echo(_workflow().log_finding(data, actor=_actor(actor), now=utcnow()))
+
+
+@finding_app.command("list")
+def finding_list(
+    state: Annotated[State | None, typer.Option(help="Only findings in this state.")] = None,
+    supplier: Annotated[str | None, typer.Option(help="Only this supplier (org number).")] = None,
+    overdue: Annotated[
+        bool, typer.Option("--overdue", help="Only findings past a deadline.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """List findings."""
+    rows = _workflow().list_findings(
+        FindingFilter(state=state, supplier=supplier, overdue=overdue), now=utcnow()
+    )
+    if as_json:
+        _echo_json(rows)
+        return
+    _table(
+        rows,
+        [
+            ("ref", "REF"),
+            ("state", "STATE"),
+            ("severity", "SEVERITY"),
+            ("area", "AREA"),
+            ("supplier", "SUPPLIER"),
+            ("due", "DUE"),
+            ("overdue", "OVERDUE"),
+            ("title", "TITLE"),
+        ],
+    )
+
+
+@finding_app.command("show")
+def finding_show(
+    ref: Annotated[str, typer.Argument(help="The finding, e.g. NC-2026-0001.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Show a finding: details, deadlines, plans, decisions and its history."""
+    view = _workflow().show_finding(ref, now=utcnow())
+    if as_json:
+        _echo_json(view)
+    else:
+        _print_finding(view)
+
+
+def _print_finding(v: dict[str, Any]) -> None:
+    echo = typer.echo
+    echo(f"{v['ref']}  {v['title']}")
+    echo(f"  state        {v['state']}" + ("  (OVERDUE)" if v["overdue"] else ""))
+    echo(f"  severity     {v['severity']}    area {v['area']}    source {v['source']}")
+    echo(f"  supplier     {v['supplier']} ({v['supplier_org_number']})")
+    echo(f"  contract     {v['contract']}    manager {v['contract_manager']}")
+    if v["site"]:
+        echo(
+            f"  site         {v['site']}" + (f", {v['site_country']}" if v["site_country"] else "")
+        )
+    echo(f"  found on     {v['found_on']}    notified {v['notified_at'] or '-'}")
+    echo(f"  plan due     {v['plan_due'] or '-'}    remediation due {v['remediation_due'] or '-'}")
+    echo(f"  escalation   level {v['escalation_level']}    extensions {v['extensions']}")
+    if v["termination_proposed_by"]:
+        echo(f"  termination  proposed by {v['termination_proposed_by']}, awaiting approval")
+    echo(f"  next         {', '.join(v['allowed_actions']) or 'nothing (final)'}")
+    if v["description"]:
+        echo("")
+        for line in v["description"].splitlines():
+            echo(f"  {line}")
+    for p in v["plans"]:
+        outcome = p["review_outcome"] or "not reviewed"
+        echo(f"\nplan v{p['version']} by {p['submitted_by']} at {p['submitted_at']}: {outcome}")
+        echo(f"  root cause: {p['root_cause']}")
+        for a in p["actions"]:
+            echo(f"  - {a['description']} ({a['owner']}, by {a['due']})")
+        if p["review_reason"]:
+            echo(f"  review: {p['review_reason']}")
+    if v["evidence"]:
+        echo("\nevidence")
+        for e in v["evidence"]:
+            echo(f"  #{e['id']} {e['file_name']} ({e['size']:,} bytes, sha256 {e['sha256'][:12]}…)")
+    if v["decisions"]:
+        echo("\ndecisions")
+        for d in v["decisions"]:
+            by = d["proposed_by"]
+            if d["approved_by"] and d["approved_by"] != by:
+                by += f", approved by {d['approved_by']}"
+            elif not d["approved_by"]:
+                by += ", awaiting approval"
+            echo(f"  {d['proposed_at']}  {d['outcome']} ({by}): {d['rationale'] or ''}")
+    echo("\nhistory")
+    for e in v["events"]:
+        move = (
+            f"{e['from_state'] or ''} -> {e['to_state']}"
+            if e["from_state"] != e["to_state"]
+            else ""
+        )
+        detail = e["data"].get("reason") or e["data"].get("note") or ""
+        echo(f"  {e['at']}  {e['kind']:<20} {e['actor']:<30} {move} {detail}".rstrip())
+
+
+@finding_app.command("import")
+def finding_import(
+    file: Annotated[Path, typer.Argument(help="CSV file with a header row.", show_default=False)],
+    actor: Annotated[str | None, typer.Option("--as", help="Who imports (email).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Import findings from CSV: all rows or none.
+
+    Columns: contract, severity, area, source, title (required), description, site,
+    site_country, found_on (optional). Comma or semicolon separated, UTF-8.
+    """
+    from cap.importer import read_findings
+
+    who = _actor(actor)
+    workflow = _workflow()
+    rows = read_findings(file, max_rows=workflow.settings.import_max_rows)
+    with typer.progressbar(length=len(rows), label="importing", file=sys.stderr) as bar:
+        result = workflow.log_findings(
+            rows,
+            actor=who,
+            now=utcnow(),
+            where=lambda i: f"{file}: row {i + 1}",
+            progress=bar.update,
+        )
+    if as_json:
+        _echo_json({"imported": len(result.refs), "refs": result.refs})
+    else:
+        typer.echo(f"imported {len(result.refs)} findings: {result.refs[0]} .. {result.refs[-1]}")
+
+
+@finding_app.command("attach")
+def finding_attach(
+    ref: Annotated[str, typer.Argument(help="The finding.")],
+    files: Annotated[list[Path], typer.Argument(help="Files to attach as evidence.")],
+    actor: Annotated[str | None, typer.Option("--as", help="Who attaches them (email).")] = None,
+) -> None:
+    """Attach evidence files to a finding without changing its state."""
+    workflow = _workflow()
+    added = workflow.add_evidence(
+        ref, _read_files(files, workflow.settings), actor=_actor(actor), now=utcnow()
+    )
+    for e in added:
+        typer.echo(f"attached #{e['id']} {e['file_name']} ({e['size']:,} bytes)")
+
+
+@finding_app.command("evidence")
+def finding_evidence(
+    ref: Annotated[str, typer.Argument(help="The finding.")],
+    evidence_id: Annotated[int, typer.Argument(help="The evidence number (see show).")],
+    out: Annotated[Path, typer.Option(help="Where to write the file.")],
+) -> None:
+    """Save an evidence file of a finding to disk."""
+    meta, content = _workflow().evidence_content(ref, evidence_id)
+    out.write_bytes(content)
+    typer.echo(f"wrote {meta['file_name']} ({meta['size']:,} bytes) to {out}")
+
+
+def _read_files(paths: Sequence[Path], settings: Settings) -> list[EvidenceFile]:
+    import mimetypes
+
+    files = []
+    for path in paths:
+        try:
+            size = path.stat().st_size
+            if size > settings.evidence_max_bytes:
+                raise InvalidInput(
+                    f"evidence: {path} is {size:,} bytes; the limit is "
+                    f"{settings.evidence_max_bytes:,} (CAP_EVIDENCE_MAX_BYTES)"
+                )
+            content = path.read_bytes()
+        except OSError as exc:
+            raise InvalidInput(f"evidence: cannot read {path} ({exc.strerror})") from None
+        kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        files.append(EvidenceFile(path.name, content, kind))
+    return files
+
+
+def _read_plan(path: Path | None) -> PlanInput | None:
+    if path is None:
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InvalidInput(f"file: cannot read {path} ({exc.strerror})") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidInput(f"file: {path} is not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise InvalidInput(f"file: {path} must hold a JSON object with root_cause and actions")
+    return parse(PlanInput, data, where=str(path))
+
+
+# -- one command per action ------------------------------------------------------------------
+
+_P = inspect.Parameter
+
+
+def _opt(name: str, annotation: Any, default: Any = None) -> inspect.Parameter:
+    return _P(name, _P.KEYWORD_ONLY, default=default, annotation=annotation)
+
+
+_COMMON = [
+    _opt("actor", Annotated[str | None, typer.Option("--as", help="Who did it (email).")]),
+    _opt(
+        "at",
+        Annotated[
+            str | None,
+            typer.Option(help="When it happened, ISO 8601 with offset (default: now)."),
+        ],
+    ),
+    _opt(
+        "if_version",
+        Annotated[
+            int | None,
+            typer.Option(help="Refuse if the finding changed since this version (see show)."),
+        ],
+    ),
+    _opt("as_json", JsonOpt, False),
+]
+_REASON = _opt("reason", Annotated[str | None, typer.Option(help="Why (recorded and sent).")])
+_NOTE = _opt("note", Annotated[str | None, typer.Option(help="A note for the record.")])
+_UNTIL = _opt("until", Annotated[str | None, typer.Option(help="New deadline, YYYY-MM-DD.")])
+
+_ACTION_OPTIONS: dict[Action, tuple[str, list[inspect.Parameter]]] = {
+    Action.NOTIFY: ("Communicate the finding to the supplier and request a plan.", []),
+    Action.SUBMIT_PLAN: (
+        "Record the supplier's corrective action plan.",
+        [
+            _opt(
+                "file",
+                Annotated[
+                    Path | None,
+                    typer.Option(help="PLAN.json with root_cause and actions."),
+                ],
+            )
+        ],
+    ),
+    Action.ACCEPT_PLAN: ("Accept the plan: remediation starts.", [_NOTE]),
+    Action.REJECT_PLAN: (
+        "Reject the plan with reasons; a revision is due (default 14 days).",
+        [_REASON, _UNTIL],
+    ),
+    Action.REPORT_REMEDIATION: (
+        "Record that the supplier reports the non-compliance corrected.",
+        [
+            _NOTE,
+            _opt(
+                "evidence",
+                Annotated[list[Path] | None, typer.Option(help="Evidence file (repeatable).")],
+            ),
+        ],
+    ),
+    Action.VERIFY: ("Verify the correction and close the finding.", [_NOTE]),
+    Action.REJECT_REMEDIATION: (
+        "The correction is not sufficient: back to remediation.",
+        [_REASON],
+    ),
+    Action.ESCALATE: ("Send the finding to sanction review.", [_REASON]),
+    Action.EXTEND: (
+        "Extend a deadline (from sanction review: and return).",
+        [
+            _UNTIL,
+            _REASON,
+            _opt(
+                "deadline",
+                Annotated[
+                    DeadlineKind | None,
+                    typer.Option(help="Which deadline (default: the one that applies)."),
+                ],
+            ),
+        ],
+    ),
+    Action.RESUME: ("End the sanction review without sanction, deadlines kept.", [_REASON]),
+    Action.WARN: ("Decide a warning and return from sanction review.", [_REASON]),
+    Action.PENALISE: ("Decide a contractual penalty and return from sanction review.", [_REASON]),
+    Action.TERMINATE: (
+        "Propose contract termination (needs another person's approval).",
+        [_REASON],
+    ),
+    Action.APPROVE_TERMINATION: ("Approve a proposed termination (not the proposer).", [_NOTE]),
+    Action.WITHDRAW: ("Withdraw the finding (logged in error, not substantiated...).", [_REASON]),
+}
+
+
+def _action_command(action: Action) -> Callable[..., None]:
+    help_text, extra = _ACTION_OPTIONS[action]
+
+    def command(ref: str, **options: Any) -> None:
+        now = utcnow()
+        at = _parse_instant(options.get("at")) or now
+        workflow = _workflow()
+        plan = _read_plan(options.get("file")) if action is Action.SUBMIT_PLAN else None
+        if action is Action.SUBMIT_PLAN and plan is None:
+            raise InvalidInput("file: submit-plan needs --file PLAN.json")
+        evidence = _read_files(options.get("evidence") or [], workflow.settings)
+        request = ActionRequest(
+            action=action,
+            actor=_actor(options.get("actor")),
+            at=at,
+            reason=options.get("reason"),
+            note=options.get("note"),
+            until=_parse_date(options.get("until"), "until"),
+            deadline=options.get("deadline"),
+        )
+        view = workflow.act(
+            ref,
+            request,
+            now=now,
+            plan=plan,
+            evidence=evidence,
+            expected_version=options.get("if_version"),
+        )
+        if options.get("as_json"):
+            _echo_json(view)
+            return
+        last = view["events"][-1]
+        moved = (
+            f"{last['from_state']} -> {last['to_state']}"
+            if last["from_state"] != last["to_state"]
+            else f"still {last['to_state']}"
+        )
+        typer.echo(f"{view['ref']}: {action.label} recorded ({moved})")
+        for change in last["data"].get("deadlines", []):
+            rolled = f" ({change['requested']} is not a working day)" if change["requested"] else ""
+            typer.echo(f"  {change['deadline']} due {change['new']}{rolled}")
+
+    ref_param = _P(
+        "ref",
+        _P.POSITIONAL_OR_KEYWORD,
+        annotation=Annotated[str, typer.Argument(help="The finding, e.g. NC-2026-0001.")],
+    )
+    command.__signature__ = inspect.Signature([ref_param, *extra, *_COMMON])  # type: ignore[attr-defined]
+    command.__doc__ = help_text
+    command.__name__ = action.value
+    return command
+
+
+for _action in Action:
+    finding_app.command(_action.label)(_action_command(_action))
+
+
+# -- entry point -----------------------------------------------------------------------------
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise SystemExit(code)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the CLI; user errors print one line on stderr and exit non-zero."""
+    try:
+        app(args=list(argv) if argv is not None else None, prog_name="cap")
+    except CapError as exc:
+        _fail(exc.message, exc.exit_code)
+    except OperationalError as exc:
+        _fail(f"database: {str(exc.orig).strip().splitlines()[0]}", DatabaseUnavailable.exit_code)
+    except KeyboardInterrupt:
+        _fail("interrupted; nothing half-done was kept", 130)

@@ -1,0 +1,1 @@
+"""The pure core: lifecycle, calendar and deadlines. No database, no clock, no network."""

@@ -1,0 +1,248 @@
+"""Deadline arithmetic: periods, calendar months, closed days and the instant a day ends.
+
+Pure: nothing here reads the clock, the environment or the database. The caller passes every
+instant in, always timezone-aware. Dates are local dates of the calendar's time zone.
+
+The closing rule follows the Swedish act on computing statutory time limits (lag 1930:173):
+a deadline that falls on a Saturday, a Sunday, a public holiday, Midsummer Eve, Christmas Eve
+or New Year's Eve moves to the next day that is none of those. For other countries the
+calendar closes on weekends and that country's public holidays only.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from types import MappingProxyType
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays
+from holidays import HolidayBase
+
+from cap.errors import InvalidInput
+
+_SATURDAY = 5
+_FRIDAY = 4
+_ONE_DAY = timedelta(days=1)
+
+# Holiday names are for people reading a reason; a fixed language keeps them independent of
+# the process locale, which `holidays` would otherwise consult.
+_NAME_LANGUAGE = "en_US"
+
+
+@dataclass(frozen=True)
+class Period:
+    """A time limit such as '1 month' or '14 days'.
+
+    Months are added first (calendar months, clamped to the month's end), then days.
+    ``months`` and ``days`` must be >= 0, otherwise ValueError.
+    """
+
+    months: int = 0
+    days: int = 0
+
+    def __post_init__(self) -> None:
+        if self.months < 0 or self.days < 0:
+            raise ValueError(f"a period cannot be negative: months={self.months}, days={self.days}")
+
+    def __str__(self) -> str:
+        parts: list[str] = []
+        if self.months:
+            parts.append(_plural(self.months, "month"))
+        if self.days or not self.months:
+            parts.append(_plural(self.days, "day"))
+        return " ".join(parts)
+
+
+def _plural(count: int, unit: str) -> str:
+    return f"{count} {unit}" if count == 1 else f"{count} {unit}s"
+
+
+def add_months(day: date, months: int) -> date:
+    """Return ``day`` moved by ``months`` calendar months (negative moves back).
+
+    When the target month is shorter, the result is its last day:
+    2026-01-31 + 1 -> 2026-02-28, 2024-01-31 + 1 -> 2024-02-29. ValueError if the result
+    falls outside the years 1-9999.
+    """
+    year, month0 = divmod(day.year * 12 + day.month - 1 + months, 12)
+    if not 1 <= year <= 9999:
+        raise ValueError(f"{day.isoformat()} + {months} months is outside the years 1-9999")
+    last = calendar.monthrange(year, month0 + 1)[1]
+    return date(year, month0 + 1, min(day.day, last))
+
+
+@lru_cache(maxsize=1)
+def _country_codes() -> frozenset[str]:
+    return frozenset(holidays.list_supported_countries())
+
+
+@lru_cache(maxsize=512)
+def _holiday_class(country: str) -> type[HolidayBase] | None:
+    """The `holidays` class for a country code, or None if the package does not know it."""
+    # country_holidays() also accepts class names such as "Sweden"; only codes are codes.
+    if country not in _country_codes():
+        return None
+    try:
+        return type(holidays.country_holidays(country))
+    except NotImplementedError:
+        return None
+
+
+def _swedish_eves(year: int) -> dict[date, str]:
+    june_19 = date(year, 6, 19)
+    midsummer_eve = june_19 + timedelta(days=(_FRIDAY - june_19.weekday()) % 7)
+    return {
+        midsummer_eve: "Midsummer Eve",
+        date(year, 12, 24): "Christmas Eve",
+        date(year, 12, 31): "New Year's Eve",
+    }
+
+
+@lru_cache(maxsize=1024)
+def _closed_days(country: str, year: int) -> Mapping[date, str]:
+    """Public holidays (and, for Sweden, the three eves) of ``country`` in ``year``, by date.
+
+    ValueError when `holidays` has no data for that year: outside its range it silently
+    returns no holidays, which would make e.g. Christmas an ordinary working day.
+    """
+    cls = _holiday_class(country)
+    if cls is None:
+        raise ValueError(f"unknown country code {country!r}")
+    if not cls.start_year <= year <= cls.end_year:
+        raise ValueError(
+            f"no public holiday data for {country!r} in {year} "
+            f"(covered: {cls.start_year}-{cls.end_year})"
+        )
+    language = _NAME_LANGUAGE if _NAME_LANGUAGE in cls.supported_languages else cls.default_language
+    names: dict[date, str] = dict(cls(years=year, categories=("public",), language=language))
+    # The eves are closed by lag 1930:173, not public holidays, so `holidays` leaves them out;
+    # computed here because its names for them are localised and not stable to match on.
+    if cls.country == "SE":
+        for day, name in _swedish_eves(year).items():
+            names.setdefault(day, name)
+    return MappingProxyType(names)
+
+
+@dataclass(frozen=True)
+class BusinessCalendar:
+    """Which days are closed for deadlines, and where a local day begins and ends.
+
+    ``timezone`` is an IANA zone name; ``country`` a country code known to the `holidays`
+    package (ISO 3166-1 alpha-2 or alpha-3, upper case) or None for weekends only.
+    ``roll_forward`` False disables moving deadlines off closed days. ``extra_closed_days``
+    are closed in addition (e.g. a buyer's own closure days).
+
+    Construction raises InvalidInput naming the field for an unknown time zone or country.
+    Instances are immutable and hashable. Methods raise ValueError for naive datetimes and
+    for dates whose year the holiday data does not cover (for SE: 1953-2100).
+    """
+
+    timezone: str = "Europe/Stockholm"
+    country: str | None = "SE"
+    roll_forward: bool = True
+    extra_closed_days: frozenset[date] = frozenset()
+
+    def __post_init__(self) -> None:
+        # "localtime" is a valid key on most hosts but means whatever the host is set to.
+        if self.timezone == "localtime":
+            raise InvalidInput(
+                "calendar.timezone: 'localtime' depends on the host; "
+                "name a zone such as 'Europe/Stockholm'"
+            )
+        # OSError: Python 3.11 lets IsADirectoryError escape for a key such as 'Europe'.
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):
+            raise InvalidInput(f"calendar.timezone: unknown time zone {self.timezone!r}") from None
+        if self.country is not None and _holiday_class(self.country) is None:
+            raise InvalidInput(
+                f"calendar.country: unknown country code {self.country!r} "
+                "(an upper-case ISO 3166-1 code such as 'SE', or none for weekends only)"
+            )
+        extra = frozenset(self.extra_closed_days)
+        if any(isinstance(d, datetime) or not isinstance(d, date) for d in extra):
+            raise InvalidInput("calendar.extra_closed_days: every entry must be a date")
+        # A set passed in by mistake would make the instance unhashable.
+        object.__setattr__(self, "extra_closed_days", extra)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The calendar's time zone."""
+        return ZoneInfo(self.timezone)
+
+    def local_date(self, instant: datetime) -> date:
+        """The date ``instant`` falls on in the calendar's time zone. Naive -> ValueError."""
+        _require_aware(instant, "instant")
+        return instant.astimezone(self.tz).date()
+
+    def closed_reason(self, day: date) -> str | None:
+        """Why ``day`` is closed, or None if it is open.
+
+        A holiday or eve name wins over the weekday ("National Day" rather than "Saturday"),
+        then "Saturday"/"Sunday", then "extra closed day".
+        """
+        if self.country is not None:
+            name = _closed_days(self.country, day.year).get(day)
+            if name is not None:
+                return name
+        weekday = day.weekday()
+        if weekday >= _SATURDAY:
+            return "Saturday" if weekday == _SATURDAY else "Sunday"
+        if day in self.extra_closed_days:
+            return "extra closed day"
+        return None
+
+    def is_closed(self, day: date) -> bool:
+        """True on weekends, public holidays, the Swedish eves (SE only) and extra closed days."""
+        return self.closed_reason(day) is not None
+
+    def roll(self, day: date) -> date:
+        """The first day on or after ``day`` that is not closed; ``day`` if not roll_forward."""
+        if not self.roll_forward:
+            return day
+        while self.is_closed(day):
+            day += _ONE_DAY
+        return day
+
+    def end_of_day(self, day: date) -> datetime:
+        """The UTC instant at which local ``day`` ends: the next local midnight.
+
+        On a day with a DST change this is 23 or 25 hours after it began. Where midnight
+        itself is skipped or repeated, it is the instant from which the local date is no
+        longer ``day``.
+        """
+        midnight = datetime.combine(day + _ONE_DAY, time(0), tzinfo=self.tz)
+        # fold=0 is right when midnight is skipped, fold=1 when it occurs twice; the later of
+        # the two is right in both cases and equal to either otherwise.
+        return max(
+            midnight.astimezone(UTC),
+            midnight.replace(fold=1).astimezone(UTC),
+        )
+
+    def due_date(self, start: datetime, period: Period) -> date:
+        """THE one function for deadlines.
+
+        The local date of ``start``, plus ``period.months`` calendar months (clamped to the
+        month's end), plus ``period.days`` days, then rolled forward off closed days.
+        Naive ``start`` -> ValueError.
+        """
+        day = add_months(self.local_date(start), period.months) + timedelta(days=period.days)
+        return self.roll(day)
+
+    def due_instant(self, day: date) -> datetime:
+        """The instant a deadline on ``day`` expires; the same as ``end_of_day(day)``."""
+        return self.end_of_day(day)
+
+    def is_overdue(self, due: date, now: datetime) -> bool:
+        """True from the end of the due day on: ``now >= end_of_day(due)``. Naive -> ValueError."""
+        _require_aware(now, "now")
+        return now >= self.end_of_day(due)
+
+
+def _require_aware(instant: datetime, name: str) -> None:
+    if instant.tzinfo is None or instant.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware, got naive {instant.isoformat()}")

@@ -1,0 +1,436 @@
+"""The non-compliance lifecycle: one shared state machine and the rules of each action.
+
+One ``transitions`` machine serves every finding (``model=None``); actions are triggered with
+``MACHINE.events[name].trigger(case)`` on a :class:`Case` copy. The machine callbacks do no I/O
+and the caller persists the returned :class:`Change` in one transaction, so a refused or failed
+action never leaves a half-changed finding behind.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from transitions import EventData, Machine
+
+from cap.domain.calendar import BusinessCalendar, Period
+from cap.domain.model import (
+    ACTIVE_STATES,
+    Case,
+    DeadlineKind,
+    DecisionOutcome,
+    State,
+)
+from cap.errors import ActionRefused, InvalidInput
+
+#: Escalation level of a finding in sanction review (levels 1-2 are notices before it).
+SANCTION_REVIEW_LEVEL = 3
+
+#: How far in the future an ``at`` may lie: clocks of the people recording actions drift.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+class Action(StrEnum):
+    """What people do to a finding: the value is the trigger, ``label`` what users type."""
+
+    NOTIFY = "notify"
+    SUBMIT_PLAN = "submit_plan"
+    ACCEPT_PLAN = "accept_plan"
+    REJECT_PLAN = "reject_plan"
+    REPORT_REMEDIATION = "report_remediation"
+    VERIFY = "verify"
+    REJECT_REMEDIATION = "reject_remediation"
+    ESCALATE = "escalate"
+    EXTEND = "extend"
+    RESUME = "resume"
+    WARN = "warn"
+    PENALISE = "penalise"
+    TERMINATE = "terminate"
+    APPROVE_TERMINATION = "approve_termination"
+    WITHDRAW = "withdraw"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", "-")
+
+
+#: States a sanction review can return to: the active states.
+_RETURNABLE = ACTIVE_STATES
+_SANCTIONABLE = (*ACTIVE_STATES, State.SANCTION_REVIEW)
+
+# (trigger, sources, destination). ``None`` as destination: the state does not change.
+# ``"<return>"``: back to the state the sanction review came from.
+_RETURN = "<return>"
+TRANSITION_TABLE: tuple[tuple[Action, tuple[State, ...], State | str | None], ...] = (
+    (Action.NOTIFY, (State.OPEN,), State.AWAITING_PLAN),
+    (Action.SUBMIT_PLAN, (State.AWAITING_PLAN,), State.PLAN_REVIEW),
+    (Action.ACCEPT_PLAN, (State.PLAN_REVIEW,), State.REMEDIATING),
+    (Action.REJECT_PLAN, (State.PLAN_REVIEW,), State.AWAITING_PLAN),
+    (Action.REPORT_REMEDIATION, (State.REMEDIATING,), State.VERIFYING),
+    (Action.VERIFY, (State.VERIFYING,), State.CLOSED),
+    (Action.REJECT_REMEDIATION, (State.VERIFYING,), State.REMEDIATING),
+    (Action.ESCALATE, ACTIVE_STATES, State.SANCTION_REVIEW),
+    (Action.EXTEND, ACTIVE_STATES, None),
+    (Action.EXTEND, (State.SANCTION_REVIEW,), _RETURN),
+    (Action.RESUME, (State.SANCTION_REVIEW,), _RETURN),
+    (Action.WARN, (State.SANCTION_REVIEW,), _RETURN),
+    (Action.PENALISE, (State.SANCTION_REVIEW,), _RETURN),
+    (Action.TERMINATE, (State.SANCTION_REVIEW,), None),
+    (Action.APPROVE_TERMINATION, (State.SANCTION_REVIEW,), State.TERMINATED),
+    (Action.WITHDRAW, (State.OPEN, *_SANCTIONABLE), State.WITHDRAWN),
+)
+
+
+def _returns_to(target: State) -> Callable[[EventData], bool]:
+    def condition(event: EventData) -> bool:
+        model = event.model
+        assert isinstance(model, Case)
+        return model.return_state == target
+
+    return condition
+
+
+def build_machine(
+    machine_class: type[Machine] = Machine, model: Any = None, **options: Any
+) -> Machine:
+    """Build a machine from :data:`TRANSITION_TABLE` (also used to draw the diagram)."""
+    machine = machine_class(
+        model=model,
+        states=list(State),
+        initial=State.OPEN,
+        auto_transitions=False,
+        send_event=True,
+        **options,
+    )
+    for action, sources, dest in TRANSITION_TABLE:
+        if dest == _RETURN:
+            for target in _RETURNABLE:
+                machine.add_transition(
+                    action.value, list(sources), target, conditions=[_returns_to(target)]
+                )
+        else:
+            machine.add_transition(action.value, list(sources), dest)
+    return machine
+
+
+#: The one machine shared by every finding.
+MACHINE = build_machine()
+
+_ALLOWED: dict[State, tuple[Action, ...]] = {
+    state: tuple(a for a in Action if any(a == t and state in s for t, s, _ in TRANSITION_TABLE))
+    for state in State
+}
+
+
+def allowed_actions(state: State) -> tuple[Action, ...]:
+    """The actions the state allows, in lifecycle order."""
+    return _ALLOWED[state]
+
+
+@dataclass(frozen=True)
+class DeadlinePolicy:
+    """Time limits counted from the event that starts them (made configurable by the rules)."""
+
+    plan: Period = Period(months=1)
+    remediation: Period = Period(months=6)
+    plan_revision: Period = Period(days=14)
+
+
+@dataclass(frozen=True)
+class ActionRequest:
+    """What a person asks for. ``at`` is when it happened (aware), ``actor`` who did it."""
+
+    action: Action
+    actor: str
+    at: datetime
+    reason: str | None = None
+    note: str | None = None
+    until: date | None = None
+    deadline: DeadlineKind | None = None
+
+
+@dataclass(frozen=True)
+class DeadlineChange:
+    kind: DeadlineKind
+    old: date | None
+    new: date
+    requested: date | None = None  # the date asked for, when the calendar rolled it forward
+
+    def as_data(self) -> dict[str, str | None]:
+        return {
+            "deadline": self.kind.value,
+            "old": self.old.isoformat() if self.old else None,
+            "new": self.new.isoformat(),
+            "requested": self.requested.isoformat() if self.requested else None,
+        }
+
+
+@dataclass(frozen=True)
+class DecisionNote:
+    """A sanction-review decision to record. ``approves_pending``: completes a termination."""
+
+    outcome: DecisionOutcome
+    rationale: str | None
+    approves_pending: bool = False
+
+
+@dataclass(frozen=True)
+class Change:
+    """The result of an action: the new case and what the audit trail must say about it."""
+
+    case: Case
+    action: Action
+    from_state: State
+    to_state: State
+    data: dict[str, Any] = field(default_factory=dict)
+    deadline_changes: tuple[DeadlineChange, ...] = ()
+    decision: DecisionNote | None = None
+
+
+_NEEDS_REASON = {
+    Action.REJECT_PLAN,
+    Action.REJECT_REMEDIATION,
+    Action.ESCALATE,
+    Action.EXTEND,
+    Action.WARN,
+    Action.PENALISE,
+    Action.TERMINATE,
+    Action.WITHDRAW,
+}
+_NEEDS_NOTE = {Action.VERIFY}
+_DECISIONS = {
+    Action.EXTEND: DecisionOutcome.EXTENSION,
+    Action.RESUME: DecisionOutcome.RESUMED,
+    Action.WARN: DecisionOutcome.WARNING,
+    Action.PENALISE: DecisionOutcome.PENALTY,
+    Action.TERMINATE: DecisionOutcome.TERMINATION,
+    Action.APPROVE_TERMINATION: DecisionOutcome.TERMINATION,
+}
+
+
+def perform(
+    case: Case,
+    request: ActionRequest,
+    *,
+    now: datetime,
+    calendar: BusinessCalendar,
+    policy: DeadlinePolicy,
+) -> Change:
+    """Apply ``request`` to a copy of ``case`` and return the change; ``case`` is never modified.
+
+    Raises :class:`ActionRefused` when the state or history does not allow the action (the
+    message lists what is allowed) and :class:`InvalidInput` for a missing or bad value.
+    """
+    action = request.action
+    if action not in _ALLOWED[case.state]:
+        allowed = ", ".join(a.label for a in _ALLOWED[case.state]) or "nothing (final state)"
+        raise ActionRefused(
+            f"cannot {action.label}: the finding is {case.state.value}; allowed now: {allowed}"
+        )
+    _check_request(case, request, now)
+    if case.found_on is not None and calendar.local_date(request.at) < case.found_on:
+        raise InvalidInput(
+            f"at: {request.at.isoformat()} is before the finding was found "
+            f"({case.found_on.isoformat()})"
+        )
+
+    new = copy.copy(case)
+    data: dict[str, Any] = {}
+    if request.reason:
+        data["reason"] = request.reason
+    if request.note:
+        data["note"] = request.note
+    changes: list[DeadlineChange] = []
+    decision: DecisionNote | None = None
+    leaving_review = case.state is State.SANCTION_REVIEW and action not in (
+        Action.TERMINATE,
+        Action.APPROVE_TERMINATION,
+    )
+
+    if action is Action.NOTIFY:
+        new.notified_at = request.at
+        changes.append(_set(new, DeadlineKind.PLAN, calendar.due_date(request.at, policy.plan)))
+        changes.append(
+            _set(new, DeadlineKind.REMEDIATION, calendar.due_date(request.at, policy.remediation))
+        )
+    elif action is Action.REJECT_PLAN:
+        if request.until is not None:
+            _check_after(request.until, calendar.local_date(request.at), "until", "the rejection")
+            changes.append(_set_requested(new, DeadlineKind.PLAN, request.until, calendar))
+        else:
+            due = calendar.due_date(request.at, policy.plan_revision)
+            changes.append(_set(new, DeadlineKind.PLAN, due))
+        new.escalation_level = 0
+    elif action is Action.ESCALATE:
+        new.return_state = case.state
+        new.escalation_level = max(case.escalation_level, SANCTION_REVIEW_LEVEL)
+    elif action is Action.EXTEND:
+        changes.append(_extend(new, case, request, calendar))
+        new.extensions += 1
+        new.escalation_level = 0
+    elif action is Action.TERMINATE:
+        if case.termination_proposed_by is not None:
+            raise ActionRefused(
+                f"cannot terminate: termination was already proposed by "
+                f"{case.termination_proposed_by}; it awaits approve-termination by someone else"
+            )
+        new.termination_proposed_by = request.actor
+    elif action is Action.APPROVE_TERMINATION:
+        if case.termination_proposed_by is None:
+            raise ActionRefused(
+                "cannot approve-termination: nobody has proposed termination; "
+                "use terminate to propose it"
+            )
+        if _same_person(case.termination_proposed_by, request.actor):
+            raise ActionRefused(
+                f"cannot approve-termination: {request.actor} proposed it; termination needs "
+                "the approval of a different person"
+            )
+        data["proposed_by"] = case.termination_proposed_by
+        new.return_state = None
+
+    if action in _DECISIONS:
+        decision = DecisionNote(
+            outcome=_DECISIONS[action],
+            rationale=request.reason or request.note,
+            approves_pending=action is Action.APPROVE_TERMINATION,
+        )
+    if leaving_review:
+        if case.termination_proposed_by is not None:
+            data["termination_proposal_dropped"] = case.termination_proposed_by
+        new.termination_proposed_by = None
+    if action is Action.WITHDRAW:
+        new.return_state = None
+
+    if not MACHINE.events[action.value].trigger(new):  # pragma: no cover - table guarantees a match
+        raise ActionRefused(f"cannot {action.label} from {case.state.value}")
+    if leaving_review and new.state is not State.WITHDRAWN:
+        new.return_state = None
+    if changes:
+        new.deadline_version += 1
+    new.last_event_at = request.at
+    if changes:
+        data["deadlines"] = [c.as_data() for c in changes]
+    return Change(
+        case=new,
+        action=action,
+        from_state=case.state,
+        to_state=new.state,
+        data=data,
+        deadline_changes=tuple(changes),
+        decision=decision,
+    )
+
+
+def _check_request(case: Case, request: ActionRequest, now: datetime) -> None:
+    if request.at.tzinfo is None:
+        raise InvalidInput("at: needs a UTC offset, for example 2026-03-02T10:00:00+01:00")
+    if request.at > now + CLOCK_SKEW:
+        raise InvalidInput(
+            f"at: {request.at.isoformat()} is in the future; record actions once they happened"
+        )
+    if case.last_event_at is not None and request.at < case.last_event_at:
+        raise InvalidInput(
+            f"at: {request.at.isoformat()} is before the finding's last recorded event "
+            f"({case.last_event_at.isoformat()}); record actions in the order they happened"
+        )
+    if not request.actor.strip():
+        raise InvalidInput("as: the actor is required (an email address)")
+    action = request.action
+    if action in _NEEDS_REASON and not (request.reason and request.reason.strip()):
+        raise InvalidInput(f"reason: {action.label} needs a reason")
+    if action in _NEEDS_NOTE and not (request.note and request.note.strip()):
+        raise InvalidInput(f"note: {action.label} needs a verification note")
+    if action is Action.EXTEND and request.until is None:
+        raise InvalidInput("until: extend needs the new deadline date")
+
+
+def _set(case: Case, kind: DeadlineKind, due: date) -> DeadlineChange:
+    old = _deadline(case, kind)
+    if kind is DeadlineKind.PLAN:
+        case.plan_due = due
+    else:
+        case.remediation_due = due
+    return DeadlineChange(kind, old, due)
+
+
+def _set_requested(
+    case: Case, kind: DeadlineKind, requested: date, calendar: BusinessCalendar
+) -> DeadlineChange:
+    # Every deadline obeys the same calendar rule, including dates a person typed in.
+    due = calendar.roll(requested)
+    change = _set(case, kind, due)
+    if due != requested:
+        return DeadlineChange(kind, change.old, due, requested)
+    return change
+
+
+def _deadline(case: Case, kind: DeadlineKind) -> date | None:
+    return case.plan_due if kind is DeadlineKind.PLAN else case.remediation_due
+
+
+def _extend(
+    new: Case, case: Case, request: ActionRequest, calendar: BusinessCalendar
+) -> DeadlineChange:
+    state = case.return_state if case.state is State.SANCTION_REVIEW else case.state
+    kind = request.deadline or (
+        DeadlineKind.PLAN if state is State.AWAITING_PLAN else DeadlineKind.REMEDIATION
+    )
+    if kind is DeadlineKind.PLAN and state is not State.AWAITING_PLAN:
+        raise InvalidInput(
+            "deadline: the plan deadline can only be extended while a plan is awaited; "
+            "extend the remediation deadline instead"
+        )
+    current = _deadline(case, kind)
+    assert request.until is not None
+    if current is not None:
+        _check_after(request.until, current, "until", f"the current {kind.value} deadline")
+    return _set_requested(new, kind, request.until, calendar)
+
+
+def _check_after(value: date, bound: date, name: str, what: str) -> None:
+    if value <= bound:
+        raise InvalidInput(
+            f"{name}: {value.isoformat()} must be after {what} ({bound.isoformat()})"
+        )
+
+
+def _same_person(a: str, b: str) -> bool:
+    return a.strip().casefold() == b.strip().casefold()
+
+
+def current_deadline(case: Case) -> tuple[DeadlineKind, date] | None:
+    """The deadline the supplier is held to now, or ``None`` when nothing is owed by a date."""
+    if case.state is State.AWAITING_PLAN and case.plan_due is not None:
+        return DeadlineKind.PLAN, case.plan_due
+    if case.state in (State.PLAN_REVIEW, State.REMEDIATING) and case.remediation_due is not None:
+        return DeadlineKind.REMEDIATION, case.remediation_due
+    return None
+
+
+def next_check_at(case: Case, calendar: BusinessCalendar) -> datetime | None:
+    """When the sweep must look at the finding next: the end of its current deadline."""
+    current = current_deadline(case)
+    return calendar.end_of_day(current[1]) if current else None
+
+
+def is_overdue(case: Case, calendar: BusinessCalendar, now: datetime) -> bool:
+    current = current_deadline(case)
+    return current is not None and calendar.is_overdue(current[1], now)
+
+
+def mermaid_diagram() -> str:
+    """The lifecycle as a Mermaid state diagram (no graphviz needed)."""
+    from transitions.extensions.diagrams import GraphMachine
+
+    machine = build_machine(
+        GraphMachine,
+        model=Machine.self_literal,
+        graph_engine="mermaid",
+        title="cap finding lifecycle",
+    )
+    return str(machine.get_graph().draw(None))

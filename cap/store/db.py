@@ -1,0 +1,132 @@
+"""Engines and sessions for SQLite (the embedded default) and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlmodel import Session
+
+from cap.errors import CapError, InvalidInput
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class DatabaseUnavailable(CapError):
+    exit_code = 3
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``. SQLite gets WAL, a busy timeout, foreign keys and writes that
+    begin with ``BEGIN IMMEDIATE`` (so a read-then-write never fails half-way on a lock)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise InvalidInput(f"CAP_DATABASE_URL: {url!r} is not a database URL ({exc})") from None
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_engine(parsed, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "begin", _sqlite_on_begin)
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        return create_engine(parsed, pool_pre_ping=True)
+    raise InvalidInput(
+        f"CAP_DATABASE_URL: {parsed.get_backend_name()!r} is not supported; "
+        "use sqlite:///path.db or postgresql+psycopg://user@host/db"
+    )
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Leave transaction control to us: pysqlite would otherwise BEGIN late and DEFERRED.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _sqlite_on_begin(connection: Any) -> None:
+    read_only = connection.get_execution_options().get("cap_read_only", False)
+    connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
+
+
+class Database:
+    """One engine and the two kinds of transaction the application uses."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self._read_engine = self.engine.execution_options(cap_read_only=True)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A session in one write transaction: committed on success, rolled back on error."""
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reads only (on SQLite it does not take the write lock)."""
+        with Session(self._read_engine) as session, session.begin():
+            yield session
+
+    def alembic_config(self) -> Config:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
+        return config
+
+    def upgrade(self) -> tuple[str | None, str]:
+        """Create or upgrade the schema to the newest migration; returns (before, after)."""
+        before = self.current_revision()
+        with self.engine.begin() as connection:
+            config = self.alembic_config()
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+        return before, self.head_revision()
+
+    def current_revision(self) -> str | None:
+        try:
+            with self.engine.connect() as connection:
+                return MigrationContext.configure(connection).get_current_revision()
+        except OperationalError as exc:
+            raise DatabaseUnavailable(
+                f"cannot open the database {self.safe_url}: {exc.orig}"
+            ) from None
+
+    def head_revision(self) -> str:
+        head = ScriptDirectory.from_config(self.alembic_config()).get_current_head()
+        assert head is not None
+        return head
+
+    def require_current(self) -> None:
+        """Refuse to work on a database that is missing or older than this version of cap."""
+        current = self.current_revision()
+        if current is None:
+            raise DatabaseUnavailable(
+                f"the database {self.safe_url} is not initialised; run `cap init` first"
+            )
+        if current != self.head_revision():
+            raise DatabaseUnavailable(
+                f"the database {self.safe_url} is at schema {current}, this cap needs "
+                f"{self.head_revision()}; run `cap init` to upgrade it (back it up first)"
+            )
+
+    @property
+    def safe_url(self) -> str:
+        return make_url(self.url).render_as_string(hide_password=True)

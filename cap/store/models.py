@@ -1,0 +1,183 @@
+"""Tables. Instants are UTC-aware (:class:`UTCDateTime`); deadlines are plain dates."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, LargeBinary, Numeric, Text, UniqueConstraint
+from sqlalchemy import Enum as SAEnum
+from sqlmodel import Field, SQLModel
+
+from cap.domain.model import (
+    Area,
+    DecisionOutcome,
+    Language,
+    Severity,
+    Source,
+    State,
+)
+from cap.store.types import UTCDateTime
+
+
+def _enum(enum: type[StrEnum], *, index: bool = False, nullable: bool = False) -> Any:
+    # Stored as VARCHAR, not a native PostgreSQL ENUM: adding a value later needs no migration.
+    return Column(
+        SAEnum(
+            enum,
+            native_enum=False,
+            create_constraint=False,
+            length=32,
+            values_callable=lambda members: [m.value for m in members],
+        ),
+        index=index,
+        nullable=nullable,
+    )
+
+
+def _instant(*, index: bool = False, nullable: bool = True) -> Any:
+    return Column(UTCDateTime(), index=index, nullable=nullable)
+
+
+class Supplier(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    org_number: str = Field(max_length=40, unique=True)
+    country: str = Field(max_length=2)
+    created_at: datetime = Field(sa_column=_instant(nullable=False))
+
+
+class SupplierContact(SQLModel, table=True):
+    __tablename__ = "supplier_contact"
+
+    id: int | None = Field(default=None, primary_key=True)
+    supplier_id: int = Field(foreign_key="supplier.id", index=True)
+    name: str | None = Field(default=None, max_length=200)
+    email: str = Field(max_length=254)
+    language: Language = Field(sa_column=_enum(Language))
+
+
+class Contract(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(max_length=80, unique=True)
+    supplier_id: int = Field(foreign_key="supplier.id", index=True)
+    category: str = Field(max_length=120)
+    manager_email: str = Field(max_length=254)
+    start_date: date | None = None
+    end_date: date | None = None
+    value: Decimal | None = Field(default=None, sa_column=Column(Numeric(16, 2), nullable=True))
+    created_at: datetime = Field(sa_column=_instant(nullable=False))
+
+
+class Finding(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    ref: str = Field(max_length=20, unique=True)
+    supplier_id: int = Field(foreign_key="supplier.id", index=True)
+    contract_id: int = Field(foreign_key="contract.id", index=True)
+    site: str | None = Field(default=None, max_length=200)
+    site_country: str | None = Field(default=None, max_length=2)
+    source: Source = Field(sa_column=_enum(Source))
+    area: Area = Field(sa_column=_enum(Area))
+    severity: Severity = Field(sa_column=_enum(Severity))
+    title: str = Field(max_length=200)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False))
+    found_on: date
+    state: State = Field(sa_column=_enum(State, index=True))
+    notified_at: datetime | None = Field(default=None, sa_column=_instant())
+    plan_due: date | None = None
+    remediation_due: date | None = None
+    escalation_level: int = 0
+    return_state: State | None = Field(default=None, sa_column=_enum(State, nullable=True))
+    termination_proposed_by: str | None = Field(default=None, max_length=254)
+    deadline_version: int = 0
+    extensions: int = 0
+    # The sweep reads only rows whose next check has come: an index, not a scan.
+    next_check_at: datetime | None = Field(default=None, sa_column=_instant(index=True))
+    last_event_at: datetime | None = Field(default=None, sa_column=_instant())
+    created_at: datetime = Field(sa_column=_instant(nullable=False))
+    created_by: str = Field(max_length=254)
+    # Optimistic lock: every write carries WHERE version = <version when loaded>.
+    version: int = 1
+
+
+class Plan(SQLModel, table=True):
+    """One version of a corrective action plan; a rejected plan is followed by a new version."""
+
+    __table_args__ = (UniqueConstraint("finding_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    finding_id: int = Field(foreign_key="finding.id", index=True)
+    version: int
+    root_cause: str = Field(sa_column=Column(Text, nullable=False))
+    actions: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
+    submitted_at: datetime = Field(sa_column=_instant(nullable=False))
+    submitted_by: str = Field(max_length=254)
+    review_outcome: str | None = Field(default=None, max_length=16)
+    review_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    reviewed_by: str | None = Field(default=None, max_length=254)
+    reviewed_at: datetime | None = Field(default=None, sa_column=_instant())
+
+
+class Evidence(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    finding_id: int = Field(foreign_key="finding.id", index=True)
+    file_name: str = Field(max_length=255)
+    sha256: str = Field(max_length=64)
+    size: int
+    content_type: str = Field(default="application/octet-stream", max_length=120)
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    uploaded_by: str = Field(max_length=254)
+    uploaded_at: datetime = Field(sa_column=_instant(nullable=False))
+
+
+class Event(SQLModel, table=True):
+    """Append-only audit trail. ``at`` is when it happened, ``recorded_at`` when it was written."""
+
+    __table_args__ = (Index("ix_event_finding_id_id", "finding_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    finding_id: int = Field(foreign_key="finding.id")
+    at: datetime = Field(sa_column=_instant(nullable=False))
+    recorded_at: datetime = Field(sa_column=_instant(nullable=False))
+    actor: str = Field(max_length=254)
+    kind: str = Field(max_length=40)
+    from_state: State | None = Field(default=None, sa_column=_enum(State, nullable=True))
+    to_state: State | None = Field(default=None, sa_column=_enum(State, nullable=True))
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class Decision(SQLModel, table=True):
+    """A sanction-review decision. A termination is proposed by one person, approved by another."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    finding_id: int = Field(foreign_key="finding.id", index=True)
+    outcome: DecisionOutcome = Field(sa_column=_enum(DecisionOutcome))
+    rationale: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    proposed_by: str = Field(max_length=254)
+    proposed_at: datetime = Field(sa_column=_instant(nullable=False))
+    approved_by: str | None = Field(default=None, max_length=254)
+    approved_at: datetime | None = Field(default=None, sa_column=_instant())
+
+
+class RefCounter(SQLModel, table=True):
+    """Last finding number handed out per year, for refs like NC-2026-0001."""
+
+    __tablename__ = "ref_counter"
+
+    year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    last: int = 0
+
+
+ALL_TABLES = [
+    Supplier,
+    SupplierContact,
+    Contract,
+    Finding,
+    Plan,
+    Evidence,
+    Event,
+    Decision,
+    RefCounter,
+]

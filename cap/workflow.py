@@ -1,0 +1,706 @@
+"""Use cases. Each public method is one database transaction: all of it commits, or none.
+
+The edges (CLI, web, worker) call these methods with ``now`` read once from the clock; the
+domain decides, this module loads and writes. A finding is written with an optimistic lock
+(``WHERE version = <version when loaded>``) so two people acting at once never lose an update.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import PurePath
+from typing import Any
+
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col
+
+from cap.config import Settings
+from cap.domain.inputs import ContractInput, FindingInput, PlanInput, SupplierInput
+from cap.domain.lifecycle import (
+    Action,
+    ActionRequest,
+    Change,
+    allowed_actions,
+    current_deadline,
+    next_check_at,
+    perform,
+)
+from cap.domain.model import Case, State
+from cap.errors import AlreadyExists, Conflict, InvalidInput, NotFound
+from cap.store.db import Database
+from cap.store.models import (
+    Contract,
+    Decision,
+    Event,
+    Evidence,
+    Finding,
+    Plan,
+    RefCounter,
+    Supplier,
+    SupplierContact,
+)
+
+
+@dataclass(frozen=True)
+class EvidenceFile:
+    """An uploaded file, already read into memory by the edge (which enforces the size limit)."""
+
+    file_name: str
+    content: bytes
+    content_type: str = "application/octet-stream"
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    refs: list[str]
+
+
+@dataclass
+class FindingFilter:
+    state: State | None = None
+    supplier: str | None = None  # organisation number
+    overdue: bool = False
+    limit: int | None = None
+
+
+@dataclass
+class Workflow:
+    """The use cases of cap over one database and one configuration."""
+
+    db: Database
+    settings: Settings = field(default_factory=Settings)
+
+    # -- suppliers and contracts -------------------------------------------------------------
+
+    def add_supplier(self, data: SupplierInput, *, now: datetime) -> dict[str, Any]:
+        with self.db.write() as session:
+            if session.execute(
+                select(col(Supplier.id)).where(col(Supplier.org_number) == data.org_number)
+            ).first():
+                raise AlreadyExists(
+                    f"org-number: a supplier with organisation number {data.org_number} "
+                    "already exists"
+                )
+            supplier = Supplier(
+                name=data.name, org_number=data.org_number, country=data.country, created_at=now
+            )
+            session.add(supplier)
+            session.flush()
+            assert supplier.id is not None
+            session.add(
+                SupplierContact(
+                    supplier_id=supplier.id,
+                    name=data.contact_name,
+                    email=data.email,
+                    language=data.language,
+                )
+            )
+            return _supplier_view(supplier, [(data.contact_name, data.email, data.language)])
+
+    def list_suppliers(self) -> list[dict[str, Any]]:
+        with self.db.read() as session:
+            suppliers = (
+                session.execute(select(Supplier).order_by(col(Supplier.name))).scalars().all()
+            )
+            contacts: dict[int, list[tuple[str | None, str, str]]] = {}
+            for c in session.execute(
+                select(SupplierContact).order_by(col(SupplierContact.id))
+            ).scalars():
+                contacts.setdefault(c.supplier_id, []).append((c.name, c.email, c.language))
+            return [_supplier_view(s, contacts.get(s.id or 0, [])) for s in suppliers]
+
+    def add_contract(self, data: ContractInput, *, now: datetime) -> dict[str, Any]:
+        with self.db.write() as session:
+            supplier = _supplier_by_org(session, data.supplier)
+            if session.execute(
+                select(col(Contract.id)).where(col(Contract.reference) == data.reference)
+            ).first():
+                raise AlreadyExists(f"reference: contract {data.reference} already exists")
+            assert supplier.id is not None
+            contract = Contract(
+                reference=data.reference,
+                supplier_id=supplier.id,
+                category=data.category,
+                manager_email=data.manager,
+                start_date=data.start,
+                end_date=data.end,
+                value=data.value,
+                created_at=now,
+            )
+            session.add(contract)
+            return _contract_view(contract, supplier)
+
+    def list_contracts(self) -> list[dict[str, Any]]:
+        with self.db.read() as session:
+            rows = session.execute(
+                select(Contract, Supplier)
+                .join(Supplier, col(Supplier.id) == col(Contract.supplier_id))
+                .order_by(Contract.reference)
+            ).all()
+            return [_contract_view(c, s) for c, s in rows]
+
+    # -- findings ----------------------------------------------------------------------------
+
+    def log_finding(self, data: FindingInput, *, actor: str, now: datetime) -> str:
+        """Record a new finding in state ``open``; returns its ref (NC-YYYY-NNNN)."""
+        return self.log_findings([data], actor=actor, now=now).refs[0]
+
+    def log_findings(
+        self,
+        rows: Sequence[FindingInput],
+        *,
+        actor: str,
+        now: datetime,
+        where: Callable[[int], str] = lambda i: f"finding {i + 1}",
+        progress: Callable[[int], None] | None = None,
+    ) -> ImportResult:
+        """Record many findings at once: all of them or, on the first bad row, none.
+
+        ``where(i)`` names row ``i`` in error messages (a CSV line number, say).
+        """
+        today = self.settings.calendar.local_date(now)
+        with self.db.write() as session:
+            contracts = _contracts_by_ref(session, {r.contract for r in rows})
+            problems: list[str] = []
+            for i, row in enumerate(rows):
+                if row.contract not in contracts:
+                    problems.append(f"{where(i)}: contract: {row.contract} does not exist")
+                elif row.found_on and row.found_on > today:
+                    problems.append(
+                        f"{where(i)}: found_on: {row.found_on} is in the future (today is {today})"
+                    )
+            if problems:
+                raise InvalidInput("\n".join(problems))
+            year = today.year
+            first = _reserve_refs(session, year, len(rows))
+            created: list[Finding] = []
+            for i, row in enumerate(rows):
+                contract = contracts[row.contract]
+                finding = Finding(
+                    ref=f"NC-{year}-{first + i:04d}",
+                    supplier_id=contract.supplier_id,
+                    contract_id=contract.id or 0,
+                    site=row.site,
+                    site_country=row.site_country,
+                    source=row.source,
+                    area=row.area,
+                    severity=row.severity,
+                    title=row.title,
+                    description=row.description,
+                    found_on=row.found_on or today,
+                    state=State.OPEN,
+                    created_at=now,
+                    created_by=actor,
+                )
+                session.add(finding)
+                created.append(finding)
+                if progress:
+                    progress(1)
+            session.flush()
+            session.execute(insert(Event), [_logged_event(f, actor, now) for f in created])
+            refs = [f.ref for f in created]
+            return ImportResult(refs=refs)
+
+    def act(
+        self,
+        ref: str,
+        request: ActionRequest,
+        *,
+        now: datetime,
+        plan: PlanInput | None = None,
+        evidence: Iterable[EvidenceFile] = (),
+        expected_version: int | None = None,
+    ) -> dict[str, Any]:
+        """Apply one action to a finding and record it; returns the finding as shown.
+
+        ``expected_version`` is the version the person saw: if the finding changed since,
+        :class:`Conflict` is raised and nothing is written.
+        """
+        files = list(evidence)
+        self._check_evidence(files)
+        if request.action is Action.SUBMIT_PLAN and plan is None:
+            raise InvalidInput("plan: submit-plan needs the plan (root_cause and actions)")
+        with self.db.write() as session:
+            finding = _finding_by_ref(session, ref)
+            if expected_version is not None and finding.version != expected_version:
+                raise Conflict(
+                    f"{ref} changed since version {expected_version} (now version "
+                    f"{finding.version}); reload it and try again"
+                )
+            change = perform(
+                _case(finding),
+                request,
+                now=now,
+                calendar=self.settings.calendar,
+                policy=self.settings.deadline_policy,
+            )
+            assert finding.id is not None
+            data = dict(change.data)
+            if plan is not None and request.action is Action.SUBMIT_PLAN:
+                data["plan_version"] = _add_plan(session, finding.id, plan, request)
+            elif request.action in (Action.ACCEPT_PLAN, Action.REJECT_PLAN):
+                data["plan_version"] = _review_plan(session, finding.id, request)
+            if files:
+                data["evidence"] = [_add_evidence(session, finding.id, f, request) for f in files]
+            if change.decision is not None:
+                _record_decision(session, finding.id, change, request)
+            session.add(
+                Event(
+                    finding_id=finding.id,
+                    at=request.at,
+                    recorded_at=now,
+                    actor=request.actor,
+                    kind=request.action.value,
+                    from_state=change.from_state,
+                    to_state=change.to_state,
+                    data=data,
+                )
+            )
+            self._save(session, finding, change)
+            session.flush()
+            session.refresh(finding)
+            return self._view(session, finding, now)
+
+    def add_evidence(
+        self, ref: str, files: Sequence[EvidenceFile], *, actor: str, now: datetime
+    ) -> list[dict[str, Any]]:
+        """Attach files to a finding without changing its state (recorded in the trail)."""
+        self._check_evidence(list(files))
+        if not files:
+            raise InvalidInput("file: give at least one file")
+        with self.db.write() as session:
+            finding = _finding_by_ref(session, ref)
+            assert finding.id is not None
+            request = ActionRequest(Action.REPORT_REMEDIATION, actor, now)
+            added = [_add_evidence(session, finding.id, f, request) for f in files]
+            session.add(
+                Event(
+                    finding_id=finding.id,
+                    at=now,
+                    recorded_at=now,
+                    actor=actor,
+                    kind="evidence_added",
+                    from_state=finding.state,
+                    to_state=finding.state,
+                    data={"evidence": added},
+                )
+            )
+            return added
+
+    def evidence_content(self, ref: str, evidence_id: int) -> tuple[dict[str, Any], bytes]:
+        with self.db.read() as session:
+            finding = _finding_by_ref(session, ref)
+            row = session.get(Evidence, evidence_id)
+            if row is None or row.finding_id != finding.id:
+                raise NotFound(f"evidence {evidence_id} does not belong to {ref}")
+            return _evidence_view(row), row.content
+
+    def show_finding(self, ref: str, *, now: datetime) -> dict[str, Any]:
+        with self.db.read() as session:
+            return self._view(session, _finding_by_ref(session, ref), now)
+
+    def list_findings(self, flt: FindingFilter, *, now: datetime) -> list[dict[str, Any]]:
+        today = self.settings.calendar.local_date(now)
+        with self.db.read() as session:
+            query = (
+                select(
+                    Finding, col(Supplier.name), col(Supplier.org_number), col(Contract.reference)
+                )
+                .join(Supplier, col(Supplier.id) == col(Finding.supplier_id))
+                .join(Contract, col(Contract.id) == col(Finding.contract_id))
+                .order_by(col(Finding.id))
+            )
+            if flt.state is not None:
+                query = query.where(col(Finding.state) == flt.state)
+            if flt.supplier is not None:
+                _supplier_by_org(session, flt.supplier)
+                query = query.where(col(Supplier.org_number) == flt.supplier)
+            if flt.overdue:
+                query = query.where(_overdue_clause(today))
+            if flt.limit:
+                query = query.limit(flt.limit)
+            return [
+                _summary(f, name, org, contract, self.settings, now)
+                for f, name, org, contract in session.execute(query).all()
+            ]
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _check_evidence(self, files: list[EvidenceFile]) -> None:
+        limit = self.settings.evidence_max_bytes
+        for f in files:
+            if len(f.content) > limit:
+                raise InvalidInput(
+                    f"file: {f.file_name} is {len(f.content):,} bytes; the limit is {limit:,} "
+                    "(CAP_EVIDENCE_MAX_BYTES)"
+                )
+            name = PurePath(f.file_name.replace("\\", "/")).name
+            if not name or any(ord(ch) < 32 for ch in name) or len(name) > 255:
+                raise InvalidInput(f"file: {f.file_name!r} is not a usable file name")
+
+    def _save(self, session: Session, finding: Finding, change: Change) -> None:
+        case = change.case
+        values = {
+            "state": case.state,
+            "notified_at": case.notified_at,
+            "plan_due": case.plan_due,
+            "remediation_due": case.remediation_due,
+            "escalation_level": case.escalation_level,
+            "return_state": case.return_state,
+            "termination_proposed_by": case.termination_proposed_by,
+            "deadline_version": case.deadline_version,
+            "extensions": case.extensions,
+            "last_event_at": case.last_event_at,
+            "next_check_at": next_check_at(case, self.settings.calendar),
+            "version": finding.version + 1,
+        }
+        result = session.execute(
+            update(Finding)
+            .where(col(Finding.id) == finding.id, col(Finding.version) == finding.version)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise Conflict(
+                f"{finding.ref} was changed by someone else at the same time; nothing was "
+                "recorded, reload it and try again"
+            )
+
+    def _view(self, session: Session, finding: Finding, now: datetime) -> dict[str, Any]:
+        assert finding.id is not None
+        supplier = session.get(Supplier, finding.supplier_id)
+        contract = session.get(Contract, finding.contract_id)
+        assert supplier is not None and contract is not None
+        view = _summary(
+            finding, supplier.name, supplier.org_number, contract.reference, self.settings, now
+        )
+        events = session.execute(
+            select(Event).where(col(Event.finding_id) == finding.id).order_by(col(Event.id))
+        ).scalars()
+        plans = session.execute(
+            select(Plan).where(col(Plan.finding_id) == finding.id).order_by(col(Plan.version))
+        ).scalars()
+        decisions = session.execute(
+            select(Decision)
+            .where(col(Decision.finding_id) == finding.id)
+            .order_by(col(Decision.id))
+        ).scalars()
+        evidence = session.execute(
+            select(Evidence)
+            .where(col(Evidence.finding_id) == finding.id)
+            .order_by(col(Evidence.id))
+        ).scalars()
+        view.update(
+            {
+                "description": finding.description,
+                "source": finding.source.value,
+                "site": finding.site,
+                "site_country": finding.site_country,
+                "found_on": finding.found_on.isoformat(),
+                "notified_at": _iso(finding.notified_at),
+                "supplier_country": supplier.country,
+                "contract_manager": contract.manager_email,
+                "return_state": finding.return_state.value if finding.return_state else None,
+                "termination_proposed_by": finding.termination_proposed_by,
+                "extensions": finding.extensions,
+                "deadline_version": finding.deadline_version,
+                "next_check_at": _iso(finding.next_check_at),
+                "version": finding.version,
+                "created_at": _iso(finding.created_at),
+                "created_by": finding.created_by,
+                "allowed_actions": [a.label for a in allowed_actions(finding.state)],
+                "plans": [_plan_view(p) for p in plans],
+                "evidence": [_evidence_view(e) for e in evidence],
+                "decisions": [_decision_view(d) for d in decisions],
+                "events": [_event_view(e) for e in events],
+            }
+        )
+        return view
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _case(finding: Finding) -> Case:
+    return Case(
+        state=finding.state,
+        severity=finding.severity,
+        area=finding.area,
+        found_on=finding.found_on,
+        notified_at=finding.notified_at,
+        plan_due=finding.plan_due,
+        remediation_due=finding.remediation_due,
+        escalation_level=finding.escalation_level,
+        return_state=finding.return_state,
+        termination_proposed_by=finding.termination_proposed_by,
+        deadline_version=finding.deadline_version,
+        extensions=finding.extensions,
+        last_event_at=finding.last_event_at,
+    )
+
+
+def _finding_by_ref(session: Session, ref: str) -> Finding:
+    query = select(Finding).where(col(Finding.ref) == ref.strip())
+    finding: Finding | None = session.execute(query).scalars().first()
+    if finding is None:
+        raise NotFound(f"finding {ref} does not exist (see `cap finding list`)")
+    return finding
+
+
+def _supplier_by_org(session: Session, org_number: str) -> Supplier:
+    supplier: Supplier | None = (
+        session.execute(select(Supplier).where(col(Supplier.org_number) == org_number))
+        .scalars()
+        .first()
+    )
+    if supplier is None:
+        raise NotFound(
+            f"supplier: no supplier with organisation number {org_number} (see `cap supplier list`)"
+        )
+    return supplier
+
+
+def _contracts_by_ref(session: Session, refs: set[str]) -> dict[str, Contract]:
+    if not refs:
+        return {}
+    rows = session.execute(select(Contract).where(col(Contract.reference).in_(refs))).scalars()
+    return {c.reference: c for c in rows}
+
+
+def _reserve_refs(session: Session, year: int, count: int) -> int:
+    """Reserve ``count`` consecutive finding numbers for ``year``; returns the first.
+
+    The counter row is updated in the caller's transaction, so numbers are never handed out
+    twice, even by several processes, and a rolled-back import leaves no gap.
+    """
+    dialect = session.get_bind().dialect.name
+    ins = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(
+        ins(RefCounter).values(year=year, last=0).on_conflict_do_nothing(index_elements=["year"])
+    )
+    last = session.execute(
+        update(RefCounter)
+        .where(col(RefCounter.year) == year)
+        .values(last=RefCounter.last + count)
+        .returning(col(RefCounter.last))
+    ).scalar_one()
+    return int(last) - count + 1
+
+
+def _logged_event(finding: Finding, actor: str, now: datetime) -> dict[str, Any]:
+    return {
+        "finding_id": finding.id,
+        "at": now,
+        "recorded_at": now,
+        "actor": actor,
+        "kind": "logged",
+        "from_state": None,
+        "to_state": State.OPEN,
+        "data": {},
+    }
+
+
+def _add_plan(session: Session, finding_id: int, plan: PlanInput, request: ActionRequest) -> int:
+    latest = session.execute(
+        select(func.max(col(Plan.version))).where(col(Plan.finding_id) == finding_id)
+    ).scalar()
+    version = int(latest or 0) + 1
+    session.add(
+        Plan(
+            finding_id=finding_id,
+            version=version,
+            root_cause=plan.root_cause,
+            actions=[
+                {"description": a.description, "owner": a.owner, "due": a.due.isoformat()}
+                for a in plan.actions
+            ],
+            submitted_at=request.at,
+            submitted_by=request.actor,
+        )
+    )
+    return version
+
+
+def _review_plan(session: Session, finding_id: int, request: ActionRequest) -> int:
+    plan: Plan = (
+        session.execute(
+            select(Plan)
+            .where(col(Plan.finding_id) == finding_id)
+            .order_by(col(Plan.version).desc())
+            .limit(1)
+        )
+        .scalars()
+        .one()
+    )
+    plan.review_outcome = "accepted" if request.action is Action.ACCEPT_PLAN else "rejected"
+    plan.review_reason = request.reason or request.note
+    plan.reviewed_by = request.actor
+    plan.reviewed_at = request.at
+    return plan.version
+
+
+def _add_evidence(
+    session: Session, finding_id: int, f: EvidenceFile, request: ActionRequest
+) -> dict[str, Any]:
+    row = Evidence(
+        finding_id=finding_id,
+        file_name=PurePath(f.file_name.replace("\\", "/")).name,
+        sha256=hashlib.sha256(f.content).hexdigest(),
+        size=len(f.content),
+        content_type=f.content_type,
+        content=f.content,
+        uploaded_by=request.actor,
+        uploaded_at=request.at,
+    )
+    session.add(row)
+    session.flush()
+    return {"id": row.id, "file_name": row.file_name, "sha256": row.sha256, "size": row.size}
+
+
+def _record_decision(
+    session: Session, finding_id: int, change: Change, request: ActionRequest
+) -> None:
+    note = change.decision
+    assert note is not None
+    if note.approves_pending:
+        pending = (
+            session.execute(
+                select(Decision)
+                .where(
+                    col(Decision.finding_id) == finding_id,
+                    col(Decision.approved_by).is_(None),
+                )
+                .order_by(col(Decision.id).desc())
+            )
+            .scalars()
+            .first()
+        )
+        assert pending is not None, "a termination proposal is recorded with every proposal"
+        pending.approved_by = request.actor
+        pending.approved_at = request.at
+        return
+    proposal = note.outcome.value == "termination"
+    session.add(
+        Decision(
+            finding_id=finding_id,
+            outcome=note.outcome,
+            rationale=note.rationale,
+            proposed_by=request.actor,
+            proposed_at=request.at,
+            approved_by=None if proposal else request.actor,
+            approved_at=None if proposal else request.at,
+        )
+    )
+
+
+def _overdue_clause(today: date) -> Any:
+    # A deadline expires at the end of its day: overdue once the local date is past it.
+    return or_(
+        (col(Finding.state) == State.AWAITING_PLAN) & (col(Finding.plan_due) < today),
+        col(Finding.state).in_([State.PLAN_REVIEW, State.REMEDIATING])
+        & (col(Finding.remediation_due) < today),
+    )
+
+
+def _iso(value: datetime | date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _summary(
+    f: Finding, supplier: str, org: str, contract: str, settings: Settings, now: datetime
+) -> dict[str, Any]:
+    current = current_deadline(_case(f))
+    overdue = current is not None and settings.calendar.is_overdue(current[1], now)
+    return {
+        "ref": f.ref,
+        "state": f.state.value,
+        "severity": f.severity.value,
+        "area": f.area.value,
+        "title": f.title,
+        "supplier": supplier,
+        "supplier_org_number": org,
+        "contract": contract,
+        "plan_due": _iso(f.plan_due),
+        "remediation_due": _iso(f.remediation_due),
+        "current_deadline": current[0].value if current else None,
+        "due": _iso(current[1]) if current else None,
+        "overdue": overdue,
+        "escalation_level": f.escalation_level,
+    }
+
+
+def _supplier_view(s: Supplier, contacts: list[tuple[str | None, str, str]]) -> dict[str, Any]:
+    return {
+        "name": s.name,
+        "org_number": s.org_number,
+        "country": s.country,
+        "contacts": [
+            {"name": name, "email": email, "language": str(lang)} for name, email, lang in contacts
+        ],
+    }
+
+
+def _contract_view(c: Contract, s: Supplier) -> dict[str, Any]:
+    return {
+        "reference": c.reference,
+        "supplier": s.name,
+        "supplier_org_number": s.org_number,
+        "category": c.category,
+        "manager": c.manager_email,
+        "start": _iso(c.start_date),
+        "end": _iso(c.end_date),
+        "value": str(c.value) if c.value is not None else None,
+    }
+
+
+def _plan_view(p: Plan) -> dict[str, Any]:
+    return {
+        "version": p.version,
+        "root_cause": p.root_cause,
+        "actions": p.actions,
+        "submitted_at": _iso(p.submitted_at),
+        "submitted_by": p.submitted_by,
+        "review_outcome": p.review_outcome,
+        "review_reason": p.review_reason,
+        "reviewed_by": p.reviewed_by,
+        "reviewed_at": _iso(p.reviewed_at),
+    }
+
+
+def _evidence_view(e: Evidence) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "file_name": e.file_name,
+        "sha256": e.sha256,
+        "size": e.size,
+        "content_type": e.content_type,
+        "uploaded_by": e.uploaded_by,
+        "uploaded_at": _iso(e.uploaded_at),
+    }
+
+
+def _decision_view(d: Decision) -> dict[str, Any]:
+    return {
+        "outcome": d.outcome.value,
+        "rationale": d.rationale,
+        "proposed_by": d.proposed_by,
+        "proposed_at": _iso(d.proposed_at),
+        "approved_by": d.approved_by,
+        "approved_at": _iso(d.approved_at),
+    }
+
+
+def _event_view(e: Event) -> dict[str, Any]:
+    return {
+        "at": _iso(e.at),
+        "recorded_at": _iso(e.recorded_at),
+        "actor": e.actor,
+        "kind": e.kind,
+        "from_state": e.from_state.value if e.from_state else None,
+        "to_state": e.to_state.value if e.to_state else None,
+        "data": e.data,
+    }

@@ -1,0 +1,189 @@
+"""Shared fixtures: real SQLite and PostgreSQL databases, migrated with cap's own migrations.
+
+PostgreSQL comes from ``CAP_TEST_POSTGRES_URL`` (default: the local server, database
+``cap_test``, created when missing). Without a reachable server its tests are skipped locally
+and fail under CI (``CI`` set), so a green CI run always covered both databases.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from cap.config import Settings
+from cap.domain.inputs import ContractInput, FindingInput, SupplierInput
+from cap.domain.model import Area, Language, Severity, Source
+from cap.store.db import Database
+from cap.workflow import Workflow
+
+PG_URL = os.environ.get(
+    "CAP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/cap_test"
+)
+
+# Personas: who does what in the tests.
+ANNA = "anna.manager@region.example"  # contract manager
+BO = "bo.sustainability@region.example"  # sustainability manager
+CECILIA = "cecilia.director@region.example"  # decision maker
+DAVID = "david.director@region.example"  # second decision maker
+LI = "li.wei@nordic-supply.example"  # the supplier's contact
+
+#: A fixed "now" for tests that do not care about the date: a Tuesday in Stockholm winter.
+NOW = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
+
+
+def _ensure_pg_database(url: str) -> None:
+    parsed = make_url(url)
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database}
+            ).scalar()
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> str:
+    try:
+        _ensure_pg_database(PG_URL)
+    except Exception as exc:  # pragma: no cover - depends on the machine
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {exc}")
+    db = Database(PG_URL)
+    with db.engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    db.upgrade()
+    db.engine.dispose()
+    return PG_URL
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "cap.db"
+    db = Database(f"sqlite:///{path}")
+    db.upgrade()
+    db.engine.dispose()
+    return path
+
+
+def _truncate_pg(url: str) -> None:
+    db = Database(url)
+    with db.engine.begin() as conn:
+        tables = conn.execute(
+            text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                "AND tablename <> 'alembic_version'"
+            )
+        ).scalars()
+        names = ", ".join(f'"{t}"' for t in tables)
+        if names:
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    db.engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated, empty database URL; every test that takes it runs on both databases."""
+    if request.param == "sqlite":
+        target = tmp_path / "cap.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), target)
+        return f"sqlite:///{target}"
+    url: str = request.getfixturevalue("pg_url")
+    _truncate_pg(url)
+    return url
+
+
+@pytest.fixture
+def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
+    target = tmp_path / "cap.db"
+    shutil.copy(sqlite_template, target)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path) -> Settings:
+    return Settings(database_url=db_url, mail_dir=tmp_path / "mail")
+
+
+@pytest.fixture
+def workflow(settings: Settings) -> Iterator[Workflow]:
+    wf = Workflow(db=Database(settings.database_url), settings=settings)
+    yield wf
+    wf.db.engine.dispose()
+
+
+@dataclass(frozen=True)
+class World:
+    """A supplier with a contract, ready for findings."""
+
+    workflow: Workflow
+    contract: str = "RS-2019-ICT-01"
+    org_number: str = "556000-1234"
+
+    def finding(
+        self,
+        severity: Severity = Severity.MAJOR,
+        area: Area = Area.WORKING_HOURS,
+        title: str = "Forced overtime at final assembly",
+        found_on: date = date(2026, 1, 20),
+        now: datetime = NOW,
+    ) -> str:
+        return self.workflow.log_finding(
+            FindingInput(
+                contract=self.contract,
+                severity=severity,
+                area=area,
+                source=Source.MONITORING_REPORT,
+                title=title,
+                description="Workers report 80-hour weeks in peak season.",
+                site="Final assembly, Dongguan",
+                site_country="CN",
+                found_on=found_on,
+            ),
+            actor=ANNA,
+            now=now,
+        )
+
+
+def make_world(workflow: Workflow) -> World:
+    world = World(workflow)
+    workflow.add_supplier(
+        SupplierInput(
+            name="Nordic IT Supply AB",
+            org_number=world.org_number,
+            country="SE",
+            email=LI,
+            contact_name="Li Wei",
+            language=Language.EN,
+        ),
+        now=NOW,
+    )
+    workflow.add_contract(
+        ContractInput(
+            reference=world.contract,
+            supplier=world.org_number,
+            category="Personal computers",
+            manager=ANNA,
+            start=date(2019, 5, 1),
+        ),
+        now=NOW,
+    )
+    return world
+
+
+@pytest.fixture
+def world(workflow: Workflow) -> World:
+    return make_world(workflow)
