@@ -82,7 +82,7 @@ class Database:
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A session for reads only (on SQLite it does not take the write lock)."""
-        with Session(self._read_engine) as session, session.begin():
+        with Session(self._read_engine, expire_on_commit=False) as session, session.begin():
             yield session
 
     def alembic_config(self) -> Config:
