@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cap.domain.calendar import BusinessCalendar
@@ -28,7 +29,45 @@ class Settings(BaseSettings):
     base_url: str = "http://localhost:8000"
     evidence_max_bytes: int = 20 * 1024 * 1024
     import_max_rows: int = 100_000
-    mail_dir: Path = Path("mail")
+    mail_dir: Path = Field(
+        default=Path("mail"), description="Where emails go as .eml files when no SMTP host is set"
+    )
+    templates_dir: Path | None = Field(
+        default=None, description="A folder of email templates overriding the shipped ones"
+    )
+    secret_key: SecretStr | None = Field(
+        default=None, description="Signs supplier links; set a long random value in production"
+    )
+
+    # People who are not contract managers but receive escalations.
+    sustainability_manager: str = ""
+    decision_makers: str = ""
+
+    # Delivery.
+    smtp_host: str = ""
+    smtp_port: int | None = None
+    smtp_tls: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_username: str = ""
+    smtp_password: SecretStr | None = None
+    smtp_timeout: float = Field(default=60.0, gt=0, description="Seconds per message, in all")
+    mail_from: str = "cap@localhost"
+    retry_horizon_hours: float = Field(default=24.0, gt=0)
+    delivery_batch: int = Field(default=200, gt=0)
+    delivery_lease_seconds: float = Field(default=300.0, gt=0)
+
+    @property
+    def decision_maker_addresses(self) -> list[str]:
+        return _addresses(self.decision_makers)
+
+    @property
+    def sustainability_manager_addresses(self) -> list[str]:
+        return _addresses(self.sustainability_manager)
+
+    @property
+    def smtp_port_or_default(self) -> int:
+        if self.smtp_port:
+            return self.smtp_port
+        return {"starttls": 587, "tls": 465, "none": 25}[self.smtp_tls]
 
     @cached_property
     def calendar(self) -> BusinessCalendar:
@@ -37,3 +76,7 @@ class Settings(BaseSettings):
     @cached_property
     def deadline_policy(self) -> DeadlinePolicy:
         return DeadlinePolicy()
+
+
+def _addresses(value: str) -> list[str]:
+    return [a.strip() for a in value.split(",") if a.strip()]

@@ -30,7 +30,9 @@ from cap.domain.lifecycle import (
     perform,
 )
 from cap.domain.model import Case, State
-from cap.errors import AlreadyExists, Conflict, InvalidInput, NotFound
+from cap.errors import ActionRefused, AlreadyExists, Conflict, InvalidInput, NotFound
+from cap.notify import outbox
+from cap.notify.notices import ACTION_NOTICES
 from cap.store.db import Database
 from cap.store.models import (
     Contract,
@@ -38,6 +40,8 @@ from cap.store.models import (
     Event,
     Evidence,
     Finding,
+    OutboxMessage,
+    OutboxStatus,
     Plan,
     RefCounter,
     Supplier,
@@ -246,8 +250,13 @@ class Workflow:
                 data["plan_version"] = _review_plan(session, finding.id, request)
             if files:
                 data["evidence"] = [_add_evidence(session, finding.id, f, request) for f in files]
+            decision = None
             if change.decision is not None:
-                _record_decision(session, finding.id, change, request)
+                decision = _record_decision(session, finding.id, change, request)
+            if request.action in ACTION_NOTICES:
+                data["notifications"] = self._queue_for_action(
+                    session, finding, change, request, decision, now
+                )
             session.add(
                 Event(
                     finding_id=finding.id,
@@ -328,6 +337,40 @@ class Workflow:
                 for f, name, org, contract in session.execute(query).all()
             ]
 
+    # -- outbox ------------------------------------------------------------------------------
+
+    def list_outbox(
+        self, status: OutboxStatus | None = None, limit: int = 200
+    ) -> list[dict[str, Any]]:
+        with self.db.read() as session:
+            query = (
+                select(OutboxMessage, col(Finding.ref))
+                .outerjoin(Finding, col(Finding.id) == col(OutboxMessage.finding_id))
+                .order_by(col(OutboxMessage.id).desc())
+                .limit(limit)
+            )
+            if status is not None:
+                query = query.where(col(OutboxMessage.status) == status)
+            return [_outbox_view(m, ref) for m, ref in session.execute(query).all()]
+
+    def retry_message(self, message_id: int, *, now: datetime) -> dict[str, Any]:
+        """Put a failed message back in the queue, due now, with a fresh retry horizon."""
+        with self.db.write() as session:
+            message = session.get(OutboxMessage, message_id)
+            if message is None:
+                raise NotFound(f"message {message_id} does not exist (see `cap outbox list`)")
+            if message.status is not OutboxStatus.FAILED:
+                raise ActionRefused(
+                    f"message {message_id} is {message.status.value}; only failed messages "
+                    "can be retried"
+                )
+            message.status = OutboxStatus.QUEUED
+            message.next_attempt_at = now
+            message.queued_at = now
+            session.flush()
+            finding = session.get(Finding, message.finding_id) if message.finding_id else None
+            return _outbox_view(message, finding.ref if finding else None)
+
     # -- internals ---------------------------------------------------------------------------
 
     def _check_evidence(self, files: list[EvidenceFile]) -> None:
@@ -369,6 +412,39 @@ class Workflow:
                 f"{finding.ref} was changed by someone else at the same time; nothing was "
                 "recorded, reload it and try again"
             )
+
+    def _queue_for_action(
+        self,
+        session: Session,
+        finding: Finding,
+        change: Change,
+        request: ActionRequest,
+        decision: Decision | None,
+        now: datetime,
+    ) -> dict[str, list[dict[str, str]]]:
+        parties = _parties(session, finding, change.case)
+        extra: dict[str, Any] = {"reason": request.reason, "note": request.note}
+        if decision is not None:
+            extra["decision"] = {
+                "outcome": decision.outcome,
+                "rationale": decision.rationale or "",
+                "proposed_by": decision.proposed_by,
+                "approved_by": decision.approved_by,
+            }
+        deadline = change.deadline_changes[-1].new if change.deadline_changes else None
+        if request.action is Action.NOTIFY:
+            deadline = change.case.plan_due
+        return outbox.queue(
+            session,
+            self.settings,
+            notices=ACTION_NOTICES[request.action],
+            parties=parties,
+            # The finding's version after this action names the action uniquely.
+            key=f"{finding.ref}/v{finding.version + 1}",
+            now=now,
+            extra=extra,
+            deadline=deadline,
+        )
 
     def _view(self, session: Session, finding: Finding, now: datetime) -> dict[str, Any]:
         assert finding.id is not None
@@ -440,6 +516,24 @@ def _case(finding: Finding) -> Case:
         deadline_version=finding.deadline_version,
         extensions=finding.extensions,
         last_event_at=finding.last_event_at,
+    )
+
+
+def _parties(session: Session, finding: Finding, case: Case | None = None) -> outbox.Parties:
+    supplier = session.get(Supplier, finding.supplier_id)
+    contract = session.get(Contract, finding.contract_id)
+    assert supplier is not None and contract is not None
+    contacts = session.execute(
+        select(col(SupplierContact.name), col(SupplierContact.email), col(SupplierContact.language))
+        .where(col(SupplierContact.supplier_id) == finding.supplier_id)
+        .order_by(col(SupplierContact.id))
+    ).all()
+    return outbox.Parties(
+        finding=finding,
+        supplier=supplier,
+        contract=contract,
+        contacts=[(n, e, str(lang)) for n, e, lang in contacts],
+        case=case,
     )
 
 
@@ -563,11 +657,11 @@ def _add_evidence(
 
 def _record_decision(
     session: Session, finding_id: int, change: Change, request: ActionRequest
-) -> None:
+) -> Decision:
     note = change.decision
     assert note is not None
     if note.approves_pending:
-        pending = (
+        pending: Decision | None = (
             session.execute(
                 select(Decision)
                 .where(
@@ -582,19 +676,19 @@ def _record_decision(
         assert pending is not None, "a termination proposal is recorded with every proposal"
         pending.approved_by = request.actor
         pending.approved_at = request.at
-        return
+        return pending
     proposal = note.outcome.value == "termination"
-    session.add(
-        Decision(
-            finding_id=finding_id,
-            outcome=note.outcome,
-            rationale=note.rationale,
-            proposed_by=request.actor,
-            proposed_at=request.at,
-            approved_by=None if proposal else request.actor,
-            approved_at=None if proposal else request.at,
-        )
+    decision = Decision(
+        finding_id=finding_id,
+        outcome=note.outcome,
+        rationale=note.rationale,
+        proposed_by=request.actor,
+        proposed_at=request.at,
+        approved_by=None if proposal else request.actor,
+        approved_at=None if proposal else request.at,
     )
+    session.add(decision)
+    return decision
 
 
 def _overdue_clause(today: date) -> Any:
@@ -691,6 +785,24 @@ def _decision_view(d: Decision) -> dict[str, Any]:
         "proposed_at": _iso(d.proposed_at),
         "approved_by": d.approved_by,
         "approved_at": _iso(d.approved_at),
+    }
+
+
+def _outbox_view(m: OutboxMessage, ref: str | None) -> dict[str, Any]:
+    return {
+        "id": m.id,
+        "finding": ref,
+        "kind": m.kind,
+        "recipient": m.recipient,
+        "role": m.recipient_role,
+        "language": m.language,
+        "subject": m.subject,
+        "status": m.status.value,
+        "attempts": m.attempts,
+        "next_attempt_at": _iso(m.next_attempt_at),
+        "sent_at": _iso(m.sent_at),
+        "last_error": m.last_error,
+        "message_id": m.message_id,
     }
 
 

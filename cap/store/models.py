@@ -161,6 +161,45 @@ class Decision(SQLModel, table=True):
     approved_at: datetime | None = Field(default=None, sa_column=_instant())
 
 
+class OutboxStatus(StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class OutboxMessage(SQLModel, table=True):
+    """One email to one recipient, written in the transaction that caused it.
+
+    ``key`` makes queueing idempotent (a second insert with the same key is a no-op);
+    ``message`` holds the complete RFC 5322 bytes, so a re-send is byte-identical (same
+    Message-ID). A worker claims a row by setting ``claimed_by``/``claimed_until`` (a lease).
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=400, unique=True)
+    finding_id: int | None = Field(default=None, foreign_key="finding.id", index=True)
+    kind: str = Field(max_length=60)
+    language: str = Field(max_length=5)
+    recipient: str = Field(max_length=254)
+    recipient_role: str = Field(max_length=40)
+    subject: str = Field(max_length=300)
+    message_id: str = Field(max_length=200)
+    message: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    status: OutboxStatus = Field(sa_column=_enum(OutboxStatus))
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_column=_instant(nullable=False))
+    queued_at: datetime = Field(sa_column=_instant(nullable=False))
+    created_at: datetime = Field(sa_column=_instant(nullable=False))
+    sent_at: datetime | None = Field(default=None, sa_column=_instant())
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    claimed_by: str | None = Field(default=None, max_length=120)
+    claimed_until: datetime | None = Field(default=None, sa_column=_instant())
+
+
 class RefCounter(SQLModel, table=True):
     """Last finding number handed out per year, for refs like NC-2026-0001."""
 
@@ -179,5 +218,6 @@ ALL_TABLES = [
     Evidence,
     Event,
     Decision,
+    OutboxMessage,
     RefCounter,
 ]

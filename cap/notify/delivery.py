@@ -1,0 +1,374 @@
+"""Delivering the outbox: claim due rows with a lease, send, then mark each one.
+
+A row is marked ``sent`` only after the server accepted it, in its own small transaction: a
+process killed between the two re-sends that one message later (same bytes, same Message-ID)
+once its lease has expired, and loses nothing. Transient failures (4xx, connection refused or
+dropped, timeouts) retry with exponential backoff until the retry horizon; permanent ones (5xx)
+fail at once and stay visible in ``cap outbox list``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import ssl
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Protocol
+
+import aiosmtplib
+from sqlalchemy import or_, select, update
+from sqlmodel import col
+
+from cap.config import Settings
+from cap.store.db import Database
+from cap.store.models import OutboxMessage, OutboxStatus
+
+log = logging.getLogger("cap.delivery")
+
+#: First retry after this long, doubling each time up to ``MAX_BACKOFF``.
+FIRST_BACKOFF = timedelta(minutes=1)
+MAX_BACKOFF = timedelta(hours=1)
+
+
+class TransportError(Exception):
+    """Sending failed. ``permanent``: retrying cannot help (5xx, a refused address)."""
+
+    def __init__(self, message: str, *, permanent: bool) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+class Transport(Protocol):
+    async def send(self, sender: str, recipient: str, message: bytes) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+@dataclass
+class Outgoing:
+    id: int
+    recipient: str
+    message: bytes
+    attempts: int
+    queued_at: datetime
+
+
+@dataclass
+class DeliveryReport:
+    claimed: int = 0
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    lost_lease: int = 0
+    seconds: float = 0.0
+    errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "claimed": self.claimed,
+            "sent": self.sent,
+            "retrying": self.retrying,
+            "failed": self.failed,
+            "lost_lease": self.lost_lease,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+class SMTPTransport:
+    """One SMTP connection reused across messages, reopened when the server drops it."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._smtp: aiosmtplib.SMTP | None = None
+
+    async def _connect(self) -> aiosmtplib.SMTP:
+        s = self.settings
+        smtp = aiosmtplib.SMTP(
+            hostname=s.smtp_host,
+            port=s.smtp_port_or_default,
+            use_tls=s.smtp_tls == "tls",
+            start_tls=s.smtp_tls == "starttls",
+            timeout=s.smtp_timeout,
+            tls_context=ssl.create_default_context() if s.smtp_tls != "none" else None,
+        )
+        await smtp.connect()
+        if s.smtp_username:
+            password = s.smtp_password.get_secret_value() if s.smtp_password else ""
+            await smtp.login(s.smtp_username, password)
+        return smtp
+
+    async def send(self, sender: str, recipient: str, message: bytes) -> None:
+        try:
+            await asyncio.wait_for(
+                self._send(sender, recipient, message), timeout=self.settings.smtp_timeout
+            )
+        except TimeoutError:
+            await self._drop()
+            raise TransportError(
+                f"no answer from {self.settings.smtp_host} within {self.settings.smtp_timeout:g}s",
+                permanent=False,
+            ) from None
+
+    async def _send(self, sender: str, recipient: str, message: bytes) -> None:
+        for attempt in (1, 2):
+            try:
+                if self._smtp is None or not self._smtp.is_connected:
+                    self._smtp = await self._connect()
+                errors, _ = await self._smtp.sendmail(sender, [recipient], message)
+            except aiosmtplib.SMTPServerDisconnected as exc:
+                await self._drop()
+                if attempt == 2:
+                    raise TransportError(f"connection dropped: {exc}", permanent=False) from None
+                continue  # a connection idle too long: reopen once, right away
+            except aiosmtplib.SMTPRecipientsRefused as exc:
+                refusal = exc.recipients[0]
+                raise TransportError(
+                    f"{refusal.code} {refusal.message}", permanent=refusal.code >= 500
+                ) from None
+            except (aiosmtplib.SMTPConnectResponseError, aiosmtplib.SMTPAuthenticationError) as exc:
+                # The server or our login is at fault, not the message: retry until fixed.
+                await self._drop()
+                raise TransportError(f"{exc.code} {exc.message}", permanent=False) from None
+            except aiosmtplib.SMTPResponseException as exc:
+                if exc.code == 421:  # the server is closing the connection
+                    await self._drop()
+                raise TransportError(
+                    f"{exc.code} {exc.message}", permanent=exc.code >= 500
+                ) from None
+            except (OSError, aiosmtplib.SMTPException) as exc:
+                await self._drop()
+                raise TransportError(f"{type(exc).__name__}: {exc}", permanent=False) from None
+            if errors:
+                code, text = next(iter(errors.values()))
+                raise TransportError(f"{code} {text}", permanent=code >= 500)
+            return
+
+    async def _drop(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None:
+            with contextlib.suppress(Exception):
+                smtp.close()
+
+    async def close(self) -> None:
+        if self._smtp is not None and self._smtp.is_connected:
+            with contextlib.suppress(aiosmtplib.SMTPException):
+                await self._smtp.quit()
+        await self._drop()
+
+
+class FolderTransport:
+    """The embedded default: each message becomes an ``.eml`` file in a folder."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    async def send(self, sender: str, recipient: str, message: bytes) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        # Readable and stable: a re-sent message replaces its own file.
+        digest = _header(message, b"Message-ID").strip("<>").split("@")[0][:12]
+        finding = _header(message, b"X-Cap-Finding")
+        kind = _header(message, b"X-Cap-Kind")
+        target = self.folder / f"{finding}_{kind}_{digest}.eml"
+        temporary = target.with_suffix(f".{os.getpid()}.tmp")
+        # Write then rename: a reader never sees half a message, a re-send replaces it.
+        temporary.write_bytes(message)
+        os.replace(temporary, target)
+
+    async def close(self) -> None:
+        return None
+
+
+def transport_for(settings: Settings) -> Transport:
+    if settings.smtp_host:
+        return SMTPTransport(settings)
+    return FolderTransport(settings.mail_dir)
+
+
+def default_owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class Delivery:
+    """Delivery passes over one database with one transport."""
+
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        transport: Transport | None = None,
+        owner: str | None = None,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.transport = transport or transport_for(settings)
+        self.owner = owner or default_owner()
+        self.stopping = False
+
+    async def run_pass(
+        self, now: Callable[[], datetime], limit: int | None = None
+    ) -> DeliveryReport:
+        """Send what is due at ``now()``: claim a batch, send each, mark each; repeat until
+        nothing is due, ``limit`` messages were claimed, or :attr:`stopping` is set."""
+        report = DeliveryReport()
+        started = time.perf_counter()
+        try:
+            while not self.stopping:
+                batch_size = self.settings.delivery_batch
+                if limit is not None:
+                    batch_size = min(batch_size, limit - report.claimed)
+                    if batch_size <= 0:
+                        break
+                batch = self.claim(now(), batch_size)
+                if not batch:
+                    break
+                report.claimed += len(batch)
+                for index, item in enumerate(batch):
+                    if self.stopping:
+                        # Hand the rest back at once rather than waiting for the lease.
+                        self.release([b.id for b in batch[index:]])
+                        break
+                    await self._deliver_one(item, now, report)
+        finally:
+            await self.transport.close()
+        report.seconds = time.perf_counter() - started
+        return report
+
+    async def _deliver_one(
+        self, item: Outgoing, now: Callable[[], datetime], report: DeliveryReport
+    ) -> None:
+        try:
+            await self.transport.send(self.settings.mail_from, item.recipient, item.message)
+        except TransportError as exc:
+            outcome = self.mark_failed(item, str(exc), permanent=exc.permanent, now=now())
+            if outcome == OutboxStatus.FAILED:
+                report.failed += 1
+            else:
+                report.retrying += 1
+            report.errors.append(f"#{item.id} {item.recipient}: {exc}")
+            log.warning("delivery of #%s to %s: %s", item.id, item.recipient, exc)
+            return
+        if not self.mark_sent(item.id, now()):
+            report.lost_lease += 1
+            log.warning("#%s was sent but its lease had passed to another worker", item.id)
+        report.sent += 1
+
+    def claim(self, now: datetime, limit: int) -> list[Outgoing]:
+        """Take up to ``limit`` due rows: queued and due, or ``sending`` with an expired lease
+        (its worker died). On PostgreSQL, rows another worker is claiming are skipped."""
+        lease = now + timedelta(seconds=self.settings.delivery_lease_seconds)
+        with self.db.write() as session:
+            query = (
+                select(
+                    col(OutboxMessage.id),
+                    col(OutboxMessage.recipient),
+                    col(OutboxMessage.message),
+                    col(OutboxMessage.attempts),
+                    col(OutboxMessage.queued_at),
+                )
+                .where(
+                    or_(
+                        (col(OutboxMessage.status) == OutboxStatus.QUEUED)
+                        & (col(OutboxMessage.next_attempt_at) <= now),
+                        (col(OutboxMessage.status) == OutboxStatus.SENDING)
+                        & (col(OutboxMessage.claimed_until) < now),
+                    )
+                )
+                .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
+                .limit(limit)
+            )
+            if self.db.dialect == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            rows = session.execute(query).all()
+            if not rows:
+                return []
+            session.execute(
+                update(OutboxMessage)
+                .where(col(OutboxMessage.id).in_([r[0] for r in rows]))
+                .values(status=OutboxStatus.SENDING, claimed_by=self.owner, claimed_until=lease)
+                .execution_options(synchronize_session=False)
+            )
+            return [Outgoing(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+
+    def mark_sent(self, message_id: int, now: datetime) -> bool:
+        with self.db.write() as session:
+            result = session.execute(
+                update(OutboxMessage)
+                .where(
+                    col(OutboxMessage.id) == message_id,
+                    col(OutboxMessage.claimed_by) == self.owner,
+                )
+                .values(
+                    status=OutboxStatus.SENT,
+                    sent_at=now,
+                    attempts=OutboxMessage.attempts + 1,
+                    claimed_by=None,
+                    claimed_until=None,
+                    last_error=None,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def mark_failed(
+        self, item: Outgoing, error: str, *, permanent: bool, now: datetime
+    ) -> OutboxStatus:
+        attempts = item.attempts + 1
+        delay = min(FIRST_BACKOFF * 2 ** (attempts - 1), MAX_BACKOFF)
+        horizon = item.queued_at + timedelta(hours=self.settings.retry_horizon_hours)
+        retry_at = now + delay
+        if permanent:
+            status, next_at = OutboxStatus.FAILED, now
+        elif retry_at > horizon:
+            status, next_at = OutboxStatus.FAILED, now
+            error = f"gave up after {attempts} attempts: {error}"
+        else:
+            status, next_at = OutboxStatus.QUEUED, retry_at
+        with self.db.write() as session:
+            session.execute(
+                update(OutboxMessage)
+                .where(
+                    col(OutboxMessage.id) == item.id,
+                    col(OutboxMessage.claimed_by) == self.owner,
+                )
+                .values(
+                    status=status,
+                    attempts=attempts,
+                    next_attempt_at=next_at,
+                    last_error=error[:2000],
+                    claimed_by=None,
+                    claimed_until=None,
+                )
+                .execution_options(synchronize_session=False)
+            )
+        return status
+
+    def release(self, ids: list[int]) -> None:
+        """Give claimed rows back to the queue untouched (on shutdown)."""
+        if not ids:
+            return
+        with self.db.write() as session:
+            session.execute(
+                update(OutboxMessage)
+                .where(
+                    col(OutboxMessage.id).in_(ids),
+                    col(OutboxMessage.claimed_by) == self.owner,
+                    col(OutboxMessage.status) == OutboxStatus.SENDING,
+                )
+                .values(status=OutboxStatus.QUEUED, claimed_by=None, claimed_until=None)
+                .execution_options(synchronize_session=False)
+            )
+
+
+def _header(message: bytes, name: bytes) -> str:
+    head = message.split(b"\r\n\r\n", 1)[0]
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(name.lower() + b":"):
+            return line.split(b":", 1)[1].strip().decode("ascii", "replace")
+    return "message"

@@ -1,0 +1,227 @@
+"""Queueing notifications: rendered, addressed rows written in the caller's transaction.
+
+Nothing here sends anything. A row is inserted with ``ON CONFLICT (key) DO NOTHING``, so
+queueing the same notification twice (a re-run sweep, a retried request) leaves one row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+from cap.config import Settings
+from cap.domain.model import Case, DeadlineKind
+from cap.notify.links import finding_link, supplier_link
+from cap.notify.message import build_message, message_id_for
+from cap.notify.render import Renderer
+from cap.store.models import Contract, Finding, OutboxMessage, OutboxStatus, Supplier
+
+
+class Role(StrEnum):
+    SUPPLIER = "supplier"
+    CONTRACT_MANAGER = "contract_manager"
+    SUSTAINABILITY_MANAGER = "sustainability_manager"
+    DECISION_MAKERS = "decision_makers"
+
+
+@dataclass(frozen=True)
+class Recipient:
+    email: str
+    name: str | None
+    language: str
+    role: Role
+
+
+@dataclass(frozen=True)
+class Notice:
+    """An email of ``kind`` to everyone in ``roles``, about the date of ``deadline``."""
+
+    kind: str
+    roles: tuple[Role, ...]
+    deadline: DeadlineKind | None = None
+
+
+@dataclass(frozen=True)
+class Parties:
+    """Who is involved in a finding, loaded once per transaction."""
+
+    finding: Finding
+    supplier: Supplier
+    contract: Contract
+    contacts: Sequence[tuple[str | None, str, str]]  # (name, email, language)
+    case: Case | None = None  # the finding's state after the action, when it just changed
+
+
+@lru_cache(maxsize=4)
+def renderer_for(template_dir: Path | None) -> Renderer:
+    """One renderer per template folder and process: compiled templates are cached in it."""
+    return Renderer(template_dir)
+
+
+def recipients(
+    roles: Iterable[Role], parties: Parties, settings: Settings
+) -> tuple[list[Recipient], list[dict[str, str]]]:
+    """The recipients for ``roles`` (each address once) and the roles nobody could be found for."""
+    found: list[Recipient] = []
+    missing: list[dict[str, str]] = []
+    staff = settings.default_language
+    for role in roles:
+        if role is Role.SUPPLIER:
+            people = [Recipient(e, n, lang, role) for n, e, lang in parties.contacts]
+            why = "the supplier has no contact"
+        elif role is Role.CONTRACT_MANAGER:
+            people = [Recipient(parties.contract.manager_email, None, staff, role)]
+            why = ""
+        elif role is Role.SUSTAINABILITY_MANAGER:
+            people = [
+                Recipient(e, None, staff, role) for e in settings.sustainability_manager_addresses
+            ]
+            why = "CAP_SUSTAINABILITY_MANAGER is not set"
+        else:
+            people = [Recipient(e, None, staff, role) for e in settings.decision_maker_addresses]
+            why = "CAP_DECISION_MAKERS is not set"
+        if not people:
+            missing.append({"role": role.value, "why": why})
+        seen = {r.email.casefold() for r in found}
+        found.extend(p for p in people if p.email.casefold() not in seen)
+    return found, missing
+
+
+def finding_context(parties: Parties) -> dict[str, Any]:
+    f = parties.finding
+    case = parties.case or Case(
+        state=f.state,
+        severity=f.severity,
+        area=f.area,
+        plan_due=f.plan_due,
+        remediation_due=f.remediation_due,
+        escalation_level=f.escalation_level,
+    )
+    return {
+        "ref": f.ref,
+        "title": f.title,
+        "description": f.description,
+        "severity": f.severity,
+        "area": f.area,
+        "source": f.source,
+        "site": f.site,
+        "site_country": f.site_country,
+        "state": case.state,
+        "supplier_name": parties.supplier.name,
+        "contract_ref": parties.contract.reference,
+        "found_on": f.found_on,
+        "plan_due": case.plan_due,
+        "remediation_due": case.remediation_due,
+        "escalation_level": case.escalation_level,
+    }
+
+
+def queue(
+    session: Session,
+    settings: Settings,
+    *,
+    notices: Iterable[Notice],
+    parties: Parties,
+    key: str,
+    now: datetime,
+    extra: dict[str, Any] | None = None,
+    deadline: date | None = None,
+) -> dict[str, list[dict[str, str]]]:
+    """Render and insert one outbox row per notice and recipient, in ``session``'s transaction.
+
+    ``key`` identifies the cause (an event, a rule step); with the kind and the address it
+    makes each row's idempotency key. ``extra`` adds context (reason, note, decision...).
+    Returns what was queued and which roles had nobody to send to, for the audit trail.
+    """
+    renderer = renderer_for(settings.templates_dir)
+    base = {
+        "finding": finding_context(parties),
+        "buyer_name": settings.buyer_name,
+        "deadline": None,
+        "days_overdue": None,
+        "days_left": None,
+        "reason": None,
+        "note": None,
+        "decision": None,
+        "findings": None,
+        "today": None,
+        **(extra or {}),
+    }
+    rows: list[dict[str, Any]] = []
+    queued: list[dict[str, str]] = []
+    not_sent: list[dict[str, str]] = []
+    for notice in notices:
+        people, missing = recipients(notice.roles, parties, settings)
+        not_sent.extend({"kind": notice.kind, **m} for m in missing)
+        due = deadline if deadline is not None else _deadline(base["finding"], notice.deadline)
+        for person in people:
+            link = (
+                supplier_link(settings, parties.finding.ref, person.email, now)
+                if person.role is Role.SUPPLIER
+                else finding_link(settings, parties.finding.ref)
+            )
+            context = {
+                **base,
+                "deadline": due if due is not None else base["deadline"],
+                "recipient": {"name": person.name, "email": person.email, "role": person.role},
+                "link": link,
+            }
+            rendered = renderer.render(notice.kind, person.language, context)
+            row_key = f"{key}/{notice.kind}/{person.email.casefold()}"
+            message_id = message_id_for(row_key, settings.mail_from)
+            message = build_message(
+                rendered=rendered,
+                sender=settings.mail_from,
+                sender_name=settings.buyer_name,
+                recipient=person.email,
+                recipient_name=person.name,
+                message_id=message_id,
+                date=now,
+                reply_to=parties.contract.manager_email if person.role is Role.SUPPLIER else None,
+                headers={"X-Cap-Finding": parties.finding.ref, "X-Cap-Kind": notice.kind},
+            )
+            rows.append(
+                {
+                    "key": row_key,
+                    "finding_id": parties.finding.id,
+                    "kind": notice.kind,
+                    "language": person.language,
+                    "recipient": person.email,
+                    "recipient_role": person.role.value,
+                    "subject": rendered.subject[:300],
+                    "message_id": message_id,
+                    "message": message,
+                    "status": OutboxStatus.QUEUED,
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "queued_at": now,
+                    "created_at": now,
+                }
+            )
+            queued.append({"kind": notice.kind, "to": person.email, "role": person.role.value})
+    insert_rows(session, rows)
+    return {"queued": queued, "not_sent": not_sent}
+
+
+def insert_rows(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert outbox rows; a row whose key exists already is skipped (idempotency)."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    ins = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(ins(OutboxMessage).on_conflict_do_nothing(index_elements=["key"]), rows)
+
+
+def _deadline(finding: dict[str, Any], kind: DeadlineKind | None) -> date | None:
+    if kind is None:
+        return None
+    due: date | None = finding[f"{kind.value}_due"]
+    return due

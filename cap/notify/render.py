@@ -1,0 +1,776 @@
+"""Render notification emails (subject, plain text, HTML) from Jinja templates.
+
+Templates live in ``<template_dir>/<language>/<kind>.subject.txt``, ``<kind>.txt`` and
+``<kind>.html``; each language folder also holds ``_layout.txt``, ``_layout.html`` (extended by
+every kind) and ``_phrases.txt`` (wording that depends on a finding's state). Macros shared by
+both languages live in ``<template_dir>/_macros.html`` and ``_macros.txt``. A custom
+``template_dir`` is layered over the shipped templates: a file it holds wins, any other file is
+taken from :func:`default_template_dir`, so a deployment can override a single template.
+
+Context contract
+----------------
+Callers pass every key below for every kind, ``None`` where it does not apply; templates may
+rely on all of them being present. Rendering uses :class:`jinja2.StrictUndefined`, so a missing
+key (or a ``None`` object whose attribute is read) raises :class:`jinja2.UndefinedError` instead
+of silently printing nothing. Enum values may be passed as the ``StrEnum`` members of
+:mod:`cap.domain.model` or as their plain string values.
+
+``finding`` (dict, ``None`` only for ``daily_digest``)
+    ``ref``, ``title``, ``description`` (free text, possibly multi-line and containing markup:
+    it is escaped in the HTML part and printed verbatim in the text part), ``severity``,
+    ``area``, ``source``, ``site`` (str | None), ``site_country`` (str | None), ``state``,
+    ``supplier_name``, ``contract_ref``, ``found_on`` (date), ``plan_due`` (date | None),
+    ``remediation_due`` (date | None), ``escalation_level`` (int).
+``recipient`` (dict)
+    ``name`` (str | None; the greeting uses it when present), ``email``, ``role``: one of
+    ``"supplier"``, ``"contract_manager"``, ``"sustainability_manager"``, ``"decision_makers"``.
+``link``
+    URL of the finding (for the supplier a signed link); for ``daily_digest`` the overview.
+``buyer_name``
+    The buying organisation, e.g. ``"Region Stockholm"``.
+``deadline`` (date | None)
+    The date this email is about: the plan due date, the remediation due date, a revised or
+    extended deadline, the date by which a decision is needed, or the date a termination takes
+    effect.
+``days_overdue``, ``days_left`` (int | None)
+``reason``, ``note`` (str | None)
+    Free text: why a plan or remediation was rejected, why a review was opened or a deadline
+    extended (``reason``); a remark from the buyer's verification (``note``).
+``decision`` (dict | None)
+    ``outcome`` (a :class:`~cap.domain.model.DecisionOutcome` value), ``rationale``,
+    ``proposed_by``, ``approved_by``. Required by the ``decision_*`` kinds, which address the
+    supplier.
+``findings``, ``today`` (``daily_digest``; ``None`` elsewhere)
+    ``findings`` is a list of dicts with ``ref``, ``title``, ``state``, ``due`` (date | None),
+    ``overdue`` (bool) and ``link``; ``today`` is a date. Order does not matter: the template
+    lists overdue findings first, then the others, each by due date.
+
+What each kind needs beyond ``finding``, ``recipient``, ``link`` and ``buyer_name``: a date,
+which is ``deadline`` or, when that is ``None``, ``finding.plan_due`` (``cap_requested``,
+``plan_reminder``, ``plan_overdue``, ``plan_rejected``), ``finding.remediation_due``
+(``plan_accepted``, ``remediation_*``) or the due date of what the finding's state waits for
+(``decision_extension``; the escalations word around a missing one); ``reason`` for
+``plan_rejected``, ``remediation_rejected``, ``sanction_review_opened`` and
+``decision_extension`` (which falls back to ``decision.rationale``); ``decision`` for the
+``decision_*`` kinds; ``findings`` and ``today`` for ``daily_digest``. Other ``None`` dates
+and counts are worded around ("immediately", no "in 3 days"). A required value that is
+``None`` raises :class:`jinja2.UndefinedError` like a missing one (printing ``None`` or
+formatting a ``None`` date is refused), so a mail never says "None" or has a gap.
+``plan_received`` is worded for the supplier or, for any other role, for the contract manager.
+
+The renderer adds ``subject`` (the rendered, one-line subject) to the context of the text and
+HTML parts. Filters available in templates: ``date`` (formatted in the template's language;
+``None`` raises, unlike :func:`format_date`), ``label`` (an enum value in words), ``days``
+("3 dagar" / "3 days"), ``nl2br`` (escape user text and keep its line breaks, HTML only),
+``by_due`` (sort digest entries by due date) and ``pending_due`` (a finding's plan or
+remediation due date, by its state).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    Undefined,
+    UndefinedError,
+    select_autoescape,
+)
+from markupsafe import Markup, escape
+
+from cap.domain.model import Area, DecisionOutcome, Language, Severity, Source, State
+from cap.errors import InvalidInput, NotFound
+
+__all__ = [
+    "KINDS",
+    "LABELS",
+    "ROLES",
+    "SUBJECT_MAX_LENGTH",
+    "RenderedEmail",
+    "Renderer",
+    "default_template_dir",
+    "format_date",
+    "sample_context",
+]
+
+#: Every kind of email, in the order of the lifecycle.
+KINDS: tuple[str, ...] = (
+    "cap_requested",
+    "plan_reminder",
+    "plan_overdue",
+    "formal_notice",
+    "plan_received",
+    "plan_accepted",
+    "plan_rejected",
+    "remediation_reminder",
+    "remediation_overdue",
+    "finding_closed",
+    "remediation_rejected",
+    "escalation_contract_manager",
+    "escalation_sustainability_manager",
+    "sanction_review_opened",
+    "decision_extension",
+    "decision_warning",
+    "decision_penalty",
+    "decision_termination",
+    "daily_digest",
+)
+
+#: Longest subject returned, ellipsis included.
+SUBJECT_MAX_LENGTH = 200
+
+_LANGUAGES: tuple[str, ...] = tuple(language.value for language in Language)
+
+_MONTHS: dict[str, tuple[str, ...]] = {
+    Language.SV: (
+        "januari",
+        "februari",
+        "mars",
+        "april",
+        "maj",
+        "juni",
+        "juli",
+        "augusti",
+        "september",
+        "oktober",
+        "november",
+        "december",
+    ),
+    Language.EN: (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
+}
+
+#: Recipient roles (see the context contract) in words.
+ROLES: tuple[str, ...] = (
+    "supplier",
+    "contract_manager",
+    "sustainability_manager",
+    "decision_makers",
+)
+
+#: Words for the values of Severity, Area, Source, State, DecisionOutcome and the recipient
+#: roles. ``Area.OTHER`` and ``Source.OTHER`` share the value "other" and the label.
+LABELS: dict[str, dict[str, str]] = {
+    Language.SV: {
+        Severity.MINOR: "mindre",
+        Severity.MAJOR: "allvarlig",
+        Severity.CRITICAL: "kritisk",
+        Area.CHILD_LABOUR: "barnarbete",
+        Area.FORCED_LABOUR: "tvångsarbete",
+        Area.FREEDOM_OF_ASSOCIATION: "föreningsfrihet",
+        Area.DISCRIMINATION: "diskriminering",
+        Area.WORKING_HOURS: "arbetstid",
+        Area.WAGES: "löner",
+        Area.HEALTH_AND_SAFETY: "hälsa och säkerhet",
+        Area.PROCESS_CHEMICALS: "processkemikalier",
+        Area.ANTI_CORRUPTION: "antikorruption",
+        Area.RESPONSIBLE_MINERALS: "ansvarsfulla mineraler",
+        Area.ENVIRONMENT: "miljö",
+        Area.TRANSPARENCY: "transparens",
+        Area.OTHER: "övrigt",
+        Source.DESKTOP_AUDIT: "dokumentgranskning",
+        Source.FACTORY_AUDIT: "fabriksrevision",
+        Source.MONITORING_REPORT: "oberoende övervakningsrapport",
+        Source.SUPPLIER_REPORT: "leverantörens egen rapportering",
+        Source.WORKER_COMPLAINT: "klagomål från arbetstagare",
+        State.OPEN: "öppen",
+        State.AWAITING_PLAN: "inväntar åtgärdsplan",
+        State.PLAN_REVIEW: "åtgärdsplan under granskning",
+        State.REMEDIATING: "åtgärder pågår",
+        State.VERIFYING: "åtgärder verifieras",
+        State.SANCTION_REVIEW: "sanktionsprövning",
+        State.CLOSED: "avslutad",
+        State.TERMINATED: "avtalet hävt",
+        State.WITHDRAWN: "återkallad",
+        DecisionOutcome.EXTENSION: "förlängd tidsfrist",
+        DecisionOutcome.RESUMED: "fortsatt uppföljning",
+        DecisionOutcome.WARNING: "skriftlig varning",
+        DecisionOutcome.PENALTY: "vite",
+        DecisionOutcome.TERMINATION: "hävning av avtalet",
+        "supplier": "leverantör",
+        "contract_manager": "avtalsansvarig",
+        "sustainability_manager": "hållbarhetsansvarig",
+        "decision_makers": "beslutsfattare",
+    },
+    Language.EN: {
+        Severity.MINOR: "minor",
+        Severity.MAJOR: "major",
+        Severity.CRITICAL: "critical",
+        Area.CHILD_LABOUR: "child labour",
+        Area.FORCED_LABOUR: "forced labour",
+        Area.FREEDOM_OF_ASSOCIATION: "freedom of association",
+        Area.DISCRIMINATION: "discrimination",
+        Area.WORKING_HOURS: "working hours",
+        Area.WAGES: "wages",
+        Area.HEALTH_AND_SAFETY: "health and safety",
+        Area.PROCESS_CHEMICALS: "process chemicals",
+        Area.ANTI_CORRUPTION: "anti-corruption",
+        Area.RESPONSIBLE_MINERALS: "responsible minerals",
+        Area.ENVIRONMENT: "environment",
+        Area.TRANSPARENCY: "transparency",
+        Area.OTHER: "other",
+        Source.DESKTOP_AUDIT: "desktop audit",
+        Source.FACTORY_AUDIT: "factory audit",
+        Source.MONITORING_REPORT: "independent monitoring report",
+        Source.SUPPLIER_REPORT: "supplier's own report",
+        Source.WORKER_COMPLAINT: "worker complaint",
+        State.OPEN: "open",
+        State.AWAITING_PLAN: "awaiting plan",
+        State.PLAN_REVIEW: "plan under review",
+        State.REMEDIATING: "remediation in progress",
+        State.VERIFYING: "remediation being verified",
+        State.SANCTION_REVIEW: "sanction review",
+        State.CLOSED: "closed",
+        State.TERMINATED: "contract terminated",
+        State.WITHDRAWN: "withdrawn",
+        DecisionOutcome.EXTENSION: "deadline extended",
+        DecisionOutcome.RESUMED: "follow-up resumed",
+        DecisionOutcome.WARNING: "written warning",
+        DecisionOutcome.PENALTY: "contractual penalty",
+        DecisionOutcome.TERMINATION: "termination of contract",
+        "supplier": "supplier",
+        "contract_manager": "contract manager",
+        "sustainability_manager": "sustainability manager",
+        "decision_makers": "decision makers",
+    },
+}
+
+_DAY_WORDS: dict[str, tuple[str, str]] = {
+    Language.SV: ("dag", "dagar"),
+    Language.EN: ("day", "days"),
+}
+
+# Runs of whitespace and control characters (C0, DEL, C1, line/paragraph separators).
+_SUBJECT_BREAKS = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+_TRAILING_SPACE = re.compile(r"[ \t]+$", re.MULTILINE)
+_BLANK_RUNS = re.compile(r"\n{3,}")
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    """One email ready to be sent.
+
+    ``subject`` is a single line: every run of CR, LF, other control characters and whitespace
+    is collapsed to one space, the ends are stripped, and it is at most
+    :data:`SUBJECT_MAX_LENGTH` characters (cut with "…"), so it is safe to put in a header.
+    ``text`` ends with exactly one newline and has no trailing spaces; ``html`` is a complete
+    document with inline styles only.
+    """
+
+    subject: str
+    text: str
+    html: str
+
+
+def default_template_dir() -> Path:
+    """The shipped templates.
+
+    ``importlib.resources.files("cap") / "_data" / "email_templates"`` when that directory
+    exists (an installed wheel), else the repository's ``email_templates/`` next to the ``cap/``
+    package (an editable install or a checkout). The second path is returned even when it does
+    not exist; rendering then fails with :class:`jinja2.TemplateNotFound`.
+    """
+    installed = resources.files("cap") / "_data" / "email_templates"
+    if isinstance(installed, Path) and installed.is_dir():
+        return installed
+    return Path(__file__).resolve().parent.parent.parent / "email_templates"
+
+
+def format_date(value: date | datetime | None, language: str) -> str:
+    """A date in words: ``"29 november 2026"`` (sv) or ``"29 November 2026"`` (en).
+
+    ``None`` gives ``""``; a ``datetime`` is shown by its own (local) calendar date. An
+    unsupported language raises :class:`~cap.errors.InvalidInput`; anything that is not a
+    date raises :class:`TypeError`.
+    """
+    months = _MONTHS[_check_language(language)]
+    if value is None:
+        return ""
+    if not isinstance(value, date):
+        raise TypeError(f"format_date needs a date, not {type(value).__name__}")
+    return f"{value.day} {months[value.month - 1]} {value.year}"
+
+
+class Renderer:
+    """Renders the emails of :data:`KINDS` in Swedish and English.
+
+    One Jinja environment per language is built at construction; compiled templates are
+    cached by Jinja and not reloaded when the files change (restart to pick up edits). A
+    renderer is safe to share between threads.
+    """
+
+    def __init__(self, template_dir: Path | None = None) -> None:
+        """``template_dir`` defaults to :func:`default_template_dir`.
+
+        A custom directory is searched first and the shipped templates fill in whatever it
+        does not hold.
+        """
+        shipped = default_template_dir()
+        roots = [shipped] if template_dir is None else [Path(template_dir), shipped]
+        if len(roots) == 2 and roots[0].resolve() == roots[1].resolve():
+            roots = roots[:1]
+        self.template_dirs: tuple[Path, ...] = tuple(roots)
+        self._environments: dict[str, Environment] = {
+            language: _environment(language, roots) for language in _LANGUAGES
+        }
+
+    def render(self, kind: str, language: str, context: Mapping[str, Any]) -> RenderedEmail:
+        """Render ``kind`` in ``language`` with ``context`` (see the module docstring).
+
+        Raises :class:`~cap.errors.NotFound` for a kind not in :data:`KINDS`,
+        :class:`~cap.errors.InvalidInput` for a language other than sv or en, and
+        :class:`jinja2.UndefinedError` when the context lacks a variable a template uses.
+        """
+        _check_kind(kind)
+        environment = self._environments[_check_language(language)]
+        values = dict(context)
+        subject = _one_line(environment.get_template(f"{kind}.subject.txt").render(values))
+        values["subject"] = subject
+        text = _tidy_text(environment.get_template(f"{kind}.txt").render(values))
+        html = environment.get_template(f"{kind}.html").render(values)
+        return RenderedEmail(subject=subject, text=text, html=html)
+
+
+def _check_kind(kind: str) -> str:
+    if kind not in KINDS:
+        raise NotFound(f"email template {kind!r} does not exist; known: {', '.join(KINDS)}")
+    return kind
+
+
+def _check_language(language: str) -> str:
+    if language not in _LANGUAGES:
+        raise InvalidInput(f"language: {str(language)!r} is not supported; use sv or en")
+    return str(language)
+
+
+def _environment(language: str, roots: Iterable[Path]) -> Environment:
+    search_path: list[Path] = []
+    for root in roots:
+        search_path += [root / language, root]
+    environment = Environment(
+        loader=FileSystemLoader(search_path),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+        auto_reload=False,
+        finalize=_refuse_none,
+    )
+    environment.filters.update(_filters(language))
+    environment.globals["language"] = language
+    return environment
+
+
+def _filters(language: str) -> dict[str, Callable[..., Any]]:
+    labels = LABELS[language]
+    one_day, many_days = _DAY_WORDS[language]
+
+    def date_filter(value: Any) -> str:
+        if _defined(value) is None:
+            raise UndefinedError("the date filter got None; guard an optional date with {% if %}")
+        return format_date(value, language)
+
+    def label_filter(value: Any) -> str:
+        value = _defined(value)
+        if value is None:
+            return ""
+        key = str(getattr(value, "value", value))
+        return labels.get(key, key.replace("_", " "))
+
+    def days_filter(value: Any) -> str:
+        if _defined(value) is None:
+            raise UndefinedError("the days filter got None; guard an optional count with {% if %}")
+        count = int(value)
+        return f"{count} {one_day if abs(count) == 1 else many_days}"
+
+    return {
+        "date": date_filter,
+        "label": label_filter,
+        "days": days_filter,
+        "nl2br": _nl2br,
+        "by_due": _by_due,
+        "pending_due": _pending_due,
+    }
+
+
+def _refuse_none(value: Any) -> Any:
+    """Jinja ``finalize``: printing ``None`` is a template or caller bug, never "None" in a mail."""
+    if value is None:
+        raise UndefinedError(
+            "a template printed None; pass a value or guard the optional one with {% if %}"
+        )
+    return value
+
+
+def _defined(value: Any) -> Any:
+    """``value``, or :class:`jinja2.UndefinedError` when a template passed an undefined one."""
+    if isinstance(value, Undefined):
+        value._fail_with_undefined_error()
+    return value
+
+
+def _nl2br(value: Any) -> Markup:
+    """Escape user text for HTML and turn its line breaks into ``<br>``."""
+    value = _defined(value)
+    if value is None:
+        return Markup("")
+    lines = str(value).replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return Markup("<br>\n").join(escape(line) for line in lines)
+
+
+def _by_due(entries: Any) -> list[Any]:
+    """Digest entries by due date, earliest first, those without a date last, then by ref."""
+
+    def key(entry: Any) -> tuple[bool, date, str]:
+        if not isinstance(entry, Mapping) or "due" not in entry or "ref" not in entry:
+            raise UndefinedError("each entry of 'findings' needs at least 'ref' and 'due'")
+        due = entry["due"]
+        if isinstance(due, datetime):
+            due = due.date()
+        return (due is None, due or date.min, str(entry["ref"]))
+
+    if _defined(entries) is None:
+        raise UndefinedError("'findings' is None; the daily digest needs a list")
+    return sorted(entries, key=key)
+
+
+def _pending_due(finding: Any) -> Any:
+    """The due date of what ``finding`` waits for from the supplier: the plan while it is open
+    or awaiting a plan, the remediation while remediating, else ``None``."""
+    finding = _defined(finding)
+    state = finding["state"]
+    if state in (State.OPEN, State.AWAITING_PLAN):
+        return finding["plan_due"]
+    if state == State.REMEDIATING:
+        return finding["remediation_due"]
+    return None
+
+
+def _one_line(subject: str) -> str:
+    line = _SUBJECT_BREAKS.sub(" ", subject).strip()
+    if len(line) > SUBJECT_MAX_LENGTH:
+        line = line[: SUBJECT_MAX_LENGTH - 1].rstrip() + "…"
+    return line
+
+
+def _tidy_text(text: str) -> str:
+    """Unix line ends, no trailing spaces, at most one blank line in a row, one final newline."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _TRAILING_SPACE.sub("", text)
+    text = _BLANK_RUNS.sub("\n\n", text)
+    return text.strip("\n") + "\n"
+
+
+# --- sample data -------------------------------------------------------------------------
+
+_PLAN_DUE = date(2026, 3, 2)
+_REMEDIATION_DUE = date(2026, 8, 3)
+_BASE_URL = "https://cap.region-stockholm.example"
+
+_SAMPLE_TEXT: dict[str, dict[str, str]] = {
+    Language.SV: {
+        "title": "Påtvingad övertid vid monteringsfabrik i Dongguan",
+        "description": (
+            "Vid en oannonserad fabriksrevision den 20 januari 2026 framkom att arbetstagarna"
+            " på monteringslinjerna för bärbara datorer regelbundet arbetar 72 till 80 timmar i"
+            " veckan under högsäsong.\n"
+            "Arbetstagare uppger att den som tackar nej till övertid hotas med löneavdrag,"
+            " och att ID-handlingar för inhyrd personal förvaras av bemanningsföretaget.\n"
+            "Tidrapporterna för november och december 2025 stämmer inte med"
+            " lönespecifikationerna."
+        ),
+        "site_country": "Kina",
+        "plan_rejected": (
+            "Planen saknar en grundorsaksanalys och anger inte vem som ansvarar för att"
+            " övertiden minskar. Åtgärden ”utbilda arbetsledare” saknar datum, och det framgår"
+            " inte hur de arbetstagare som har drabbats av löneavdrag ska kompenseras."
+        ),
+        "remediation_rejected": (
+            "Tidrapporterna för maj till juli 2026 visar fortfarande veckor med mer än 60 timmars"
+            " arbete, och underlaget om återbetalda löneavdrag omfattar bara 40 av 212 berörda"
+            " arbetstagare."
+        ),
+        "finding_closed": (
+            "Den uppföljande revisionen den 14 september 2026 bekräftar att arbetstiden nu"
+            " ligger inom 60 timmar i veckan, att samtliga löneavdrag har betalats tillbaka och"
+            " att inhyrd personal själva förvarar sina ID-handlingar."
+        ),
+        "plan_accepted": "Vi följer särskilt upp att arbetstiden registreras i det nya systemet.",
+        "sanction_review_opened": (
+            "Leverantören har inte lämnat någon åtgärdsplan trots påminnelse och formell"
+            " anmärkning. Planen är 35 dagar försenad och avvikelsen gäller tvångsarbete."
+        ),
+        "extension": (
+            "Leverantören har visat att en oberoende revisor är anlitad och att en ny revision"
+            " genomförs i vecka 14. Resultatet behövs för grundorsaksanalysen."
+        ),
+        "warning": (
+            "Åtgärdsplanen lämnades in 35 dagar för sent och först efter formell anmärkning."
+            " Avvikelsen är allvarlig och berör över 200 arbetstagare."
+        ),
+        "penalty": (
+            "Trots skriftlig varning har åtgärderna inte genomförts inom avtalad tid. Vite tas"
+            " ut enligt avtalets särskilda kontraktsvillkor om hållbarhet."
+        ),
+        "termination": (
+            "Leverantören har trots varning och vite inte åtgärdat den påtvingade övertiden och"
+            " har vägrat medverka till en uppföljande revision. Avtalsbrottet bedöms som"
+            " väsentligt."
+        ),
+        "digest_0031": "Saknade lönespecifikationer för inhyrd personal",
+        "digest_0047": "Blockerade nödutgångar i lagerbyggnad",
+        "digest_0050": "Ofullständig redovisning av smältverk för tenn och tantal",
+        "digest_0053": "Misstänkt otillbörlig förmån vid upphandlingsmöte",
+    },
+    Language.EN: {
+        "title": "Forced overtime at assembly plant in Dongguan",
+        "description": (
+            "An unannounced factory audit on 20 January 2026 found that workers on the laptop"
+            " assembly lines regularly work 72 to 80 hours a week during peak season.\n"
+            "Workers report that those who refuse overtime are threatened with wage deductions,"
+            " and that the identity documents of agency workers are kept by the labour agency.\n"
+            "Time records for November and December 2025 do not match the payslips."
+        ),
+        "site_country": "China",
+        "plan_rejected": (
+            "The plan contains no root cause analysis and does not say who is responsible for"
+            " reducing overtime. The action 'train supervisors' has no date, and the plan does"
+            " not say how workers who suffered wage deductions will be compensated."
+        ),
+        "remediation_rejected": (
+            "Time records for May to July 2026 still show weeks of more than 60 working hours,"
+            " and the evidence of repaid wage deductions covers only 40 of the 212 workers"
+            " concerned."
+        ),
+        "finding_closed": (
+            "The follow-up audit on 14 September 2026 confirms that working hours are now"
+            " within 60 hours a week, that all wage deductions have been repaid and that agency"
+            " workers keep their own identity documents."
+        ),
+        "plan_accepted": (
+            "We will pay particular attention to how working hours are recorded in the new system."
+        ),
+        "sanction_review_opened": (
+            "The supplier has not submitted a corrective action plan despite a reminder and a"
+            " formal notice. The plan is 35 days overdue and the finding concerns forced labour."
+        ),
+        "extension": (
+            "The supplier has shown that an independent auditor has been engaged and that a new"
+            " audit takes place in week 14. Its results are needed for the root cause analysis."
+        ),
+        "warning": (
+            "The corrective action plan was submitted 35 days late, and only after a formal"
+            " notice. The finding is major and affects more than 200 workers."
+        ),
+        "penalty": (
+            "Despite a written warning, the corrective actions were not completed on time. The"
+            " penalty is charged under the contract's special conditions on sustainability."
+        ),
+        "termination": (
+            "Despite a warning and a penalty, the supplier has not remedied the forced overtime"
+            " and has refused to take part in a follow-up audit. The breach is considered"
+            " material."
+        ),
+        "digest_0031": "Missing payslips for agency workers",
+        "digest_0047": "Blocked emergency exits in warehouse",
+        "digest_0050": "Incomplete disclosure of tin and tantalum smelters",
+        "digest_0053": "Suspected improper benefit at procurement meeting",
+    },
+}
+
+_SUPPLIER = {
+    "name": "Anna Lindqvist",
+    "email": "anna.lindqvist@nordic-it-supply.example",
+    "role": "supplier",
+}
+_CONTRACT_MANAGER = {
+    "name": "Erik Johansson",
+    "email": "erik.johansson@region-stockholm.example",
+    "role": "contract_manager",
+}
+_SUSTAINABILITY_MANAGER = {
+    "name": "Maria Berg",
+    "email": "maria.berg@region-stockholm.example",
+    "role": "sustainability_manager",
+}
+_DECISION_MAKERS = {
+    "name": None,
+    "email": "sanktionsgruppen@region-stockholm.example",
+    "role": "decision_makers",
+}
+
+# kind -> (state, recipient, deadline, days_left, days_overdue, escalation_level)
+_SAMPLE_SITUATION: dict[
+    str, tuple[State, dict[str, Any], date | None, int | None, int | None, int]
+] = {
+    "cap_requested": (State.AWAITING_PLAN, _SUPPLIER, _PLAN_DUE, 28, None, 0),
+    "plan_reminder": (State.AWAITING_PLAN, _SUPPLIER, _PLAN_DUE, 7, None, 0),
+    "plan_overdue": (State.AWAITING_PLAN, _SUPPLIER, _PLAN_DUE, None, 3, 1),
+    "formal_notice": (State.AWAITING_PLAN, _SUPPLIER, date(2026, 3, 23), None, 14, 2),
+    "plan_received": (State.PLAN_REVIEW, _SUPPLIER, date(2026, 3, 16), None, None, 0),
+    "plan_accepted": (State.REMEDIATING, _SUPPLIER, _REMEDIATION_DUE, None, None, 0),
+    "plan_rejected": (State.AWAITING_PLAN, _SUPPLIER, date(2026, 3, 30), None, None, 0),
+    "remediation_reminder": (State.REMEDIATING, _SUPPLIER, _REMEDIATION_DUE, 14, None, 0),
+    "remediation_overdue": (State.REMEDIATING, _SUPPLIER, _REMEDIATION_DUE, None, 5, 1),
+    "finding_closed": (State.CLOSED, _SUPPLIER, None, None, None, 0),
+    "remediation_rejected": (State.REMEDIATING, _SUPPLIER, date(2026, 10, 30), None, None, 0),
+    "escalation_contract_manager": (
+        State.AWAITING_PLAN,
+        _CONTRACT_MANAGER,
+        _PLAN_DUE,
+        None,
+        7,
+        1,
+    ),
+    "escalation_sustainability_manager": (
+        State.AWAITING_PLAN,
+        _SUSTAINABILITY_MANAGER,
+        _PLAN_DUE,
+        None,
+        21,
+        2,
+    ),
+    "sanction_review_opened": (
+        State.SANCTION_REVIEW,
+        _DECISION_MAKERS,
+        date(2026, 4, 17),
+        None,
+        35,
+        3,
+    ),
+    "decision_extension": (State.AWAITING_PLAN, _SUPPLIER, date(2026, 4, 20), None, None, 3),
+    "decision_warning": (State.REMEDIATING, _SUPPLIER, _REMEDIATION_DUE, None, None, 3),
+    "decision_penalty": (State.REMEDIATING, _SUPPLIER, date(2026, 10, 30), None, 28, 3),
+    "decision_termination": (State.TERMINATED, _SUPPLIER, date(2026, 11, 30), None, None, 3),
+    "daily_digest": (State.OPEN, _CONTRACT_MANAGER, None, None, None, 0),
+}
+
+_SAMPLE_DECISIONS: dict[str, DecisionOutcome] = {
+    "decision_extension": DecisionOutcome.EXTENSION,
+    "decision_warning": DecisionOutcome.WARNING,
+    "decision_penalty": DecisionOutcome.PENALTY,
+    "decision_termination": DecisionOutcome.TERMINATION,
+}
+
+_SAMPLE_REASONS: dict[str, str] = {
+    "plan_rejected": "plan_rejected",
+    "remediation_rejected": "remediation_rejected",
+    "sanction_review_opened": "sanction_review_opened",
+    "decision_extension": "extension",
+}
+
+_SAMPLE_NOTES: dict[str, str] = {
+    "plan_accepted": "plan_accepted",
+    "finding_closed": "finding_closed",
+}
+
+
+def sample_context(kind: str, language: str) -> dict[str, Any]:
+    """Believable sample data for previews and tests: Region Stockholm buys laptops from
+    Nordic IT Supply AB, and an audit found forced overtime at an assembly plant in Dongguan
+    (finding NC-2026-0042).
+
+    Holds every key of the context contract (``None`` where ``kind`` does not use it), with
+    the finding in the state the email is sent in. A new dict is returned on every call, so
+    callers may change it. Raises like :meth:`Renderer.render` for an unknown kind or language.
+    """
+    _check_kind(kind)
+    words = _SAMPLE_TEXT[_check_language(language)]
+    state, recipient, deadline, days_left, days_overdue, level = _SAMPLE_SITUATION[kind]
+    is_supplier = recipient["role"] == "supplier"
+    finding: dict[str, Any] | None = {
+        "ref": "NC-2026-0042",
+        "title": words["title"],
+        "description": words["description"],
+        "severity": Severity.MAJOR,
+        "area": Area.FORCED_LABOUR,
+        "source": Source.FACTORY_AUDIT,
+        "site": "Dongguan Sunrise Electronics Co., Ltd. (Plant 2)",
+        "site_country": words["site_country"],
+        "state": state,
+        "supplier_name": "Nordic IT Supply AB",
+        "contract_ref": "RS-2024-0815",
+        "found_on": date(2026, 1, 20),
+        "plan_due": _PLAN_DUE,
+        "remediation_due": _REMEDIATION_DUE,
+        "escalation_level": level,
+    }
+    link = f"{_BASE_URL}/findings/NC-2026-0042"
+    if is_supplier:
+        link = f"{_BASE_URL}/s/NC-2026-0042?sig=Zk3xQ9vT2mB7"
+    decision: dict[str, Any] | None = None
+    if kind in _SAMPLE_DECISIONS:
+        outcome = _SAMPLE_DECISIONS[kind]
+        decision = {
+            "outcome": outcome,
+            "rationale": words[outcome.value],
+            "proposed_by": "Maria Berg",
+            "approved_by": "Karin Ahlström",
+        }
+    findings: list[dict[str, Any]] | None = None
+    today: date | None = None
+    if kind == "daily_digest":
+        finding = None
+        link = f"{_BASE_URL}/findings?manager=erik.johansson"
+        today = date(2026, 3, 4)
+        findings = [
+            _digest_entry("NC-2026-0042", words["title"], State.PLAN_REVIEW, date(2026, 3, 16)),
+            _digest_entry(
+                "NC-2026-0031", words["digest_0031"], State.AWAITING_PLAN, date(2026, 2, 16)
+            ),
+            _digest_entry("NC-2026-0053", words["digest_0053"], State.OPEN, None),
+            _digest_entry(
+                "NC-2026-0047", words["digest_0047"], State.REMEDIATING, date(2026, 3, 2)
+            ),
+            _digest_entry(
+                "NC-2026-0050", words["digest_0050"], State.AWAITING_PLAN, date(2026, 3, 9)
+            ),
+        ]
+        for entry in findings:
+            entry["overdue"] = entry["due"] is not None and entry["due"] < today
+    return {
+        "finding": finding,
+        "recipient": dict(recipient),
+        "link": link,
+        "buyer_name": "Region Stockholm",
+        "deadline": deadline,
+        "days_overdue": days_overdue,
+        "days_left": days_left,
+        "reason": words[_SAMPLE_REASONS[kind]] if kind in _SAMPLE_REASONS else None,
+        "note": words[_SAMPLE_NOTES[kind]] if kind in _SAMPLE_NOTES else None,
+        "decision": decision,
+        "findings": findings,
+        "today": today,
+    }
+
+
+def _digest_entry(ref: str, title: str, state: State, due: date | None) -> dict[str, Any]:
+    return {
+        "ref": ref,
+        "title": title,
+        "state": state,
+        "due": due,
+        "overdue": False,
+        "link": f"{_BASE_URL}/findings/{ref}",
+    }
