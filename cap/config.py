@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cached_property
+from importlib import resources
 from pathlib import Path
 from typing import Literal
 
@@ -10,7 +11,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cap.domain.calendar import BusinessCalendar
-from cap.domain.lifecycle import DeadlinePolicy
+from cap.domain.rules import Rules, load_rules
 
 
 class Settings(BaseSettings):
@@ -22,8 +23,9 @@ class Settings(BaseSettings):
         default="sqlite:///cap.db",
         description="SQLAlchemy URL; postgresql+psycopg://user@host/db for several processes",
     )
-    timezone: str = "Europe/Stockholm"
-    holiday_country: str = "SE"
+    rules: Path | None = Field(
+        default=None, description="A rules file or folder replacing the shipped rules/default.toml"
+    )
     buyer_name: str = "Region Stockholm"
     default_language: str = "sv"
     base_url: str = "http://localhost:8000"
@@ -70,13 +72,24 @@ class Settings(BaseSettings):
         return {"starttls": 587, "tls": 465, "none": 25}[self.smtp_tls]
 
     @cached_property
-    def calendar(self) -> BusinessCalendar:
-        return BusinessCalendar(timezone=self.timezone, country=self.holiday_country or None)
+    def rule_set(self) -> Rules:
+        """The validated rules (loaded once per process; a broken file raises RulesError)."""
+        from cap.notify.render import KINDS
 
-    @cached_property
-    def deadline_policy(self) -> DeadlinePolicy:
-        return DeadlinePolicy()
+        return load_rules(self.rules or default_rules_path(), templates=KINDS)
+
+    @property
+    def calendar(self) -> BusinessCalendar:
+        return self.rule_set.calendar
 
 
 def _addresses(value: str) -> list[str]:
     return [a.strip() for a in value.split(",") if a.strip()]
+
+
+def default_rules_path() -> Path:
+    """The shipped rules: inside the wheel when installed, else the checkout's ``rules/``."""
+    installed = resources.files("cap") / "_data" / "rules" / "default.toml"
+    if isinstance(installed, Path) and installed.is_file():
+        return installed
+    return Path(__file__).resolve().parent.parent / "rules" / "default.toml"

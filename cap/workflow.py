@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
 from cap.config import Settings
+from cap.domain import engine
 from cap.domain.inputs import ContractInput, FindingInput, PlanInput, SupplierInput
 from cap.domain.lifecycle import (
     Action,
@@ -26,13 +27,12 @@ from cap.domain.lifecycle import (
     Change,
     allowed_actions,
     current_deadline,
-    next_check_at,
     perform,
 )
-from cap.domain.model import Case, State
+from cap.domain.model import Case, DeadlineKind, LadderMark, Role, State
+from cap.domain.rules import NoticeRule, Rules
 from cap.errors import ActionRefused, AlreadyExists, Conflict, InvalidInput, NotFound
 from cap.notify import outbox
-from cap.notify.notices import ACTION_NOTICES
 from cap.store.db import Database
 from cap.store.models import (
     Contract,
@@ -235,13 +235,11 @@ class Workflow:
                     f"{ref} changed since version {expected_version} (now version "
                     f"{finding.version}); reload it and try again"
                 )
-            change = perform(
-                _case(finding),
-                request,
-                now=now,
-                calendar=self.settings.calendar,
-                policy=self.settings.deadline_policy,
-            )
+            rules = self.settings.rule_set
+            case = _case(finding)
+            if request.action is Action.EXTEND:
+                self._check_extension(case, request, rules)
+            change = perform(case, request, now=now, calendar=rules.calendar, policy=rules)
             assert finding.id is not None
             data = dict(change.data)
             if plan is not None and request.action is Action.SUBMIT_PLAN:
@@ -253,9 +251,10 @@ class Workflow:
             decision = None
             if change.decision is not None:
                 decision = _record_decision(session, finding.id, change, request)
-            if request.action in ACTION_NOTICES:
+            notices = rules.notices_for(request.action, case.severity, case.area)
+            if notices:
                 data["notifications"] = self._queue_for_action(
-                    session, finding, change, request, decision, now
+                    session, finding, change, request, decision, notices, now
                 )
             session.add(
                 Event(
@@ -392,13 +391,16 @@ class Workflow:
             "notified_at": case.notified_at,
             "plan_due": case.plan_due,
             "remediation_due": case.remediation_due,
+            "review_due": case.review_due,
+            "verification_due": case.verification_due,
+            "ladder": encode_ladder(case.ladder),
             "escalation_level": case.escalation_level,
             "return_state": case.return_state,
             "termination_proposed_by": case.termination_proposed_by,
             "deadline_version": case.deadline_version,
             "extensions": case.extensions,
             "last_event_at": case.last_event_at,
-            "next_check_at": next_check_at(case, self.settings.calendar),
+            "next_check_at": engine.next_check_at(case, self.settings.rule_set),
             "version": finding.version + 1,
         }
         result = session.execute(
@@ -413,6 +415,30 @@ class Workflow:
                 "recorded, reload it and try again"
             )
 
+    def _check_extension(self, case: Case, request: ActionRequest, rules: Rules) -> None:
+        """The rules may cap extensions and say whose decision an extension is."""
+        limits = rules.extensions
+        if limits.max is not None and case.extensions >= limits.max:
+            raise ActionRefused(
+                f"cannot extend: the finding had {case.extensions} extension(s), the rules allow "
+                f"{limits.max}; escalate to a sanction review instead"
+            )
+        if limits.approvers:
+            allowed = {a.casefold() for role in limits.approvers for a in self._addresses(role)}
+            if request.actor.casefold() not in allowed:
+                names = ", ".join(r.value for r in limits.approvers)
+                raise ActionRefused(
+                    f"cannot extend: extensions are decided by {names}; {request.actor} is not "
+                    "one of them (see CAP_DECISION_MAKERS, CAP_SUSTAINABILITY_MANAGER)"
+                )
+
+    def _addresses(self, role: Role) -> list[str]:
+        if role is Role.DECISION_MAKERS:
+            return self.settings.decision_maker_addresses
+        if role is Role.SUSTAINABILITY_MANAGER:
+            return self.settings.sustainability_manager_addresses
+        return []
+
     def _queue_for_action(
         self,
         session: Session,
@@ -420,6 +446,7 @@ class Workflow:
         change: Change,
         request: ActionRequest,
         decision: Decision | None,
+        notices: Sequence[NoticeRule],
         now: datetime,
     ) -> dict[str, list[dict[str, str]]]:
         parties = _parties(session, finding, change.case)
@@ -431,13 +458,16 @@ class Workflow:
                 "proposed_by": decision.proposed_by,
                 "approved_by": decision.approved_by,
             }
-        deadline = change.deadline_changes[-1].new if change.deadline_changes else None
-        if request.action is Action.NOTIFY:
-            deadline = change.case.plan_due
+        # An extension's email is about the date it set; the others name their deadline.
+        deadline = (
+            change.deadline_changes[-1].new
+            if request.action is Action.EXTEND and change.deadline_changes
+            else None
+        )
         return outbox.queue(
             session,
             self.settings,
-            notices=ACTION_NOTICES[request.action],
+            notices=[outbox.Notice(n.template, tuple(n.to), n.deadline) for n in notices],
             parties=parties,
             # The finding's version after this action names the action uniquely.
             key=f"{finding.ref}/v{finding.version + 1}",
@@ -510,6 +540,9 @@ def _case(finding: Finding) -> Case:
         notified_at=finding.notified_at,
         plan_due=finding.plan_due,
         remediation_due=finding.remediation_due,
+        review_due=finding.review_due,
+        verification_due=finding.verification_due,
+        ladder=decode_ladder(finding.ladder),
         escalation_level=finding.escalation_level,
         return_state=finding.return_state,
         termination_proposed_by=finding.termination_proposed_by,
@@ -517,6 +550,31 @@ def _case(finding: Finding) -> Case:
         extensions=finding.extensions,
         last_event_at=finding.last_event_at,
     )
+
+
+def encode_ladder(ladder: dict[DeadlineKind, LadderMark]) -> dict[str, Any]:
+    return {
+        kind.value: {
+            "due": mark.due.isoformat(),
+            "since": _iso(mark.since),
+            "done_until": _iso(mark.done_until),
+        }
+        for kind, mark in ladder.items()
+    }
+
+
+def decode_ladder(data: dict[str, Any] | None) -> dict[DeadlineKind, LadderMark]:
+    def instant(value: str | None) -> datetime | None:
+        return datetime.fromisoformat(value) if value else None
+
+    return {
+        DeadlineKind(kind): LadderMark(
+            due=date.fromisoformat(mark["due"]),
+            since=instant(mark.get("since")),
+            done_until=instant(mark.get("done_until")),
+        )
+        for kind, mark in (data or {}).items()
+    }
 
 
 def _parties(session: Session, finding: Finding, case: Case | None = None) -> outbox.Parties:
@@ -693,10 +751,16 @@ def _record_decision(
 
 def _overdue_clause(today: date) -> Any:
     # A deadline expires at the end of its day: overdue once the local date is past it.
+    plan = col(Finding.plan_due) < today
+    review = col(Finding.review_due) < today
+    remediation = col(Finding.remediation_due) < today
+    verification = col(Finding.verification_due) < today
+    state = col(Finding.state)
     return or_(
-        (col(Finding.state) == State.AWAITING_PLAN) & (col(Finding.plan_due) < today),
-        col(Finding.state).in_([State.PLAN_REVIEW, State.REMEDIATING])
-        & (col(Finding.remediation_due) < today),
+        (state == State.AWAITING_PLAN) & (plan | remediation),
+        (state == State.PLAN_REVIEW) & (review | remediation),
+        (state == State.REMEDIATING) & remediation,
+        (state == State.VERIFYING) & verification,
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -54,20 +55,27 @@ def _ensure_pg_database(url: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def pg_url() -> str:
+def pg_url() -> Iterator[str]:
+    """A migrated schema of its own for this test run (runs side by side do not collide)."""
     try:
         _ensure_pg_database(PG_URL)
     except Exception as exc:  # pragma: no cover - depends on the machine
         if os.environ.get("CI"):
             raise
         pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {exc}")
-    db = Database(PG_URL)
-    with db.engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
+    schema = f"test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = Database(PG_URL)
+    with admin.engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    rendered = url.render_as_string(hide_password=False)
+    db = Database(rendered)
     db.upgrade()
     db.engine.dispose()
-    return PG_URL
+    yield rendered
+    with admin.engine.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -84,7 +92,7 @@ def _truncate_pg(url: str) -> None:
     with db.engine.begin() as conn:
         tables = conn.execute(
             text(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
                 "AND tablename <> 'alembic_version'"
             )
         ).scalars()

@@ -18,7 +18,6 @@ from cap.domain.lifecycle import (
     current_deadline,
     is_overdue,
     mermaid_diagram,
-    next_check_at,
     perform,
 )
 from cap.domain.model import Area, Case, DeadlineKind, DecisionOutcome, Severity, State
@@ -301,13 +300,16 @@ def test_the_current_deadline_and_next_check_follow_the_state() -> None:
     awaiting = run(NOTIFIED)
     assert current_deadline(awaiting) == (DeadlineKind.PLAN, date(2026, 4, 7))
     # End of 7 April in Stockholm (CEST, +02:00) is 22:00 UTC.
-    assert next_check_at(awaiting, CAL) == datetime(2026, 4, 7, 22, 0, tzinfo=UTC)
     assert not is_overdue(awaiting, CAL, datetime(2026, 4, 7, 21, 59, 59, tzinfo=UTC))
     assert is_overdue(awaiting, CAL, datetime(2026, 4, 7, 22, 0, tzinfo=UTC))
+    in_review = run(NOTIFIED, PLAN_IN)  # submitted on 4 March: review due 14 days later
+    assert current_deadline(in_review) == (DeadlineKind.PLAN_REVIEW, date(2026, 3, 18))
     remediating = run(NOTIFIED, PLAN_IN, ACCEPTED)
     assert current_deadline(remediating) == (DeadlineKind.REMEDIATION, date(2026, 9, 3))
+    assert remediating.review_due is None and DeadlineKind.PLAN_REVIEW not in remediating.ladder
+    verifying = run(NOTIFIED, PLAN_IN, ACCEPTED, REPORTED)  # reported 6 March: 30 days
+    assert current_deadline(verifying) == (DeadlineKind.VERIFICATION, date(2026, 4, 7))
     assert current_deadline(run()) is None
-    assert next_check_at(run(), CAL) is None
 
 
 def test_one_machine_serves_every_finding() -> None:

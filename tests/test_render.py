@@ -328,7 +328,7 @@ def test_it_defines_the_same_templates_in_both_languages() -> None:
 
 
 def test_it_lists_each_kind_once_in_lifecycle_order() -> None:
-    assert len(KINDS) == len(set(KINDS)) == 19
+    assert len(KINDS) == len(set(KINDS)) == 21
     assert KINDS[0] == "cap_requested" and KINDS[-1] == "daily_digest"
 
 
@@ -416,6 +416,89 @@ def test_it_addresses_plan_received_to_the_contract_manager(renderer: Renderer) 
 
     assert email.subject == "NC-2026-0042: Ny åtgärdsplan från Nordic IT Supply AB att granska"
     assert "Granska planen senast den 16 mars 2026" in email.text
+
+
+@pytest.mark.parametrize(
+    ("language", "subject", "line", "checks"),
+    [
+        (
+            "sv",
+            "NC-2026-0042: Påminnelse \N{EN DASH} granska åtgärdsplanen från Nordic IT Supply AB"
+            " senast 16 mars 2026",
+            "ska vara granskad senast den 16 mars 2026, om 3 dagar.",
+            ("grundorsaksanalys", "ansvarig person och ett datum", "arbetstagare ska gottgöras"),
+        ),
+        (
+            "en",
+            "NC-2026-0042: Reminder \N{EN DASH} review the corrective action plan"
+            " from Nordic IT Supply AB by 16 March 2026",
+            "the review of the plan is due by 16 March 2026, in 3 days.",
+            ("root cause analysis", "responsible person and a date", "affected workers"),
+        ),
+    ],
+)
+def test_it_reminds_the_contract_manager_to_review_the_plan(
+    renderer: Renderer, language: str, subject: str, line: str, checks: tuple[str, ...]
+) -> None:
+    context = sample_context("review_reminder", language)
+    email = renderer.render("review_reminder", language, context)
+
+    assert context["recipient"]["role"] == "contract_manager"
+    assert email.subject == subject
+    assert line in email.text
+    assert line in email.html
+    assert f'href="{context["link"]}"' in email.html
+    assert "/s/" not in context["link"]  # staff get the plain link, not the supplier's
+    for words in checks:
+        assert words in email.text and words in email.html
+
+
+@pytest.mark.parametrize(
+    ("language", "subject", "line", "checks"),
+    [
+        (
+            "sv",
+            "NC-2026-0042: Påminnelse \N{EN DASH} verifiera åtgärderna hos Nordic IT Supply AB"
+            " senast 27 augusti 2026",
+            "ska vara verifierade senast den 27 augusti 2026, om 5 dagar.",
+            ("uppföljande revision", "Avsluta sedan ärendet", "avslå rapporten med en motivering"),
+        ),
+        (
+            "en",
+            "NC-2026-0042: Reminder \N{EN DASH} verification of Nordic IT Supply AB's"
+            " remediation due by 27 August 2026",
+            "the verification of the remediation is due by 27 August 2026, in 5 days.",
+            ("follow-up audit", "close the finding", "reject the remediation with reasons"),
+        ),
+    ],
+)
+def test_it_reminds_the_contract_manager_to_verify_the_remediation(
+    renderer: Renderer, language: str, subject: str, line: str, checks: tuple[str, ...]
+) -> None:
+    context = sample_context("verification_reminder", language)
+    email = renderer.render("verification_reminder", language, context)
+
+    assert context["recipient"]["role"] == "contract_manager"
+    assert context["finding"]["state"] == State.VERIFYING
+    assert email.subject == subject
+    assert line in email.text
+    assert line in email.html
+    assert f'href="{context["link"]}"' in email.html
+    for words in checks:
+        assert words in email.text and words in email.html
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("kind", ["review_reminder", "verification_reminder"])
+def test_it_needs_the_deadline_for_the_buyers_reminders(
+    renderer: Renderer, kind: str, language: str
+) -> None:
+    with pytest.raises(UndefinedError):
+        render(renderer, kind, language, deadline=None)
+    today = render(renderer, kind, language, days_left=0)
+    assert ("det vill säga i dag" if language == "sv" else "that is today") in today.text
+    untimed = render(renderer, kind, language, days_left=None)
+    assert not re.search(r", (om|in) \d+ (dag|day)", untimed.text + untimed.html)
 
 
 def test_it_returns_a_fresh_sample_each_time() -> None:

@@ -161,7 +161,9 @@ def test_instants_come_back_utc_aware_and_equal(world: World) -> None:
     row = finding_row(world.workflow, ref)
     assert row.notified_at == stockholm_morning
     assert row.notified_at is not None and row.notified_at.utcoffset() == timedelta(0)
-    assert row.next_check_at == datetime(2026, 4, 2, 22, 0, tzinfo=UTC)  # end of 2 April, CEST
+    # Plan due 2 April; the first reminder goes out 7 days before at 09:00 Stockholm (CET).
+    assert row.plan_due == date(2026, 4, 2)
+    assert row.next_check_at == datetime(2026, 3, 26, 8, 0, tzinfo=UTC)
 
 
 def test_refs_are_numbered_per_year(world: World) -> None:

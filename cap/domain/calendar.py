@@ -208,6 +208,22 @@ class BusinessCalendar:
             day += _ONE_DAY
         return day
 
+    def roll_back(self, day: date) -> date:
+        """The last day on or before ``day`` that is not closed; ``day`` if not roll_forward.
+
+        Reminders use it: a reminder due on a Sunday goes out on the Friday before, while the
+        deadline it announces moves forward."""
+        if not self.roll_forward:
+            return day
+        while self.is_closed(day):
+            day -= _ONE_DAY
+        return day
+
+    def at(self, day: date, clock: time) -> datetime:
+        """The UTC instant of local ``day`` at ``clock`` (a time skipped by DST moves later)."""
+        local = datetime.combine(day, clock, tzinfo=self.tz)
+        return max(local.astimezone(UTC), local.replace(fold=1).astimezone(UTC))
+
     def end_of_day(self, day: date) -> datetime:
         """The UTC instant at which local ``day`` ends: the next local midnight.
 

@@ -12,50 +12,50 @@ import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from transitions import EventData, Machine
 
 from cap.domain.calendar import BusinessCalendar, Period
 from cap.domain.model import (
     ACTIVE_STATES,
+    Action,
+    Area,
     Case,
     DeadlineKind,
     DecisionOutcome,
+    LadderMark,
+    Limit,
+    Severity,
     State,
 )
 from cap.errors import ActionRefused, InvalidInput
+
+__all__ = [
+    "IN_FORCE",
+    "MACHINE",
+    "Action",
+    "ActionRequest",
+    "Change",
+    "DeadlineChange",
+    "DeadlinePolicy",
+    "DecisionNote",
+    "Periods",
+    "allowed_actions",
+    "build_machine",
+    "current_deadline",
+    "deadline_of",
+    "deadlines_in_force",
+    "is_overdue",
+    "mermaid_diagram",
+    "perform",
+]
 
 #: Escalation level of a finding in sanction review (levels 1-2 are notices before it).
 SANCTION_REVIEW_LEVEL = 3
 
 #: How far in the future an ``at`` may lie: clocks of the people recording actions drift.
 CLOCK_SKEW = timedelta(minutes=5)
-
-
-class Action(StrEnum):
-    """What people do to a finding: the value is the trigger, ``label`` what users type."""
-
-    NOTIFY = "notify"
-    SUBMIT_PLAN = "submit_plan"
-    ACCEPT_PLAN = "accept_plan"
-    REJECT_PLAN = "reject_plan"
-    REPORT_REMEDIATION = "report_remediation"
-    VERIFY = "verify"
-    REJECT_REMEDIATION = "reject_remediation"
-    ESCALATE = "escalate"
-    EXTEND = "extend"
-    RESUME = "resume"
-    WARN = "warn"
-    PENALISE = "penalise"
-    TERMINATE = "terminate"
-    APPROVE_TERMINATION = "approve_termination"
-    WITHDRAW = "withdraw"
-
-    @property
-    def label(self) -> str:
-        return self.value.replace("_", "-")
 
 
 #: States a sanction review can return to: the active states.
@@ -131,13 +131,25 @@ def allowed_actions(state: State) -> tuple[Action, ...]:
     return _ALLOWED[state]
 
 
+class Periods(Protocol):
+    """Where time limits come from: the rules (:class:`cap.domain.rules.Rules`)."""
+
+    def period(self, limit: Limit, severity: Severity, area: Area) -> Period: ...
+
+
 @dataclass(frozen=True)
 class DeadlinePolicy:
-    """Time limits counted from the event that starts them (made configurable by the rules)."""
+    """Fixed time limits whatever the severity: the case study's defaults, for tests and tools."""
 
     plan: Period = Period(months=1)
     remediation: Period = Period(months=6)
     plan_revision: Period = Period(days=14)
+    plan_review: Period = Period(days=14)
+    verification: Period = Period(days=30)
+
+    def period(self, limit: Limit, severity: Severity, area: Area) -> Period:
+        period: Period = getattr(self, limit.value)
+        return period
 
 
 @dataclass(frozen=True)
@@ -218,7 +230,7 @@ def perform(
     *,
     now: datetime,
     calendar: BusinessCalendar,
-    policy: DeadlinePolicy,
+    policy: Periods,
 ) -> Change:
     """Apply ``request`` to a copy of ``case`` and return the change; ``case`` is never modified.
 
@@ -251,20 +263,30 @@ def perform(
         Action.APPROVE_TERMINATION,
     )
 
+    def limit(kind: Limit) -> date:
+        return calendar.due_date(request.at, policy.period(kind, case.severity, case.area))
+
+    at = request.at
     if action is Action.NOTIFY:
-        new.notified_at = request.at
-        changes.append(_set(new, DeadlineKind.PLAN, calendar.due_date(request.at, policy.plan)))
-        changes.append(
-            _set(new, DeadlineKind.REMEDIATION, calendar.due_date(request.at, policy.remediation))
-        )
+        new.notified_at = at
+        changes.append(_set(new, DeadlineKind.PLAN, limit(Limit.PLAN), at))
+        changes.append(_set(new, DeadlineKind.REMEDIATION, limit(Limit.REMEDIATION), at))
+    elif action is Action.SUBMIT_PLAN:
+        changes.append(_set(new, DeadlineKind.PLAN_REVIEW, limit(Limit.PLAN_REVIEW), at))
+    elif action is Action.ACCEPT_PLAN:
+        _clear(new, DeadlineKind.PLAN_REVIEW)
     elif action is Action.REJECT_PLAN:
+        _clear(new, DeadlineKind.PLAN_REVIEW)
         if request.until is not None:
-            _check_after(request.until, calendar.local_date(request.at), "until", "the rejection")
-            changes.append(_set_requested(new, DeadlineKind.PLAN, request.until, calendar))
+            _check_after(request.until, calendar.local_date(at), "until", "the rejection")
+            changes.append(_set_requested(new, DeadlineKind.PLAN, request.until, calendar, at))
         else:
-            due = calendar.due_date(request.at, policy.plan_revision)
-            changes.append(_set(new, DeadlineKind.PLAN, due))
+            changes.append(_set(new, DeadlineKind.PLAN, limit(Limit.PLAN_REVISION), at))
         new.escalation_level = 0
+    elif action is Action.REPORT_REMEDIATION:
+        changes.append(_set(new, DeadlineKind.VERIFICATION, limit(Limit.VERIFICATION), at))
+    elif action in (Action.VERIFY, Action.REJECT_REMEDIATION):
+        _clear(new, DeadlineKind.VERIFICATION)
     elif action is Action.ESCALATE:
         new.return_state = case.state
         new.escalation_level = max(case.escalation_level, SANCTION_REVIEW_LEVEL)
@@ -349,28 +371,41 @@ def _check_request(case: Case, request: ActionRequest, now: datetime) -> None:
         raise InvalidInput("until: extend needs the new deadline date")
 
 
-def _set(case: Case, kind: DeadlineKind, due: date) -> DeadlineChange:
-    old = _deadline(case, kind)
-    if kind is DeadlineKind.PLAN:
-        case.plan_due = due
-    else:
-        case.remediation_due = due
+_DUE_FIELD = {
+    DeadlineKind.PLAN: "plan_due",
+    DeadlineKind.PLAN_REVIEW: "review_due",
+    DeadlineKind.REMEDIATION: "remediation_due",
+    DeadlineKind.VERIFICATION: "verification_due",
+}
+
+
+def _set(case: Case, kind: DeadlineKind, due: date, at: datetime) -> DeadlineChange:
+    """Give ``case`` a new deadline; its reminder ladder starts afresh from ``at``."""
+    old = deadline_of(case, kind)
+    setattr(case, _DUE_FIELD[kind], due)
+    case.ladder = {**case.ladder, kind: LadderMark(due=due, since=at)}
     return DeadlineChange(kind, old, due)
 
 
+def _clear(case: Case, kind: DeadlineKind) -> None:
+    setattr(case, _DUE_FIELD[kind], None)
+    case.ladder = {k: v for k, v in case.ladder.items() if k is not kind}
+
+
 def _set_requested(
-    case: Case, kind: DeadlineKind, requested: date, calendar: BusinessCalendar
+    case: Case, kind: DeadlineKind, requested: date, calendar: BusinessCalendar, at: datetime
 ) -> DeadlineChange:
     # Every deadline obeys the same calendar rule, including dates a person typed in.
     due = calendar.roll(requested)
-    change = _set(case, kind, due)
+    change = _set(case, kind, due, at)
     if due != requested:
         return DeadlineChange(kind, change.old, due, requested)
     return change
 
 
-def _deadline(case: Case, kind: DeadlineKind) -> date | None:
-    return case.plan_due if kind is DeadlineKind.PLAN else case.remediation_due
+def deadline_of(case: Case, kind: DeadlineKind) -> date | None:
+    due: date | None = getattr(case, _DUE_FIELD[kind])
+    return due
 
 
 def _extend(
@@ -380,16 +415,21 @@ def _extend(
     kind = request.deadline or (
         DeadlineKind.PLAN if state is State.AWAITING_PLAN else DeadlineKind.REMEDIATION
     )
+    if kind not in (DeadlineKind.PLAN, DeadlineKind.REMEDIATION):
+        raise InvalidInput(
+            f"deadline: only the supplier's deadlines (plan, remediation) are extended, "
+            f"not {kind.value}"
+        )
     if kind is DeadlineKind.PLAN and state is not State.AWAITING_PLAN:
         raise InvalidInput(
             "deadline: the plan deadline can only be extended while a plan is awaited; "
             "extend the remediation deadline instead"
         )
-    current = _deadline(case, kind)
+    current = deadline_of(case, kind)
     assert request.until is not None
     if current is not None:
         _check_after(request.until, current, "until", f"the current {kind.value} deadline")
-    return _set_requested(new, kind, request.until, calendar)
+    return _set_requested(new, kind, request.until, calendar, request.at)
 
 
 def _check_after(value: date, bound: date, name: str, what: str) -> None:
@@ -403,19 +443,29 @@ def _same_person(a: str, b: str) -> bool:
     return a.strip().casefold() == b.strip().casefold()
 
 
+#: Which deadlines are in force in which state: each runs its own reminder ladder.
+IN_FORCE: dict[State, tuple[DeadlineKind, ...]] = {
+    State.AWAITING_PLAN: (DeadlineKind.PLAN, DeadlineKind.REMEDIATION),
+    State.PLAN_REVIEW: (DeadlineKind.PLAN_REVIEW, DeadlineKind.REMEDIATION),
+    State.REMEDIATING: (DeadlineKind.REMEDIATION,),
+    State.VERIFYING: (DeadlineKind.VERIFICATION,),
+}
+
+
+def deadlines_in_force(case: Case) -> list[tuple[DeadlineKind, date]]:
+    """The deadlines that bind someone now, earliest first."""
+    found = [
+        (kind, due)
+        for kind in IN_FORCE.get(case.state, ())
+        if (due := deadline_of(case, kind)) is not None
+    ]
+    return sorted(found, key=lambda item: item[1])
+
+
 def current_deadline(case: Case) -> tuple[DeadlineKind, date] | None:
-    """The deadline the supplier is held to now, or ``None`` when nothing is owed by a date."""
-    if case.state is State.AWAITING_PLAN and case.plan_due is not None:
-        return DeadlineKind.PLAN, case.plan_due
-    if case.state in (State.PLAN_REVIEW, State.REMEDIATING) and case.remediation_due is not None:
-        return DeadlineKind.REMEDIATION, case.remediation_due
-    return None
-
-
-def next_check_at(case: Case, calendar: BusinessCalendar) -> datetime | None:
-    """When the sweep must look at the finding next: the end of its current deadline."""
-    current = current_deadline(case)
-    return calendar.end_of_day(current[1]) if current else None
+    """The earliest deadline in force, or ``None`` when nothing is owed by a date."""
+    found = deadlines_in_force(case)
+    return found[0] if found else None
 
 
 def is_overdue(case: Case, calendar: BusinessCalendar, now: datetime) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -68,8 +68,21 @@ FINAL_STATES: tuple[State, ...] = (State.CLOSED, State.TERMINATED, State.WITHDRA
 
 
 class DeadlineKind(StrEnum):
+    """The deadlines a finding carries: two for the supplier, two for the buyer."""
+
     PLAN = "plan"
+    PLAN_REVIEW = "plan_review"
     REMEDIATION = "remediation"
+    VERIFICATION = "verification"
+
+
+class Role(StrEnum):
+    """Who receives a notification."""
+
+    SUPPLIER = "supplier"
+    CONTRACT_MANAGER = "contract_manager"
+    SUSTAINABILITY_MANAGER = "sustainability_manager"
+    DECISION_MAKERS = "decision_makers"
 
 
 class DecisionOutcome(StrEnum):
@@ -78,6 +91,54 @@ class DecisionOutcome(StrEnum):
     WARNING = "warning"
     PENALTY = "penalty"
     TERMINATION = "termination"
+
+
+class Action(StrEnum):
+    """What people do to a finding: the value is the trigger, ``label`` what users type."""
+
+    NOTIFY = "notify"
+    SUBMIT_PLAN = "submit_plan"
+    ACCEPT_PLAN = "accept_plan"
+    REJECT_PLAN = "reject_plan"
+    REPORT_REMEDIATION = "report_remediation"
+    VERIFY = "verify"
+    REJECT_REMEDIATION = "reject_remediation"
+    ESCALATE = "escalate"
+    EXTEND = "extend"
+    RESUME = "resume"
+    WARN = "warn"
+    PENALISE = "penalise"
+    TERMINATE = "terminate"
+    APPROVE_TERMINATION = "approve_termination"
+    WITHDRAW = "withdraw"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", "-")
+
+
+class Limit(StrEnum):
+    """The time limits a finding can be given, each counted from the event that starts it."""
+
+    PLAN = "plan"  # from notification
+    PLAN_REVISION = "plan_revision"  # from the rejection of a plan
+    PLAN_REVIEW = "plan_review"  # the buyer's review, from submission
+    REMEDIATION = "remediation"  # from notification
+    VERIFICATION = "verification"  # the buyer's verification, from the supplier's report
+
+
+@dataclass(frozen=True)
+class LadderMark:
+    """Progress of one deadline's reminder and escalation ladder.
+
+    ``due`` is the deadline the ladder belongs to (a new date starts a new ladder), ``since``
+    when that deadline was set (steps due before it do not apply), ``done_until`` the due
+    instant of the last step processed.
+    """
+
+    due: date
+    since: datetime | None = None
+    done_until: datetime | None = None
 
 
 @dataclass
@@ -89,6 +150,8 @@ class Case:
     copy. ``return_state`` is where a sanction review goes back to.
     """
 
+    # (``ladder`` is replaced, never mutated in place, so a shallow copy of a Case is safe.)
+
     state: State
     severity: Severity
     area: Area
@@ -96,6 +159,9 @@ class Case:
     notified_at: datetime | None = None
     plan_due: date | None = None
     remediation_due: date | None = None
+    review_due: date | None = None
+    verification_due: date | None = None
+    ladder: dict[DeadlineKind, LadderMark] = field(default_factory=dict)
     escalation_level: int = 0
     return_state: State | None = None
     termination_proposed_by: str | None = None

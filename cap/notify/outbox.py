@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -18,18 +17,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from cap.config import Settings
-from cap.domain.model import Case, DeadlineKind
+from cap.domain.lifecycle import deadline_of
+from cap.domain.model import Case, DeadlineKind, Role
 from cap.notify.links import finding_link, supplier_link
 from cap.notify.message import build_message, message_id_for
 from cap.notify.render import Renderer
 from cap.store.models import Contract, Finding, OutboxMessage, OutboxStatus, Supplier
-
-
-class Role(StrEnum):
-    SUPPLIER = "supplier"
-    CONTRACT_MANAGER = "contract_manager"
-    SUSTAINABILITY_MANAGER = "sustainability_manager"
-    DECISION_MAKERS = "decision_makers"
 
 
 @dataclass(frozen=True)
@@ -95,16 +88,23 @@ def recipients(
     return found, missing
 
 
-def finding_context(parties: Parties) -> dict[str, Any]:
+def _case_of(parties: Parties) -> Case:
     f = parties.finding
-    case = parties.case or Case(
+    return parties.case or Case(
         state=f.state,
         severity=f.severity,
         area=f.area,
         plan_due=f.plan_due,
         remediation_due=f.remediation_due,
+        review_due=f.review_due,
+        verification_due=f.verification_due,
         escalation_level=f.escalation_level,
     )
+
+
+def finding_context(parties: Parties) -> dict[str, Any]:
+    f = parties.finding
+    case = _case_of(parties)
     return {
         "ref": f.ref,
         "title": f.title,
@@ -161,7 +161,9 @@ def queue(
     for notice in notices:
         people, missing = recipients(notice.roles, parties, settings)
         not_sent.extend({"kind": notice.kind, **m} for m in missing)
-        due = deadline if deadline is not None else _deadline(base["finding"], notice.deadline)
+        due = deadline
+        if due is None and notice.deadline is not None:
+            due = deadline_of(_case_of(parties), notice.deadline)
         for person in people:
             link = (
                 supplier_link(settings, parties.finding.ref, person.email, now)
@@ -218,10 +220,3 @@ def insert_rows(session: Session, rows: list[dict[str, Any]]) -> None:
     dialect = session.get_bind().dialect.name
     ins = postgresql.insert if dialect == "postgresql" else sqlite.insert
     session.execute(ins(OutboxMessage).on_conflict_do_nothing(index_elements=["key"]), rows)
-
-
-def _deadline(finding: dict[str, Any], kind: DeadlineKind | None) -> date | None:
-    if kind is None:
-        return None
-    due: date | None = finding[f"{kind.value}_due"]
-    return due

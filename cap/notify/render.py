@@ -30,8 +30,8 @@ of silently printing nothing. Enum values may be passed as the ``StrEnum`` membe
     The buying organisation, e.g. ``"Region Stockholm"``.
 ``deadline`` (date | None)
     The date this email is about: the plan due date, the remediation due date, a revised or
-    extended deadline, the date by which a decision is needed, or the date a termination takes
-    effect.
+    extended deadline, the date by which the buyer must review a plan or verify a reported
+    fix, the date by which a decision is needed, or the date a termination takes effect.
 ``days_overdue``, ``days_left`` (int | None)
 ``reason``, ``note`` (str | None)
     Free text: why a plan or remediation was rejected, why a review was opened or a deadline
@@ -49,14 +49,18 @@ What each kind needs beyond ``finding``, ``recipient``, ``link`` and ``buyer_nam
 which is ``deadline`` or, when that is ``None``, ``finding.plan_due`` (``cap_requested``,
 ``plan_reminder``, ``plan_overdue``, ``plan_rejected``), ``finding.remediation_due``
 (``plan_accepted``, ``remediation_*``) or the due date of what the finding's state waits for
-(``decision_extension``; the escalations word around a missing one); ``reason`` for
+(``decision_extension``; the escalations word around a missing one), and ``deadline``
+itself for ``review_reminder`` and ``verification_reminder`` (the buyer's plan review and
+verification due dates are not fields of ``finding``, so there is no fallback); ``reason`` for
 ``plan_rejected``, ``remediation_rejected``, ``sanction_review_opened`` and
 ``decision_extension`` (which falls back to ``decision.rationale``); ``decision`` for the
 ``decision_*`` kinds; ``findings`` and ``today`` for ``daily_digest``. Other ``None`` dates
 and counts are worded around ("immediately", no "in 3 days"). A required value that is
 ``None`` raises :class:`jinja2.UndefinedError` like a missing one (printing ``None`` or
 formatting a ``None`` date is refused), so a mail never says "None" or has a gap.
-``plan_received`` is worded for the supplier or, for any other role, for the contract manager.
+``plan_received`` is worded for the supplier or, for any other role, for the contract manager;
+``review_reminder`` (the plan review is due) and ``verification_reminder`` (the verification of
+a fix the supplier reported is due) are written for the contract manager.
 
 The renderer adds ``subject`` (the rendered, one-line subject) to the context of the text and
 HTML parts. Filters available in templates: ``date`` (formatted in the template's language;
@@ -108,10 +112,12 @@ KINDS: tuple[str, ...] = (
     "plan_overdue",
     "formal_notice",
     "plan_received",
+    "review_reminder",
     "plan_accepted",
     "plan_rejected",
     "remediation_reminder",
     "remediation_overdue",
+    "verification_reminder",
     "finding_closed",
     "remediation_rejected",
     "escalation_contract_manager",
@@ -486,6 +492,8 @@ def _tidy_text(text: str) -> str:
 
 _PLAN_DUE = date(2026, 3, 2)
 _REMEDIATION_DUE = date(2026, 8, 3)
+_REVIEW_DUE = date(2026, 3, 16)  # the plan came in on 2 March; the review takes 14 days
+_VERIFICATION_DUE = date(2026, 8, 27)  # reported fixed on 28 July; verification takes 30 days
 _BASE_URL = "https://cap.region-stockholm.example"
 
 _SAMPLE_TEXT: dict[str, dict[str, str]] = {
@@ -628,11 +636,13 @@ _SAMPLE_SITUATION: dict[
     "plan_reminder": (State.AWAITING_PLAN, _SUPPLIER, _PLAN_DUE, 7, None, 0),
     "plan_overdue": (State.AWAITING_PLAN, _SUPPLIER, _PLAN_DUE, None, 3, 1),
     "formal_notice": (State.AWAITING_PLAN, _SUPPLIER, date(2026, 3, 23), None, 14, 2),
-    "plan_received": (State.PLAN_REVIEW, _SUPPLIER, date(2026, 3, 16), None, None, 0),
+    "plan_received": (State.PLAN_REVIEW, _SUPPLIER, _REVIEW_DUE, None, None, 0),
+    "review_reminder": (State.PLAN_REVIEW, _CONTRACT_MANAGER, _REVIEW_DUE, 3, None, 0),
     "plan_accepted": (State.REMEDIATING, _SUPPLIER, _REMEDIATION_DUE, None, None, 0),
     "plan_rejected": (State.AWAITING_PLAN, _SUPPLIER, date(2026, 3, 30), None, None, 0),
     "remediation_reminder": (State.REMEDIATING, _SUPPLIER, _REMEDIATION_DUE, 14, None, 0),
     "remediation_overdue": (State.REMEDIATING, _SUPPLIER, _REMEDIATION_DUE, None, 5, 1),
+    "verification_reminder": (State.VERIFYING, _CONTRACT_MANAGER, _VERIFICATION_DUE, 5, None, 0),
     "finding_closed": (State.CLOSED, _SUPPLIER, None, None, None, 0),
     "remediation_rejected": (State.REMEDIATING, _SUPPLIER, date(2026, 10, 30), None, None, 0),
     "escalation_contract_manager": (

@@ -88,6 +88,10 @@ class Finding(SQLModel, table=True):
     notified_at: datetime | None = Field(default=None, sa_column=_instant())
     plan_due: date | None = None
     remediation_due: date | None = None
+    review_due: date | None = None
+    verification_due: date | None = None
+    # Progress of each deadline's reminder ladder: {kind: {due, since, done_until}}.
+    ladder: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     escalation_level: int = 0
     return_state: State | None = Field(default=None, sa_column=_enum(State, nullable=True))
     termination_proposed_by: str | None = Field(default=None, max_length=254)
@@ -200,6 +204,17 @@ class OutboxMessage(SQLModel, table=True):
     claimed_until: datetime | None = Field(default=None, sa_column=_instant())
 
 
+class Setting(SQLModel, table=True):
+    """Small facts the application keeps about itself (the digest of the rules last applied,
+    worker heartbeats...)."""
+
+    __tablename__ = "cap_setting"
+
+    key: str = Field(primary_key=True, max_length=120)
+    value: str = Field(sa_column=Column(Text, nullable=False))
+    updated_at: datetime = Field(sa_column=_instant(nullable=False))
+
+
 class RefCounter(SQLModel, table=True):
     """Last finding number handed out per year, for refs like NC-2026-0001."""
 
@@ -219,5 +234,6 @@ ALL_TABLES = [
     Event,
     Decision,
     OutboxMessage,
+    Setting,
     RefCounter,
 ]

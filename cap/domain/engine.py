@@ -1,0 +1,128 @@
+"""The rules engine: for one finding at one moment, which ladder steps are due.
+
+Pure: ``evaluate(case, rules, now)`` reads no clock and no database. Each deadline in force
+runs its own ladder (see :data:`cap.domain.lifecycle.IN_FORCE`); a step is due at the rules'
+``send_at`` time on its day, which moves back off closed days for a reminder and forward for
+a step after the deadline. A step applies once per deadline: the ladder's mark remembers the
+last step processed, and a new deadline date starts a new ladder.
+
+Catch-up: when several steps of one ladder are due at once (downtime, a back-dated
+notification), only the most advanced is applied; the others are reported as skipped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+
+from cap.domain.lifecycle import IN_FORCE, deadline_of
+from cap.domain.model import Case, DeadlineKind, LadderMark
+from cap.domain.rules import Rules, StepRule
+
+
+@dataclass(frozen=True)
+class DueStep:
+    """A ladder step for one finding's deadline, with the instant it falls due."""
+
+    rule: StepRule
+    kind: DeadlineKind
+    deadline: date
+    due_at: datetime
+
+    @property
+    def id(self) -> str:
+        return self.rule.id
+
+    def key(self, ref: str, deadline_version: int) -> str:
+        """Stable idempotency key: the finding, the rule, the deadline version."""
+        return f"{ref}/{self.rule.id}/dv{deadline_version}"
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    due: tuple[DueStep, ...]  # to apply now: at most one per ladder
+    skipped: tuple[DueStep, ...]  # passed over by catch-up
+    ladder: dict[DeadlineKind, LadderMark]  # the marks once ``due`` and ``skipped`` are done
+    next_check_at: datetime | None  # the next step still to come, if any
+
+    @property
+    def level(self) -> int:
+        """The highest escalation level among the steps applied or passed over now."""
+        return max((s.rule.level for s in (*self.due, *self.skipped)), default=0)
+
+
+def step_due_at(step: StepRule, deadline: date, rules: Rules) -> datetime:
+    calendar = rules.calendar
+    day = deadline + timedelta(days=step.offset)
+    if step.offset < 0:
+        day = calendar.roll_back(day)
+    elif step.offset > 0:
+        day = calendar.roll(day)
+    return calendar.at(day, rules.calendar_rules.send_at)
+
+
+def ladder_steps(case: Case, kind: DeadlineKind, rules: Rules) -> list[DueStep]:
+    """Every step of ``kind``'s ladder for the case's current deadline, earliest first,
+    leaving out steps that fell due before the deadline was set."""
+    deadline = deadline_of(case, kind)
+    if deadline is None:
+        return []
+    mark = case.ladder.get(kind)
+    since = mark.since if mark is not None and mark.due == deadline else None
+    steps = [
+        DueStep(rule, kind, deadline, step_due_at(rule, deadline, rules))
+        for rule in rules.ladder(kind, case.severity, case.area)
+    ]
+    # Sorted by due instant: rolled days can reorder steps that sit close together.
+    steps.sort(key=lambda s: (s.due_at, s.rule.offset))
+    return [s for s in steps if since is None or s.due_at >= since]
+
+
+def evaluate(case: Case, rules: Rules, now: datetime) -> Evaluation:
+    """The steps due at ``now`` for ``case``, what catch-up skips, and the next check."""
+    due: list[DueStep] = []
+    skipped: list[DueStep] = []
+    marks = dict(case.ladder)
+    upcoming: list[datetime] = []
+    for kind in IN_FORCE.get(case.state, ()):
+        steps = ladder_steps(case, kind, rules)
+        if not steps:
+            continue
+        deadline = steps[0].deadline
+        mark = case.ladder.get(kind)
+        if mark is None or mark.due != deadline:
+            mark = LadderMark(due=deadline)
+        pending = [s for s in steps if mark.done_until is None or s.due_at > mark.done_until]
+        ready = [s for s in pending if s.due_at <= now]
+        if ready:
+            due.append(ready[-1])
+            skipped.extend(ready[:-1])
+            marks[kind] = replace(mark, done_until=ready[-1].due_at)
+        later = [s.due_at for s in pending if s.due_at > now]
+        if later:
+            upcoming.append(later[0])
+    return Evaluation(
+        due=tuple(due),
+        skipped=tuple(skipped),
+        ladder=marks,
+        next_check_at=min(upcoming, default=None),
+    )
+
+
+def next_check_at(case: Case, rules: Rules) -> datetime | None:
+    """When the sweep must look at the case next: its earliest step not yet processed
+    (possibly already past, for a back-dated action), or ``None``."""
+    earliest: list[datetime] = []
+    for kind in IN_FORCE.get(case.state, ()):
+        mark = case.ladder.get(kind)
+        for step in ladder_steps(case, kind, rules):
+            done = (
+                mark is not None
+                and mark.due == step.deadline
+                and mark.done_until is not None
+                and step.due_at <= mark.done_until
+            )
+            if not done:
+                earliest.append(step.due_at)
+                break
+    return min(earliest, default=None)
