@@ -8,9 +8,11 @@ domain decides, this module loads and writes. A finding is written with an optim
 from __future__ import annotations
 
 import hashlib
+import logging
+import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 from pathlib import PurePath
 from typing import Any
 
@@ -22,6 +24,7 @@ from cap.config import Settings
 from cap.domain import engine
 from cap.domain.inputs import ContractInput, FindingInput, PlanInput, SupplierInput
 from cap.domain.lifecycle import (
+    IN_FORCE,
     Action,
     ActionRequest,
     Change,
@@ -44,9 +47,18 @@ from cap.store.models import (
     OutboxStatus,
     Plan,
     RefCounter,
+    Setting,
     Supplier,
     SupplierContact,
 )
+
+log = logging.getLogger("cap.workflow")
+
+#: Who the audit trail names for what the rules do on their own.
+SYSTEM_ACTOR = "cap"
+#: A finding whose sweep raised is looked at again after this long.
+RETRY_AFTER_ERROR = timedelta(hours=1)
+RULES_DIGEST = "rules_digest"
 
 
 @dataclass(frozen=True)
@@ -61,6 +73,32 @@ class EvidenceFile:
 @dataclass(frozen=True)
 class ImportResult:
     refs: list[str]
+
+
+@dataclass
+class SweepReport:
+    dry_run: bool = False
+    examined: int = 0
+    steps: int = 0
+    skipped: int = 0
+    escalated: int = 0
+    queued: int = 0
+    seconds: float = 0.0
+    errors: list[str] = field(default_factory=list)
+    actions: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "dry_run": self.dry_run,
+            "examined": self.examined,
+            "steps": self.steps,
+            "skipped": self.skipped,
+            "escalated": self.escalated,
+            "queued": self.queued,
+            "seconds": round(self.seconds, 3),
+            "errors": self.errors,
+            "actions": self.actions,
+        }
 
 
 @dataclass
@@ -336,6 +374,176 @@ class Workflow:
                 for f, name, org, contract in session.execute(query).all()
             ]
 
+    # -- sweeps ------------------------------------------------------------------------------
+
+    def sweep(
+        self,
+        *,
+        now: datetime,
+        dry_run: bool = False,
+        batch: int = 200,
+        progress: Callable[[int], None] | None = None,
+    ) -> SweepReport:
+        """Apply every ladder step due at ``now``, queueing its emails in the same transaction.
+
+        Reads only findings whose ``next_check_at`` has come (an index range). Idempotent: a
+        second sweep at the same moment finds nothing due. A finding whose processing raises
+        is logged, pushed back an hour, and does not stop the others (a crash-loop guard).
+        ``dry_run`` reports what would happen and writes nothing.
+        """
+        started = time.perf_counter()
+        report = SweepReport(dry_run=dry_run)
+        rules = self.settings.rule_set
+        if dry_run:
+            with self.db.read() as session:
+                for finding in session.execute(_due_query(now)).scalars():
+                    self._sweep_finding(session, finding, rules, now, report, write=False)
+                    if progress:
+                        progress(1)
+            report.seconds = time.perf_counter() - started
+            return report
+        self.refresh_schedule(now)
+        while True:
+            with self.db.write() as session:
+                query = _due_query(now).limit(batch)
+                if self.db.dialect == "postgresql":
+                    # Several workers share the work: each takes rows nobody else holds.
+                    query = query.with_for_update(skip_locked=True)
+                findings = list(session.execute(query).scalars())
+                cache: dict[tuple[int, int], Any] = {}
+                for finding in findings:
+                    try:
+                        with session.begin_nested():
+                            self._sweep_finding(
+                                session, finding, rules, now, report, write=True, cache=cache
+                            )
+                    except Exception as exc:  # the guard: one bad finding never stops the pass
+                        log.exception("sweep of %s failed; retrying in an hour", finding.ref)
+                        report.errors.append(f"{finding.ref}: {type(exc).__name__}: {exc}")
+                        session.execute(
+                            update(Finding)
+                            .where(col(Finding.id) == finding.id)
+                            .values(next_check_at=now + RETRY_AFTER_ERROR)
+                            .execution_options(synchronize_session=False)
+                        )
+                    if progress:
+                        progress(1)
+            if len(findings) < batch:
+                break
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _sweep_finding(
+        self,
+        session: Session,
+        finding: Finding,
+        rules: Rules,
+        now: datetime,
+        report: SweepReport,
+        *,
+        write: bool,
+        cache: dict[tuple[int, int], Any] | None = None,
+    ) -> None:
+        report.examined += 1
+        case = _case(finding)
+        evaluation = engine.evaluate(case, rules, now)
+        new = replace(
+            case,
+            ladder=evaluation.ladder,
+            escalation_level=max(case.escalation_level, evaluation.level),
+        )
+        today = rules.calendar.local_date(now)
+        events: list[dict[str, Any]] = []
+        for step in evaluation.skipped:
+            report.skipped += 1
+            events.append(_step_event(finding, step, now, "step_skipped", case.state))
+            report.actions.append(_step_summary(finding, step, "skipped"))
+        for step in evaluation.due:
+            report.steps += 1
+            summary = _step_summary(finding, step, "applied")
+            report.actions.append(summary)
+            event = _step_event(
+                finding, step, now, "reminder" if step.rule.offset < 0 else "escalation", case.state
+            )
+            days = (step.deadline - today).days
+            if write:
+                parties = _parties(session, finding, new, cache)
+                queued = outbox.queue(
+                    session,
+                    self.settings,
+                    notices=[outbox.Notice(step.rule.template, tuple(step.rule.to), step.kind)],
+                    parties=parties,
+                    key=step.key(finding.ref, case.deadline_version),
+                    now=now,
+                    extra={
+                        "days_left": max(days, 0) if step.rule.offset <= 0 else None,
+                        "days_overdue": max(-days, 0) if step.rule.offset > 0 else None,
+                    },
+                    deadline=step.deadline,
+                )
+                report.queued += len(queued["queued"])
+                event["data"]["notifications"] = queued
+            events.append(event)
+            if step.rule.action == "escalate":
+                if Action.ESCALATE not in allowed_actions(new.state):
+                    event["data"]["action_refused"] = (
+                        f"escalate is not allowed in {new.state.value}"
+                    )
+                    continue
+                request = ActionRequest(
+                    Action.ESCALATE,
+                    SYSTEM_ACTOR,
+                    now,
+                    reason=(
+                        f"rule {step.id}: {step.rule.offset} days after the {step.kind.value} "
+                        f"deadline of {step.deadline.isoformat()}"
+                    ),
+                )
+                change = perform(new, request, now=now, calendar=rules.calendar, policy=rules)
+                events.append(
+                    {
+                        "finding_id": finding.id,
+                        "at": now,
+                        "recorded_at": now,
+                        "actor": SYSTEM_ACTOR,
+                        "kind": Action.ESCALATE.value,
+                        "from_state": change.from_state,
+                        "to_state": change.to_state,
+                        "data": {**change.data, "rule": step.id},
+                    }
+                )
+                new = change.case
+                report.escalated += 1
+                summary["action"] = "escalate"
+        if not write:
+            return
+        if events:
+            new.last_event_at = max(filter(None, [case.last_event_at, now]))
+            session.execute(insert(Event), events)
+        self._save_case(session, finding, new)
+
+    def refresh_schedule(self, now: datetime) -> int:
+        """After a rules change, recompute when each open finding is next due (once per change).
+
+        Returns how many findings were rescheduled (0 when the rules did not change)."""
+        rules = self.settings.rule_set
+        with self.db.write() as session:
+            stored = session.get(Setting, RULES_DIGEST)
+            if stored is not None and stored.value == rules.digest:
+                return 0
+            count = 0
+            query = select(Finding).where(col(Finding.state).in_(list(IN_FORCE)))
+            for finding in session.execute(query).scalars():
+                finding.next_check_at = engine.next_check_at(_case(finding), rules)
+                count += 1
+            if stored is None:
+                session.add(Setting(key=RULES_DIGEST, value=rules.digest, updated_at=now))
+            else:
+                stored.value, stored.updated_at = rules.digest, now
+            if count:
+                log.info("rules changed (digest %s): rescheduled %d findings", rules.digest, count)
+            return count
+
     # -- outbox ------------------------------------------------------------------------------
 
     def list_outbox(
@@ -385,7 +593,10 @@ class Workflow:
                 raise InvalidInput(f"file: {f.file_name!r} is not a usable file name")
 
     def _save(self, session: Session, finding: Finding, change: Change) -> None:
-        case = change.case
+        self._save_case(session, finding, change.case)
+
+    def _save_case(self, session: Session, finding: Finding, case: Case) -> None:
+        """Write ``case`` over ``finding`` if nobody changed it since it was loaded."""
         values = {
             "state": case.state,
             "notified_at": case.notified_at,
@@ -577,22 +788,78 @@ def decode_ladder(data: dict[str, Any] | None) -> dict[DeadlineKind, LadderMark]
     }
 
 
-def _parties(session: Session, finding: Finding, case: Case | None = None) -> outbox.Parties:
-    supplier = session.get(Supplier, finding.supplier_id)
-    contract = session.get(Contract, finding.contract_id)
-    assert supplier is not None and contract is not None
-    contacts = session.execute(
-        select(col(SupplierContact.name), col(SupplierContact.email), col(SupplierContact.language))
-        .where(col(SupplierContact.supplier_id) == finding.supplier_id)
-        .order_by(col(SupplierContact.id))
-    ).all()
+def _parties(
+    session: Session,
+    finding: Finding,
+    case: Case | None = None,
+    cache: dict[tuple[int, int], Any] | None = None,
+) -> outbox.Parties:
+    """Who is involved in ``finding``; ``cache`` shares suppliers and contracts across a batch."""
+    cache = {} if cache is None else cache
+    key = (finding.supplier_id, finding.contract_id)
+    if key not in cache:
+        supplier = session.get(Supplier, finding.supplier_id)
+        contract = session.get(Contract, finding.contract_id)
+        assert supplier is not None and contract is not None
+        contacts = session.execute(
+            select(
+                col(SupplierContact.name),
+                col(SupplierContact.email),
+                col(SupplierContact.language),
+            )
+            .where(col(SupplierContact.supplier_id) == finding.supplier_id)
+            .order_by(col(SupplierContact.id))
+        ).all()
+        cache[key] = (supplier, contract, [(n, e, str(lang)) for n, e, lang in contacts])
+    supplier, contract, contacts = cache[key]
     return outbox.Parties(
-        finding=finding,
-        supplier=supplier,
-        contract=contract,
-        contacts=[(n, e, str(lang)) for n, e, lang in contacts],
-        case=case,
+        finding=finding, supplier=supplier, contract=contract, contacts=contacts, case=case
     )
+
+
+def _due_query(now: datetime) -> Any:
+    return (
+        select(Finding)
+        .where(col(Finding.next_check_at) <= now)
+        .order_by(col(Finding.next_check_at), col(Finding.id))
+    )
+
+
+def _step_event(
+    finding: Finding, step: engine.DueStep, now: datetime, kind: str, state: State
+) -> dict[str, Any]:
+    return {
+        "finding_id": finding.id,
+        "at": now,
+        "recorded_at": now,
+        "actor": SYSTEM_ACTOR,
+        "kind": kind,
+        "from_state": state,
+        "to_state": state,
+        "data": {
+            "rule": step.id,
+            "deadline": step.kind.value,
+            "due": step.deadline.isoformat(),
+            "step_due_at": step.due_at.isoformat(),
+            "level": step.rule.level,
+            "template": step.rule.template,
+        },
+    }
+
+
+def _step_summary(finding: Finding, step: engine.DueStep, outcome: str) -> dict[str, Any]:
+    return {
+        "ref": finding.ref,
+        "rule": step.id,
+        "deadline": step.kind.value,
+        "due": step.deadline.isoformat(),
+        "step_due_at": step.due_at.isoformat(),
+        "to": [r.value for r in step.rule.to],
+        "template": step.rule.template,
+        "level": step.rule.level,
+        "outcome": outcome,
+        "action": None,
+    }
 
 
 def _finding_by_ref(session: Session, ref: str) -> Finding:
