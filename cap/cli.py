@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
+from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 
 from cap import __version__
@@ -52,7 +53,12 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")
 
 
 def _settings() -> Settings:
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        name = "CAP_" + "_".join(str(p) for p in error["loc"]).upper()
+        raise InvalidInput(f"{name}: {error['msg']} (got {error['input']!r})") from None
 
 
 def _workflow(*, require_schema: bool = True) -> Workflow:
@@ -356,7 +362,8 @@ def _print_finding(v: dict[str, Any]) -> None:
     echo(f"  plan due     {v['plan_due'] or '-'}    remediation due {v['remediation_due'] or '-'}")
     echo(f"  escalation   level {v['escalation_level']}    extensions {v['extensions']}")
     if v["termination_proposed_by"]:
-        echo(f"  termination  proposed by {v['termination_proposed_by']}, awaiting approval")
+        pending = ", awaiting approval" if v["state"] == State.SANCTION_REVIEW else ""
+        echo(f"  termination  proposed by {v['termination_proposed_by']}{pending}")
     echo(f"  next         {', '.join(v['allowed_actions']) or 'nothing (final)'}")
     if v["description"]:
         echo("")
@@ -409,13 +416,19 @@ def finding_import(
 
     who = _actor(actor)
     workflow = _workflow()
-    rows = read_findings(file, max_rows=workflow.settings.import_max_rows)
+    now = utcnow()
+    rows = read_findings(
+        file,
+        max_rows=workflow.settings.import_max_rows,
+        contracts={c["reference"] for c in workflow.list_contracts()},
+        today=workflow.settings.calendar.local_date(now),
+    )
     with typer.progressbar(length=len(rows), label="importing", file=sys.stderr) as bar:
         result = workflow.log_findings(
-            rows,
+            [r.finding for r in rows],
             actor=who,
-            now=utcnow(),
-            where=lambda i: f"{file}: row {i + 1}",
+            now=now,
+            where=lambda i: f"{file}:{rows[i].line}",
             progress=bar.update,
         )
     if as_json:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cached_property
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Literal
@@ -71,12 +71,11 @@ class Settings(BaseSettings):
             return self.smtp_port
         return {"starttls": 587, "tls": 465, "none": 25}[self.smtp_tls]
 
-    @cached_property
+    @property
     def rule_set(self) -> Rules:
-        """The validated rules (loaded once per process; a broken file raises RulesError)."""
-        from cap.notify.render import KINDS
-
-        return load_rules(self.rules or default_rules_path(), templates=KINDS)
+        """The validated rules (read once per process and path; a broken file raises
+        RulesError). A running process keeps the rules it started with."""
+        return _rules_at(self.rules or default_rules_path())
 
     @property
     def calendar(self) -> BusinessCalendar:
@@ -93,3 +92,10 @@ def default_rules_path() -> Path:
     if isinstance(installed, Path) and installed.is_file():
         return installed
     return Path(__file__).resolve().parent.parent / "rules" / "default.toml"
+
+
+@lru_cache(maxsize=8)
+def _rules_at(path: Path) -> Rules:
+    from cap.notify.render import KINDS
+
+    return load_rules(path, templates=KINDS)

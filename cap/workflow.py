@@ -468,18 +468,27 @@ class Workflow:
             days = (step.deadline - today).days
             if write:
                 parties = _parties(session, finding, new, cache)
+                # A reminder is about the coming deadline; after it, the email's date is what
+                # is owed next, which the templates word themselves ("immediately").
+                before = step.rule.offset <= 0
                 queued = outbox.queue(
                     session,
                     self.settings,
-                    notices=[outbox.Notice(step.rule.template, tuple(step.rule.to), step.kind)],
+                    notices=[
+                        outbox.Notice(
+                            step.rule.template,
+                            tuple(step.rule.to),
+                            step.kind if before else None,
+                        )
+                    ],
                     parties=parties,
                     key=step.key(finding.ref, case.deadline_version),
                     now=now,
                     extra={
-                        "days_left": max(days, 0) if step.rule.offset <= 0 else None,
-                        "days_overdue": max(-days, 0) if step.rule.offset > 0 else None,
+                        "days_left": max(days, 0) if before else None,
+                        "days_overdue": None if before else max(-days, 0),
                     },
-                    deadline=step.deadline,
+                    deadline=step.deadline if before else None,
                 )
                 report.queued += len(queued["queued"])
                 event["data"]["notifications"] = queued
@@ -534,7 +543,11 @@ class Workflow:
             count = 0
             query = select(Finding).where(col(Finding.state).in_(list(IN_FORCE)))
             for finding in session.execute(query).scalars():
-                finding.next_check_at = engine.next_check_at(_case(finding), rules)
+                try:
+                    finding.next_check_at = engine.next_check_at(_case(finding), rules)
+                except Exception:  # the sweep's guard will report and push it back
+                    log.exception("cannot schedule %s", finding.ref)
+                    finding.next_check_at = now
                 count += 1
             if stored is None:
                 session.add(Setting(key=RULES_DIGEST, value=rules.digest, updated_at=now))
