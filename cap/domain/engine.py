@@ -126,3 +126,71 @@ def next_check_at(case: Case, rules: Rules) -> datetime | None:
                 earliest.append(step.due_at)
                 break
     return min(earliest, default=None)
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One dated item of a finding's future (or past) under the rules."""
+
+    at: datetime
+    kind: str  # "deadline", "reminder" or "escalation"
+    deadline: DeadlineKind
+    rule: str | None
+    template: str | None
+    to: tuple[str, ...]
+    level: int
+    action: str | None
+    done: bool
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "at": self.at.isoformat(),
+            "kind": self.kind,
+            "deadline": self.deadline.value,
+            "rule": self.rule,
+            "template": self.template,
+            "to": list(self.to),
+            "level": self.level,
+            "action": self.action,
+            "done": self.done,
+        }
+
+
+def timeline(case: Case, rules: Rules) -> list[TimelineEntry]:
+    """Every deadline in force and every step of its ladder, in time order; ``done`` marks the
+    steps already processed."""
+    entries: list[TimelineEntry] = []
+    for kind in IN_FORCE.get(case.state, ()):
+        deadline = deadline_of(case, kind)
+        if deadline is None:
+            continue
+        entries.append(
+            TimelineEntry(
+                at=rules.calendar.end_of_day(deadline),
+                kind="deadline",
+                deadline=kind,
+                rule=None,
+                template=None,
+                to=(),
+                level=0,
+                action=None,
+                done=False,
+            )
+        )
+        mark = case.ladder.get(kind)
+        done_until = mark.done_until if mark is not None and mark.due == deadline else None
+        for step in ladder_steps(case, kind, rules):
+            entries.append(
+                TimelineEntry(
+                    at=step.due_at,
+                    kind="reminder" if step.rule.offset < 0 else "escalation",
+                    deadline=kind,
+                    rule=step.id,
+                    template=step.rule.template,
+                    to=tuple(r.value for r in step.rule.to),
+                    level=step.rule.level,
+                    action=step.rule.action,
+                    done=done_until is not None and step.due_at <= done_until,
+                )
+            )
+    return sorted(entries, key=lambda e: (e.at, e.kind != "deadline"))

@@ -49,6 +49,7 @@ __all__ = [
     "is_overdue",
     "mermaid_diagram",
     "perform",
+    "set_deadline",
 ]
 
 #: Escalation level of a finding in sanction review (levels 1-2 are notices before it).
@@ -269,22 +270,23 @@ def perform(
     at = request.at
     if action is Action.NOTIFY:
         new.notified_at = at
-        changes.append(_set(new, DeadlineKind.PLAN, limit(Limit.PLAN), at))
-        changes.append(_set(new, DeadlineKind.REMEDIATION, limit(Limit.REMEDIATION), at))
+        changes.append(set_deadline(new, DeadlineKind.PLAN, limit(Limit.PLAN), at))
+        changes.append(set_deadline(new, DeadlineKind.REMEDIATION, limit(Limit.REMEDIATION), at))
     elif action is Action.SUBMIT_PLAN:
-        changes.append(_set(new, DeadlineKind.PLAN_REVIEW, limit(Limit.PLAN_REVIEW), at))
+        changes.append(set_deadline(new, DeadlineKind.PLAN_REVIEW, limit(Limit.PLAN_REVIEW), at))
     elif action is Action.ACCEPT_PLAN:
         _clear(new, DeadlineKind.PLAN_REVIEW)
     elif action is Action.REJECT_PLAN:
         _clear(new, DeadlineKind.PLAN_REVIEW)
         if request.until is not None:
             _check_after(request.until, calendar.local_date(at), "until", "the rejection")
+            data["until"] = request.until.isoformat()  # a person's date: rules never redo it
             changes.append(_set_requested(new, DeadlineKind.PLAN, request.until, calendar, at))
         else:
-            changes.append(_set(new, DeadlineKind.PLAN, limit(Limit.PLAN_REVISION), at))
+            changes.append(set_deadline(new, DeadlineKind.PLAN, limit(Limit.PLAN_REVISION), at))
         new.escalation_level = 0
     elif action is Action.REPORT_REMEDIATION:
-        changes.append(_set(new, DeadlineKind.VERIFICATION, limit(Limit.VERIFICATION), at))
+        changes.append(set_deadline(new, DeadlineKind.VERIFICATION, limit(Limit.VERIFICATION), at))
     elif action in (Action.VERIFY, Action.REJECT_REMEDIATION):
         _clear(new, DeadlineKind.VERIFICATION)
     elif action is Action.ESCALATE:
@@ -379,7 +381,7 @@ _DUE_FIELD = {
 }
 
 
-def _set(case: Case, kind: DeadlineKind, due: date, at: datetime) -> DeadlineChange:
+def set_deadline(case: Case, kind: DeadlineKind, due: date, at: datetime) -> DeadlineChange:
     """Give ``case`` a new deadline; its reminder ladder starts afresh from ``at``."""
     old = deadline_of(case, kind)
     setattr(case, _DUE_FIELD[kind], due)
@@ -397,7 +399,7 @@ def _set_requested(
 ) -> DeadlineChange:
     # Every deadline obeys the same calendar rule, including dates a person typed in.
     due = calendar.roll(requested)
-    change = _set(case, kind, due, at)
+    change = set_deadline(case, kind, due, at)
     if due != requested:
         return DeadlineChange(kind, change.old, due, requested)
     return change

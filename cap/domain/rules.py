@@ -71,8 +71,9 @@ class _Rule(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: RuleId
-    severity: list[Severity] | None = None
-    area: list[Area] | None = None
+    # Leave a filter out to match everything; an empty list would silently match nothing.
+    severity: Annotated[list[Severity], Field(min_length=1)] | None = None
+    area: Annotated[list[Area], Field(min_length=1)] | None = None
 
     def matches(self, severity: Severity, area: Area) -> bool:
         return (self.severity is None or severity in self.severity) and (
@@ -161,6 +162,7 @@ class Rules:
         extensions: ExtensionRules,
         sources: dict[str, str],
         templates: Iterable[str] | None = None,
+        calendar_source: str | None = None,
     ) -> None:
         self.calendar_rules = calendar
         self.deadlines = tuple(deadlines)
@@ -176,7 +178,8 @@ class Rules:
                 extra_closed_days=frozenset(calendar.extra_closed_days),
             )
         except InvalidInput as exc:
-            raise RulesError(f"{_first(sources.values())}: {exc.message}") from None
+            where = calendar_source or _first(sources.values())
+            raise RulesError(f"{where}: {exc.message}") from None
         self._check_ids()
         if templates is not None:
             self._check_templates(set(templates))
@@ -251,10 +254,10 @@ class Rules:
         for (kind, severity, area), ladder in self._steps.items():
             offsets = [s.offset for s in ladder]
             if len(set(offsets)) != len(offsets):
-                clash = next(s for s in ladder if offsets.count(s.offset) > 1)
+                first, second = [s for s in ladder if offsets.count(s.offset) > 1][:2]
                 raise RulesError(
-                    f"{self._where(clash.id)}: offset: two steps of the {kind.value} ladder fall "
-                    f"on the same day for {severity.value} findings in {area.value}"
+                    f"{self._where(second.id)}: offset: falls on the same day as '{first.id}' in "
+                    f"the {kind.value} ladder for {severity.value} findings in {area.value}"
                 )
             for step in ladder:
                 if step.action == "escalate" and step.offset <= 0:
@@ -334,8 +337,9 @@ def load_rules(path: Path, templates: Iterable[str] | None = None) -> Rules:
                 f"{file}: unknown section(s) {', '.join(unknown)}; the sections are "
                 "version, calendar, extensions, [[deadline]], [[step]], [[notice]]"
             )
-        if data.get("version", 1) != 1:
-            raise RulesError(f"{file}: version: {data['version']!r} is not supported (use 1)")
+        version = data.get("version", 1)
+        if type(version) is not int or version != 1:
+            raise RulesError(f"{file}: version: {version!r} is not supported (use 1)")
         if "calendar" in data:
             if calendar is not None:
                 raise RulesError(f"{file}: calendar: already set in {calendar[0]}")
@@ -357,8 +361,12 @@ def load_rules(path: Path, templates: Iterable[str] | None = None) -> Rules:
                     f"{file}: rule '{rule_id}'" if rule_id else f"{file}: {section} #{index + 1}"
                 )
                 rule: _Rule = _validate(model, entry, where)
+                if rule.id in sources:
+                    other = sources[rule.id]
+                    where_else = "twice" if other == str(file) else f"also in {other}"
+                    raise RulesError(f"{file}: rule '{rule.id}': id: the id is used {where_else}")
                 items[section].append(rule)
-                sources.setdefault(rule.id, str(file))
+                sources[rule.id] = str(file)
     return Rules(
         calendar=calendar[1] if calendar else CalendarRules(),
         deadlines=items["deadline"],
@@ -367,6 +375,7 @@ def load_rules(path: Path, templates: Iterable[str] | None = None) -> Rules:
         extensions=extensions[1] if extensions else ExtensionRules(),
         sources=sources,
         templates=templates,
+        calendar_source=calendar[0] if calendar else None,
     )
 
 
