@@ -28,11 +28,14 @@ from cap.domain.lifecycle import (
     Action,
     ActionRequest,
     Change,
+    DeadlineChange,
     allowed_actions,
     current_deadline,
+    deadline_of,
     perform,
+    set_deadline,
 )
-from cap.domain.model import Case, DeadlineKind, LadderMark, Role, State
+from cap.domain.model import Case, DeadlineKind, LadderMark, Limit, Role, State
 from cap.domain.rules import NoticeRule, Rules
 from cap.errors import ActionRefused, AlreadyExists, Conflict, InvalidInput, NotFound
 from cap.notify import outbox
@@ -557,6 +560,55 @@ class Workflow:
                 log.info("rules changed (digest %s): rescheduled %d findings", rules.digest, count)
             return count
 
+    def reapply_rules(self, *, now: datetime, dry_run: bool = False) -> list[dict[str, Any]]:
+        """Recompute the deadlines the rules set on open findings under the current rules.
+
+        A deadline a person chose (an extension, a revision date typed in) is kept. Each change
+        is returned (and, unless ``dry_run``, written with an event) so it can be shown first.
+        """
+        rules = self.settings.rule_set
+        changes: list[dict[str, Any]] = []
+        with self.db.read() if dry_run else self.db.write() as session:
+            open_states = [*IN_FORCE, State.SANCTION_REVIEW]
+            query = (
+                select(Finding).where(col(Finding.state).in_(open_states)).order_by(col(Finding.id))
+            )
+            for finding in list(session.execute(query).scalars()):
+                case = _case(finding)
+                new = replace(case)
+                moved: list[DeadlineChange] = []
+                for kind, origin in _deadline_origins(session, finding).items():
+                    due = rules.calendar.due_date(
+                        origin.at, rules.period(origin.limit, case.severity, case.area)
+                    )
+                    current = deadline_of(case, kind)
+                    if current is not None and due != current:
+                        moved.append(set_deadline(new, kind, due, now))
+                for change in moved:
+                    changes.append({"ref": finding.ref, **change.as_data()})
+                if dry_run or not moved:
+                    continue
+                new.deadline_version += 1
+                new.escalation_level = 0 if new.state is not State.SANCTION_REVIEW else 3
+                new.last_event_at = max(filter(None, [case.last_event_at, now]))
+                session.add(
+                    Event(
+                        finding_id=finding.id,
+                        at=now,
+                        recorded_at=now,
+                        actor=SYSTEM_ACTOR,
+                        kind="rules_reapplied",
+                        from_state=case.state,
+                        to_state=case.state,
+                        data={
+                            "rules": rules.digest,
+                            "deadlines": [c.as_data() for c in moved],
+                        },
+                    )
+                )
+                self._save_case(session, finding, new)
+        return changes
+
     # -- outbox ------------------------------------------------------------------------------
 
     def list_outbox(
@@ -828,6 +880,41 @@ def _parties(
     return outbox.Parties(
         finding=finding, supplier=supplier, contract=contract, contacts=contacts, case=case
     )
+
+
+@dataclass(frozen=True)
+class _Origin:
+    limit: Limit
+    at: datetime
+
+
+#: Which event starts which time limit.
+_ORIGINS: dict[str, dict[DeadlineKind, Limit]] = {
+    Action.NOTIFY.value: {
+        DeadlineKind.PLAN: Limit.PLAN,
+        DeadlineKind.REMEDIATION: Limit.REMEDIATION,
+    },
+    Action.REJECT_PLAN.value: {DeadlineKind.PLAN: Limit.PLAN_REVISION},
+    Action.SUBMIT_PLAN.value: {DeadlineKind.PLAN_REVIEW: Limit.PLAN_REVIEW},
+    Action.REPORT_REMEDIATION.value: {DeadlineKind.VERIFICATION: Limit.VERIFICATION},
+}
+
+
+def _deadline_origins(session: Session, finding: Finding) -> dict[DeadlineKind, _Origin]:
+    """For each deadline the rules set, the limit and the instant it was counted from. A
+    deadline whose latest setting was a person's date (extension, chosen revision) is left
+    out: the rules never overrule a decision."""
+    origins: dict[DeadlineKind, _Origin | None] = {}
+    events = session.execute(
+        select(Event).where(col(Event.finding_id) == finding.id).order_by(col(Event.id))
+    ).scalars()
+    for event in events:
+        for item in event.data.get("deadlines", []):
+            kind = DeadlineKind(item["deadline"])
+            limit = _ORIGINS.get(event.kind, {}).get(kind)
+            chosen = event.kind == Action.EXTEND.value or "until" in event.data
+            origins[kind] = None if chosen or limit is None else _Origin(limit, event.at)
+    return {kind: origin for kind, origin in origins.items() if origin is not None}
 
 
 def _due_query(now: datetime) -> Any:
