@@ -410,7 +410,7 @@ def written_rows(path: Path) -> dict[str, int]:
         for table in child_tables(conn):
             counts[f"{table} rows"] = conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
         if "outbox" in child_tables(conn):
-            size = conn.execute("SELECT sum(length(message)) FROM outbox").fetchone()[0]
+            size = conn.execute("SELECT sum(length(text_body) + length(html_body)) FROM outbox").fetchone()[0]
             counts["outbox bytes"] = size or 0
         return counts
     finally:

@@ -86,6 +86,7 @@ def _addresses(value: str) -> list[str]:
     return [a.strip() for a in value.split(",") if a.strip()]
 
 
+@lru_cache(maxsize=1)
 def default_rules_path() -> Path:
     """The shipped rules: inside the wheel when installed, else the checkout's ``rules/``."""
     installed = resources.files("cap") / "_data" / "rules" / "default.toml"

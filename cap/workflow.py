@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col
 
 from cap.config import Settings
@@ -297,21 +298,23 @@ class Workflow:
                 data["notifications"] = self._queue_for_action(
                     session, finding, change, request, decision, notices, now
                 )
-            session.add(
-                Event(
-                    finding_id=finding.id,
-                    at=request.at,
-                    recorded_at=now,
-                    actor=request.actor,
-                    kind=request.action.value,
-                    from_state=change.from_state,
-                    to_state=change.to_state,
-                    data=data,
-                )
+            session.execute(
+                insert(Event),
+                [
+                    {
+                        "finding_id": finding.id,
+                        "at": request.at,
+                        "recorded_at": now,
+                        "actor": request.actor,
+                        "kind": request.action.value,
+                        "from_state": change.from_state,
+                        "to_state": change.to_state,
+                        "data": data,
+                    }
+                ],
             )
             self._save(session, finding, change)
-            session.flush()
-            session.refresh(finding)
+            session.expire(finding)  # written with a Core UPDATE: read the new values back
             return self._view(session, finding, now)
 
     def add_evidence(
@@ -773,6 +776,7 @@ class Workflow:
         ).scalars()
         evidence = session.execute(
             select(Evidence)
+            .options(defer(Evidence.content))  # type: ignore[arg-type]
             .where(col(Evidence.finding_id) == finding.id)
             .order_by(col(Evidence.id))
         ).scalars()

@@ -264,7 +264,7 @@ def test_each_action_queues_what_it_should(world: World) -> None:
     assert view["events"][-1]["data"]["notifications"]["queued"] == [
         {"kind": "plan_rejected", "to": LI, "role": "supplier"}
     ]
-    rejected = outbox(world)[-1].message.decode()
+    rejected = outbox(world)[-1].text_body
     assert "Vague" in rejected
 
 

@@ -27,8 +27,10 @@ from sqlalchemy import or_, select, update
 from sqlmodel import col
 
 from cap.config import Settings
+from cap.notify.message import build_message
+from cap.notify.render import RenderedEmail
 from cap.store.db import Database
-from cap.store.models import OutboxMessage, OutboxStatus
+from cap.store.models import Finding, OutboxMessage, OutboxStatus
 
 log = logging.getLogger("cap.delivery")
 
@@ -53,11 +55,37 @@ class Transport(Protocol):
 
 @dataclass
 class Outgoing:
+    """A claimed outbox row, with what it takes to assemble its message."""
+
     id: int
     recipient: str
-    message: bytes
+    recipient_name: str | None
+    reply_to: str | None
+    subject: str
+    text_body: str
+    html_body: str
+    message_id: str
+    kind: str
+    finding_ref: str | None
+    created_at: datetime
     attempts: int
     queued_at: datetime
+
+    def message(self, settings: Settings) -> bytes:
+        headers = {"X-Cap-Kind": self.kind}
+        if self.finding_ref:
+            headers["X-Cap-Finding"] = self.finding_ref
+        return build_message(
+            rendered=RenderedEmail(self.subject, self.text_body, self.html_body),
+            sender=settings.mail_from,
+            sender_name=settings.buyer_name,
+            recipient=self.recipient,
+            recipient_name=self.recipient_name,
+            message_id=self.message_id,
+            date=self.created_at,
+            reply_to=self.reply_to,
+            headers=headers,
+        )
 
 
 @dataclass
@@ -244,7 +272,8 @@ class Delivery:
         self, item: Outgoing, now: Callable[[], datetime], report: DeliveryReport
     ) -> None:
         try:
-            await self.transport.send(self.settings.mail_from, item.recipient, item.message)
+            message = item.message(self.settings)
+            await self.transport.send(self.settings.mail_from, item.recipient, message)
         except TransportError as exc:
             outcome = self.mark_failed(item, str(exc), permanent=exc.permanent, now=now())
             if outcome == OutboxStatus.FAILED:
@@ -268,10 +297,19 @@ class Delivery:
                 select(
                     col(OutboxMessage.id),
                     col(OutboxMessage.recipient),
-                    col(OutboxMessage.message),
+                    col(OutboxMessage.recipient_name),
+                    col(OutboxMessage.reply_to),
+                    col(OutboxMessage.subject),
+                    col(OutboxMessage.text_body),
+                    col(OutboxMessage.html_body),
+                    col(OutboxMessage.message_id),
+                    col(OutboxMessage.kind),
+                    col(Finding.ref),
+                    col(OutboxMessage.created_at),
                     col(OutboxMessage.attempts),
                     col(OutboxMessage.queued_at),
                 )
+                .outerjoin(Finding, col(Finding.id) == col(OutboxMessage.finding_id))
                 .where(
                     or_(
                         (col(OutboxMessage.status) == OutboxStatus.QUEUED)
@@ -284,7 +322,7 @@ class Delivery:
                 .limit(limit)
             )
             if self.db.dialect == "postgresql":
-                query = query.with_for_update(skip_locked=True)
+                query = query.with_for_update(of=OutboxMessage, skip_locked=True)
             rows = session.execute(query).all()
             if not rows:
                 return []
@@ -294,7 +332,7 @@ class Delivery:
                 .values(status=OutboxStatus.SENDING, claimed_by=self.owner, claimed_until=lease)
                 .execution_options(synchronize_session=False)
             )
-            return [Outgoing(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+            return [Outgoing(*row) for row in rows]
 
     def mark_sent(self, message_id: int, now: datetime) -> bool:
         with self.db.write() as session:

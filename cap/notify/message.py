@@ -51,6 +51,8 @@ def build_message(
         msg[name] = _one_line(value)
     msg.set_content(rendered.text, subtype="plain", charset="utf-8", cte="quoted-printable")
     msg.add_alternative(rendered.html, subtype="html", charset="utf-8", cte="quoted-printable")
+    # A boundary derived from the Message-ID: the same message always has the same bytes.
+    msg.set_boundary("=_cap_" + hashlib.sha256(message_id.encode()).hexdigest()[:24])
     return msg.as_bytes()
 
 

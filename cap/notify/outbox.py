@@ -20,7 +20,7 @@ from cap.config import Settings
 from cap.domain.lifecycle import deadline_of
 from cap.domain.model import Case, DeadlineKind, Role
 from cap.notify.links import finding_link, supplier_link
-from cap.notify.message import build_message, message_id_for
+from cap.notify.message import message_id_for
 from cap.notify.render import Renderer
 from cap.store.models import Contract, Finding, OutboxMessage, OutboxStatus, Supplier
 
@@ -178,18 +178,6 @@ def queue(
             }
             rendered = renderer.render(notice.kind, person.language, context)
             row_key = f"{key}/{notice.kind}/{person.email.casefold()}"
-            message_id = message_id_for(row_key, settings.mail_from)
-            message = build_message(
-                rendered=rendered,
-                sender=settings.mail_from,
-                sender_name=settings.buyer_name,
-                recipient=person.email,
-                recipient_name=person.name,
-                message_id=message_id,
-                date=now,
-                reply_to=parties.contract.manager_email if person.role is Role.SUPPLIER else None,
-                headers={"X-Cap-Finding": parties.finding.ref, "X-Cap-Kind": notice.kind},
-            )
             rows.append(
                 {
                     "key": row_key,
@@ -198,9 +186,15 @@ def queue(
                     "language": person.language,
                     "recipient": person.email,
                     "recipient_role": person.role.value,
+                    "recipient_name": person.name,
+                    # The supplier answers the contract manager, not a robot.
+                    "reply_to": (
+                        parties.contract.manager_email if person.role is Role.SUPPLIER else None
+                    ),
                     "subject": rendered.subject[:300],
-                    "message_id": message_id,
-                    "message": message,
+                    "text_body": rendered.text,
+                    "html_body": rendered.html,
+                    "message_id": message_id_for(row_key, settings.mail_from),
                     "status": OutboxStatus.QUEUED,
                     "attempts": 0,
                     "next_attempt_at": now,

@@ -175,9 +175,10 @@ class OutboxStatus(StrEnum):
 class OutboxMessage(SQLModel, table=True):
     """One email to one recipient, written in the transaction that caused it.
 
-    ``key`` makes queueing idempotent (a second insert with the same key is a no-op);
-    ``message`` holds the complete RFC 5322 bytes, so a re-send is byte-identical (same
-    Message-ID). A worker claims a row by setting ``claimed_by``/``claimed_until`` (a lease).
+    ``key`` makes queueing idempotent (a second insert with the same key is a no-op). The
+    rendered parts are stored; the MIME message is assembled from them at delivery (the costly
+    part, kept out of the action's transaction), deterministically: a re-send carries the same
+    Message-ID, Date and bytes. A worker claims a row with ``claimed_by``/``claimed_until``.
     """
 
     __tablename__ = "outbox"
@@ -190,9 +191,12 @@ class OutboxMessage(SQLModel, table=True):
     language: str = Field(max_length=5)
     recipient: str = Field(max_length=254)
     recipient_role: str = Field(max_length=40)
+    recipient_name: str | None = Field(default=None, max_length=200)
+    reply_to: str | None = Field(default=None, max_length=254)
     subject: str = Field(max_length=300)
+    text_body: str = Field(sa_column=Column(Text, nullable=False))
+    html_body: str = Field(sa_column=Column(Text, nullable=False))
     message_id: str = Field(max_length=200)
-    message: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     status: OutboxStatus = Field(sa_column=_enum(OutboxStatus))
     attempts: int = 0
     next_attempt_at: datetime = Field(sa_column=_instant(nullable=False))
