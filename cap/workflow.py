@@ -39,6 +39,7 @@ from cap.domain.lifecycle import (
 from cap.domain.model import Case, DeadlineKind, LadderMark, Limit, Role, State
 from cap.domain.rules import NoticeRule, Rules
 from cap.errors import ActionRefused, AlreadyExists, Conflict, InvalidInput, NotFound
+from cap.notify import links as outbox_links
 from cap.notify import outbox
 from cap.store.db import Database
 from cap.store.models import (
@@ -562,6 +563,47 @@ class Workflow:
             if count:
                 log.info("rules changed (digest %s): rescheduled %d findings", rules.digest, count)
             return count
+
+    def queue_digests(self, *, now: datetime, horizon_days: int = 14) -> list[dict[str, Any]]:
+        """Queue today's digest for each contract manager with findings overdue or due within
+        ``horizon_days``; at most one per manager and local day, however often it runs."""
+        calendar = self.settings.calendar
+        today = calendar.local_date(now)
+        horizon = today + timedelta(days=horizon_days)
+        per_manager: dict[str, list[dict[str, Any]]] = {}
+        with self.db.write() as session:
+            rows = session.execute(
+                select(Finding, col(Contract.manager_email))
+                .join(Contract, col(Contract.id) == col(Finding.contract_id))
+                .where(col(Finding.state).in_(list(IN_FORCE)))
+                .order_by(col(Finding.id))
+            ).all()
+            for finding, manager in rows:
+                current = current_deadline(_case(finding))
+                if current is None or current[1] > horizon:
+                    continue
+                per_manager.setdefault(manager, []).append(
+                    {
+                        "ref": finding.ref,
+                        "title": finding.title,
+                        "state": finding.state,
+                        "due": current[1],
+                        "overdue": calendar.is_overdue(current[1], now),
+                        "link": outbox_links.finding_link(self.settings, finding.ref),
+                    }
+                )
+            queued = []
+            for manager, findings in sorted(per_manager.items()):
+                outbox.queue_digest(
+                    session,
+                    self.settings,
+                    recipient=manager,
+                    findings=findings,
+                    today=today,
+                    now=now,
+                )
+                queued.append({"to": manager, "findings": len(findings)})
+            return queued
 
     def reapply_rules(self, *, now: datetime, dry_run: bool = False) -> list[dict[str, Any]]:
         """Recompute the deadlines the rules set on open findings under the current rules.

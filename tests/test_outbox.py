@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, text
@@ -106,3 +106,25 @@ def test_a_failed_message_can_be_retried_by_hand(world: World) -> None:
     assert [m["status"] for m in wf.list_outbox(OutboxStatus.QUEUED)] == ["queued"]
     with pytest.raises(Exception, match="message 999 does not exist"):
         wf.retry_message(999, now=later)
+
+
+def test_contract_managers_get_one_digest_a_day(world: World) -> None:
+    wf = world.workflow
+    late = world.finding(title="Union blocked")
+    far = world.finding(title="No minerals policy")
+    wf.act(late, ActionRequest(Action.NOTIFY, ANNA, NOW), now=NOW)  # plan due 7 April
+    wf.act(far, ActionRequest(Action.NOTIFY, ANNA, NOW), now=NOW)
+    wf.act(
+        far, ActionRequest(Action.EXTEND, ANNA, NOW, reason="r", until=date(2026, 6, 1)), now=NOW
+    )
+    day = datetime(2026, 4, 9, 5, 0, tzinfo=UTC)
+    assert wf.queue_digests(now=day) == [{"to": ANNA, "findings": 1}]
+    assert wf.queue_digests(now=day + timedelta(hours=3)) == [{"to": ANNA, "findings": 1}]
+    digests = [m for m in wf.list_outbox() if m["kind"] == "daily_digest"]
+    assert len(digests) == 1 and digests[0]["recipient"] == ANNA
+    with wf.db.read() as session:
+        row = session.get(OutboxMessage, digests[0]["id"])
+        assert row is not None
+        assert late in row.text_body and far not in row.text_body
+    wf.queue_digests(now=day + timedelta(days=1))
+    assert len([m for m in wf.list_outbox() if m["kind"] == "daily_digest"]) == 2

@@ -207,6 +207,62 @@ def queue(
     return {"queued": queued, "not_sent": not_sent}
 
 
+def queue_digest(
+    session: Session,
+    settings: Settings,
+    *,
+    recipient: str,
+    findings: list[dict[str, Any]],
+    today: date,
+    now: datetime,
+) -> str:
+    """Queue one contract manager's daily digest; the key makes it one per person and day.
+    Returns the key."""
+    renderer = renderer_for(settings.templates_dir)
+    language = settings.default_language
+    context = {
+        "finding": None,
+        "recipient": {"name": None, "email": recipient, "role": Role.CONTRACT_MANAGER},
+        "link": f"{settings.base_url.rstrip('/')}/findings",
+        "buyer_name": settings.buyer_name,
+        "deadline": None,
+        "days_overdue": None,
+        "days_left": None,
+        "reason": None,
+        "note": None,
+        "decision": None,
+        "findings": findings,
+        "today": today,
+    }
+    rendered = renderer.render("daily_digest", language, context)
+    key = f"digest/{today.isoformat()}/{recipient.casefold()}"
+    insert_rows(
+        session,
+        [
+            {
+                "key": key,
+                "finding_id": None,
+                "kind": "daily_digest",
+                "language": language,
+                "recipient": recipient,
+                "recipient_role": Role.CONTRACT_MANAGER.value,
+                "recipient_name": None,
+                "reply_to": None,
+                "subject": rendered.subject[:300],
+                "text_body": rendered.text,
+                "html_body": rendered.html,
+                "message_id": message_id_for(key, settings.mail_from),
+                "status": OutboxStatus.QUEUED,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "queued_at": now,
+                "created_at": now,
+            }
+        ],
+    )
+    return key
+
+
 def insert_rows(session: Session, rows: list[dict[str, Any]]) -> None:
     """Insert outbox rows; a row whose key exists already is skipped (idempotency)."""
     if not rows:
