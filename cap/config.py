@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     retry_horizon_hours: float = Field(default=24.0, gt=0)
     delivery_batch: int = Field(default=200, gt=0)
     delivery_lease_seconds: float = Field(default=300.0, gt=0)
+    delivery_connections: int = Field(default=4, ge=1, le=32)
 
     @property
     def decision_maker_addresses(self) -> list[str]:

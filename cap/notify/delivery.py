@@ -16,14 +16,15 @@ import os
 import socket
 import ssl
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
 import aiosmtplib
-from sqlalchemy import or_, select, update
+from sqlalchemy import Connection, bindparam, or_, select, update
 from sqlmodel import col
 
 from cap.config import Settings
@@ -224,7 +225,12 @@ def default_owner() -> str:
 
 
 class Delivery:
-    """Delivery passes over one database with one transport."""
+    """Delivery passes over one database.
+
+    ``connections`` SMTP connections send side by side (``CAP_DELIVERY_CONNECTIONS``; the
+    folder transport uses one). Each message is marked in its own short transaction on one
+    database connection held for the pass.
+    """
 
     def __init__(
         self,
@@ -232,12 +238,24 @@ class Delivery:
         settings: Settings,
         transport: Transport | None = None,
         owner: str | None = None,
+        connections: int | None = None,
     ) -> None:
         self.db = db
         self.settings = settings
-        self.transport = transport or transport_for(settings)
+        if transport is not None:
+            self.transports = [transport]
+        elif settings.smtp_host:
+            count = connections or settings.delivery_connections
+            self.transports = [SMTPTransport(settings) for _ in range(count)]
+        else:
+            self.transports = [FolderTransport(settings.mail_dir)]
         self.owner = owner or default_owner()
         self.stopping = False
+        self._connection: Connection | None = None
+
+    @property
+    def transport(self) -> Transport:
+        return self.transports[0]
 
     async def run_pass(
         self, now: Callable[[], datetime], limit: int | None = None
@@ -247,33 +265,51 @@ class Delivery:
         report = DeliveryReport()
         started = time.perf_counter()
         try:
-            while not self.stopping:
-                batch_size = self.settings.delivery_batch
-                if limit is not None:
-                    batch_size = min(batch_size, limit - report.claimed)
-                    if batch_size <= 0:
+            with self.db.engine.connect() as connection:
+                self._connection = connection
+                while not self.stopping:
+                    batch_size = self.settings.delivery_batch
+                    if limit is not None:
+                        batch_size = min(batch_size, limit - report.claimed)
+                        if batch_size <= 0:
+                            break
+                    batch = self.claim(now(), batch_size)
+                    if not batch:
                         break
-                batch = self.claim(now(), batch_size)
-                if not batch:
-                    break
-                report.claimed += len(batch)
-                for index, item in enumerate(batch):
-                    if self.stopping:
-                        # Hand the rest back at once rather than waiting for the lease.
-                        self.release([b.id for b in batch[index:]])
-                        break
-                    await self._deliver_one(item, now, report)
+                    report.claimed += len(batch)
+                    pending = deque(batch)
+                    await asyncio.gather(
+                        *(self._work(t, pending, now, report) for t in self.transports)
+                    )
+                    if pending:  # stopping: hand the rest back rather than wait for the lease
+                        self.release([item.id for item in pending])
         finally:
-            await self.transport.close()
+            self._connection = None
+            for transport in self.transports:
+                await transport.close()
         report.seconds = time.perf_counter() - started
         return report
 
+    async def _work(
+        self,
+        transport: Transport,
+        pending: deque[Outgoing],
+        now: Callable[[], datetime],
+        report: DeliveryReport,
+    ) -> None:
+        while pending and not self.stopping:
+            await self._deliver_one(transport, pending.popleft(), now, report)
+
     async def _deliver_one(
-        self, item: Outgoing, now: Callable[[], datetime], report: DeliveryReport
+        self,
+        transport: Transport,
+        item: Outgoing,
+        now: Callable[[], datetime],
+        report: DeliveryReport,
     ) -> None:
         try:
             message = item.message(self.settings)
-            await self.transport.send(self.settings.mail_from, item.recipient, message)
+            await transport.send(self.settings.mail_from, item.recipient, message)
         except TransportError as exc:
             outcome = self.mark_failed(item, str(exc), permanent=exc.permanent, now=now())
             if outcome == OutboxStatus.FAILED:
@@ -287,6 +323,24 @@ class Delivery:
             report.lost_lease += 1
             log.warning("#%s was sent but its lease had passed to another worker", item.id)
         report.sent += 1
+
+    @contextlib.contextmanager
+    def _marking(self) -> Iterator[Connection]:
+        """A short transaction on the pass's connection (or a fresh one outside a pass)."""
+        if self._connection is not None:
+            with self._connection.begin():
+                self._relax_durability(self._connection)
+                yield self._connection
+            return
+        with self.db.engine.begin() as connection:
+            self._relax_durability(connection)
+            yield connection
+
+    def _relax_durability(self, connection: Connection) -> None:
+        # A mark lost in a crash only means one more send of the same bytes (same
+        # Message-ID), which the design accepts; waiting for the disk on each would not.
+        if self.db.dialect == "postgresql":
+            connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
 
     def claim(self, now: datetime, limit: int) -> list[Outgoing]:
         """Take up to ``limit`` due rows: queued and due, or ``sending`` with an expired lease
@@ -335,24 +389,12 @@ class Delivery:
             return [Outgoing(*row) for row in rows]
 
     def mark_sent(self, message_id: int, now: datetime) -> bool:
-        with self.db.write() as session:
-            result = session.execute(
-                update(OutboxMessage)
-                .where(
-                    col(OutboxMessage.id) == message_id,
-                    col(OutboxMessage.claimed_by) == self.owner,
-                )
-                .values(
-                    status=OutboxStatus.SENT,
-                    sent_at=now,
-                    attempts=OutboxMessage.attempts + 1,
-                    claimed_by=None,
-                    claimed_until=None,
-                    last_error=None,
-                )
-                .execution_options(synchronize_session=False)
+        """Record that the server accepted the message; False if this worker lost the lease."""
+        with self._marking() as connection:
+            result = connection.execute(
+                _MARK_SENT, {"message": message_id, "owner": self.owner, "now": now}
             )
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+            return bool(result.rowcount)
 
     def mark_failed(
         self, item: Outgoing, error: str, *, permanent: bool, now: datetime
@@ -368,8 +410,8 @@ class Delivery:
             error = f"gave up after {attempts} attempts: {error}"
         else:
             status, next_at = OutboxStatus.QUEUED, retry_at
-        with self.db.write() as session:
-            session.execute(
+        with self._marking() as connection:
+            connection.execute(
                 update(OutboxMessage)
                 .where(
                     col(OutboxMessage.id) == item.id,
@@ -383,7 +425,6 @@ class Delivery:
                     claimed_by=None,
                     claimed_until=None,
                 )
-                .execution_options(synchronize_session=False)
             )
         return status
 
@@ -391,8 +432,8 @@ class Delivery:
         """Give claimed rows back to the queue untouched (on shutdown)."""
         if not ids:
             return
-        with self.db.write() as session:
-            session.execute(
+        with self._marking() as connection:
+            connection.execute(
                 update(OutboxMessage)
                 .where(
                     col(OutboxMessage.id).in_(ids),
@@ -400,8 +441,25 @@ class Delivery:
                     col(OutboxMessage.status) == OutboxStatus.SENDING,
                 )
                 .values(status=OutboxStatus.QUEUED, claimed_by=None, claimed_until=None)
-                .execution_options(synchronize_session=False)
             )
+
+
+#: Built once: the statement run after every message sent.
+_MARK_SENT = (
+    update(OutboxMessage)
+    .where(
+        col(OutboxMessage.id) == bindparam("message"),
+        col(OutboxMessage.claimed_by) == bindparam("owner"),
+    )
+    .values(
+        status=OutboxStatus.SENT,
+        sent_at=bindparam("now"),
+        attempts=OutboxMessage.attempts + 1,
+        claimed_by=None,
+        claimed_until=None,
+        last_error=None,
+    )
+)
 
 
 def _header(message: bytes, name: bytes) -> str:
