@@ -1,4 +1,7 @@
-"""The ``cap`` command line: parse, call the workflow, print. User errors: one line, no traceback."""
+"""The ``cap`` command line: parse, call the workflow, print.
+
+User errors: one line on stderr, no traceback.
+"""
 
 from __future__ import annotations
 
@@ -361,8 +364,9 @@ def _print_finding(v: dict[str, Any]) -> None:
     echo(f"  found on     {v['found_on']}    notified {v['notified_at'] or '-'}")
     echo(f"  plan due     {v['plan_due'] or '-'}    remediation due {v['remediation_due'] or '-'}")
     echo(f"  escalation   level {v['escalation_level']}    extensions {v['extensions']}")
+    pending_termination = bool(v["termination_proposed_by"] and v["state"] == State.SANCTION_REVIEW)
     if v["termination_proposed_by"]:
-        pending = ", awaiting approval" if v["state"] == State.SANCTION_REVIEW else ""
+        pending = ", awaiting approval" if pending_termination else ""
         echo(f"  termination  proposed by {v['termination_proposed_by']}{pending}")
     echo(f"  next         {', '.join(v['allowed_actions']) or 'nothing (final)'}")
     if v["description"]:
@@ -383,12 +387,16 @@ def _print_finding(v: dict[str, Any]) -> None:
             echo(f"  #{e['id']} {e['file_name']} ({e['size']:,} bytes, sha256 {e['sha256'][:12]}…)")
     if v["decisions"]:
         echo("\ndecisions")
-        for d in v["decisions"]:
+        unapproved = [i for i, d in enumerate(v["decisions"]) if not d["approved_by"]]
+        # Only the latest unapproved proposal can still be pending; earlier ones were dropped
+        # when the finding left sanction review.
+        pending_index = unapproved[-1] if unapproved and pending_termination else None
+        for i, d in enumerate(v["decisions"]):
             by = d["proposed_by"]
             if d["approved_by"] and d["approved_by"] != by:
                 by += f", approved by {d['approved_by']}"
             elif not d["approved_by"]:
-                by += ", awaiting approval"
+                by += ", awaiting approval" if i == pending_index else ", not approved"
             echo(f"  {d['proposed_at']}  {d['outcome']} ({by}): {d['rationale'] or ''}")
     echo("\nhistory")
     for e in v["events"]:
@@ -460,7 +468,10 @@ def finding_evidence(
 ) -> None:
     """Save an evidence file of a finding to disk."""
     meta, content = _workflow().evidence_content(ref, evidence_id)
-    out.write_bytes(content)
+    try:
+        out.write_bytes(content)
+    except OSError as exc:
+        raise InvalidInput(f"out: cannot write {out} ({exc.strerror})") from None
     typer.echo(f"wrote {meta['file_name']} ({meta['size']:,} bytes) to {out}")
 
 

@@ -82,7 +82,7 @@ def parse_findings(
     records = _records(text, delimiter, name)
     first = next(records, None)
     if first is None:
-        raise InvalidInput(f"{name}: the file is empty; the first line must name the columns")
+        raise InvalidInput(f"{name}: no header; the first line must name the columns")
     header = _check_header(first[1], name, first[0])
 
     findings: list[ImportRow] = []
@@ -95,14 +95,12 @@ def parse_findings(
         where = f"{name}:{line}"
         if len(values) > len(header) and any(v.strip() for v in values[len(header) :]):
             problems.append(
-                f"{where}: more values than columns ({len(values)} values, "
-                f"{len(header)} columns)"
+                f"{where}: more values than columns ({len(values)} values, {len(header)} columns)"
             )
             continue
         if len(values) < len(header):
             problems.append(
-                f"{where}: fewer values than columns ({len(values)} values, "
-                f"{len(header)} columns)"
+                f"{where}: fewer values than columns ({len(values)} values, {len(header)} columns)"
             )
             continue
         row = {k: v.strip() for k, v in zip(header, values, strict=False)}
@@ -147,7 +145,9 @@ def _check_header(raw: list[str], name: str, line: int) -> list[str]:
             parts.append(f"unknown column(s) {', '.join(repr(h) for h in unknown)}")
         if duplicate:
             parts.append(f"column(s) given twice {', '.join(duplicate)}")
-        raise InvalidInput(f"{name}:{line}: {'; '.join(parts)}; the columns are {', '.join(COLUMNS)}")
+        raise InvalidInput(
+            f"{name}:{line}: {'; '.join(parts)}; the columns are {', '.join(COLUMNS)}"
+        )
     return header
 
 

@@ -13,7 +13,7 @@ from sqlmodel import SQLModel
 
 import cap.store.models  # noqa: F401
 from cap.errors import InvalidInput
-from cap.store.db import Database, DatabaseUnavailable
+from cap.store.db import SCHEMA_HEAD, Database, DatabaseUnavailable
 from cap.store.models import Supplier
 
 
@@ -26,6 +26,13 @@ def test_the_migrations_build_exactly_the_models(db_url: str) -> None:
     assert diff == [], (
         "models and migrations differ: add a migration (alembic revision --autogenerate)"
     )
+
+
+def test_the_schema_head_constant_is_alembics_head() -> None:
+    from alembic.script import ScriptDirectory
+
+    config = Database("sqlite://").alembic_config()
+    assert ScriptDirectory.from_config(config).get_current_head() == SCHEMA_HEAD
 
 
 def test_init_creates_then_reports_up_to_date(tmp_path: Path) -> None:

@@ -1,0 +1,859 @@
+"""Delivery benchmark: messages per second from cap's outbox to a real SMTP server.
+
+Run ``python bench/delivery.py [--messages N] [--quick]``. It prints one table in which each
+figure of cap stands beside the peer and the limit, all measured in this run against the same
+aiosmtpd server (a separate process on 127.0.0.1 that accepts and counts messages), with the
+target and PASS/FAIL. It is a report, not a test: the exit code is always 0.
+
+- cap: N outbox rows pre-queued in a migrated database (SQLite in a temporary folder; also
+  PostgreSQL when reachable), then one ``Delivery(db, settings).run_pass(lambda: now)`` with
+  ``smtp_tls="none"``, timed end to end (claim, send, mark sent per message, committed).
+  Afterwards every row must be ``sent`` and the server must have counted N messages.
+- the peer: what a user would otherwise write, ``aiosmtplib.send(...)`` per message, i.e. a
+  new connection per message, no database.
+- the limit: the same bytes over ONE ``aiosmtplib.SMTP`` connection (``sendmail`` per
+  message), no database.
+
+Target: cap >= 2x the peer. The messages are real: every kind of email rendered once in both
+languages by ``cap.notify.render.Renderer``; each row (unique key and Message-ID) holds what
+``cap.notify.outbox.queue`` stores for the outbox layout the schema has (the message's bytes,
+or its rendered parts), and the peer and the limit send the bytes ``build_message`` makes
+from the same parts, built before timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import multiprocessing
+import os
+import platform
+import signal
+import socket
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable, Collection, Coroutine, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any, Protocol
+
+import aiosmtplib
+import sqlalchemy
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
+from sqlmodel import col
+
+from cap.config import Settings
+from cap.notify.delivery import Delivery, Outgoing
+from cap.notify.message import build_message, message_id_for
+from cap.notify.outbox import insert_rows
+from cap.notify.render import KINDS, RenderedEmail, Renderer, sample_context
+from cap.store.db import Database
+from cap.store.models import OutboxMessage, OutboxStatus
+
+# -- the scenario ----------------------------------------------------------------------------
+
+HOST = "127.0.0.1"
+SENDER = "cap@region-stockholm.example"
+BUYER_NAME = "Region Stockholm"
+CONTRACT_MANAGER = "erik.johansson@region-stockholm.example"
+#: The instant the rows are due and the delivery pass runs at.
+NOW = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
+QUEUED_AT = NOW - timedelta(minutes=5)
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/cap_bench"
+
+TARGET = 2.0  # cap >= 2x the peer
+
+
+@dataclass(frozen=True)
+class Sizes:
+    messages: int
+    warmup: int  # messages delivered by each path before it is timed (not counted)
+    rounds: int  # each path is timed this many times; the median is reported
+    split: int  # messages in the instrumented pass per database ("where the time goes")
+    #: A round after the first starts only if it is expected to end within this many seconds
+    #: of the start (the run stays near its time budget on a slow or busy machine).
+    budget: float
+
+
+DEFAULT = Sizes(messages=2_000, warmup=50, rounds=3, split=400, budget=88.0)
+QUICK = Sizes(messages=300, warmup=20, rounds=2, split=200, budget=30.0)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One kind of email in one language, rendered once."""
+
+    kind: str
+    language: str
+    rendered: RenderedEmail
+    recipient: str
+    recipient_name: str | None
+    role: str
+
+
+@dataclass(frozen=True)
+class Mail:
+    """One outbox row's worth: the row cap queues, and the bytes the peer and limit send."""
+
+    key: str
+    variant: Variant
+    message_id: str
+    data: bytes
+
+    @property
+    def reply_to(self) -> str | None:
+        return CONTRACT_MANAGER if self.variant.role == "supplier" else None
+
+    def row(self, columns: Collection[str]) -> dict[str, Any]:
+        """The row as ``cap.notify.outbox.queue`` builds it, for whichever outbox layout the
+        schema has: the message's bytes (``message``) or its rendered parts (``text_body``...),
+        from which cap assembles the same bytes at delivery."""
+        v = self.variant
+        row = {
+            "key": self.key,
+            "finding_id": None,
+            "kind": v.kind,
+            "language": v.language,
+            "recipient": v.recipient,
+            "recipient_role": v.role,
+            "recipient_name": v.recipient_name,
+            "reply_to": self.reply_to,
+            "subject": v.rendered.subject[:300],
+            "text_body": v.rendered.text,
+            "html_body": v.rendered.html,
+            "message_id": self.message_id,
+            "message": self.data,
+            "status": OutboxStatus.QUEUED,
+            "attempts": 0,
+            "next_attempt_at": QUEUED_AT,
+            "queued_at": QUEUED_AT,
+            "created_at": QUEUED_AT,
+        }
+        return {name: value for name, value in row.items() if name in columns}
+
+
+def render_variants() -> list[Variant]:
+    """Every kind in both languages, rendered once with the shipped templates."""
+    renderer = Renderer()
+    variants = []
+    for kind in KINDS:
+        for language in ("sv", "en"):
+            context = sample_context(kind, language)
+            person = context["recipient"]
+            rendered = renderer.render(kind, language, context)
+            variants.append(
+                Variant(
+                    kind, language, rendered, person["email"], person["name"], str(person["role"])
+                )
+            )
+    return variants
+
+
+def build_mails(variants: Sequence[Variant], count: int, prefix: str) -> list[Mail]:
+    """``count`` distinct messages (unique key and Message-ID), cycling through the variants.
+    The bytes are built by ``cap.notify.message.build_message`` from what the row holds (no
+    finding: the rows have ``finding_id`` NULL, so no X-Cap-Finding header)."""
+    mails = []
+    for i in range(count):
+        v = variants[i % len(variants)]
+        key = f"{prefix}/{i + 1:05d}/{v.kind}/{v.recipient.casefold()}"
+        message_id = message_id_for(key, SENDER)
+        data = build_message(
+            rendered=v.rendered,
+            sender=SENDER,
+            sender_name=BUYER_NAME,
+            recipient=v.recipient,
+            recipient_name=v.recipient_name,
+            message_id=message_id,
+            date=QUEUED_AT,
+            reply_to=CONTRACT_MANAGER if v.role == "supplier" else None,
+            headers={"X-Cap-Kind": v.kind},
+        )
+        mails.append(Mail(key, v, message_id, data))
+    return mails
+
+
+# -- the SMTP server (a separate process) ----------------------------------------------------
+
+
+class Counter(Protocol):
+    """A shared 64-bit integer: ``multiprocessing.Value("q", lock=False)``; one writer."""
+
+    value: int
+
+
+Counters = tuple[Counter, Counter, Counter]  # messages, bytes, connections
+
+
+class CountingHandler:
+    """Accept every message; count messages and bytes. Nothing else."""
+
+    def __init__(self, messages: Counter, octets: Counter) -> None:
+        self.messages = messages
+        self.octets = octets
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.value += 1
+        self.octets.value += len(envelope.original_content or b"")
+        return "250 2.0.0 OK"
+
+
+def serve(conn: Connection, counters: Counters) -> None:
+    """The server process: aiosmtpd on 127.0.0.1, an OS-chosen port sent back on ``conn``,
+    until SIGTERM. ``counters``: messages, bytes, connections."""
+    logging.getLogger("mail.log").disabled = True  # no per-connection logging work
+    asyncio.run(_serve(conn, counters))
+
+
+async def _serve(conn: Connection, counters: Counters) -> None:
+    from aiosmtpd.smtp import SMTP
+
+    messages, octets, connections = counters
+
+    class CountingSMTP(SMTP):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            connections.value += 1
+            super().connection_made(transport)
+
+    loop = asyncio.get_running_loop()
+    handler = CountingHandler(messages, octets)
+    # An explicit hostname: aiosmtpd would otherwise call socket.getfqdn() per connection.
+    server = await loop.create_server(
+        lambda: CountingSMTP(handler, hostname="smtp.bench.example", ident="bench"), HOST, 0
+    )
+    stop = asyncio.Event()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    conn.send(server.sockets[0].getsockname()[1])
+    conn.close()
+    async with server:
+        await stop.wait()
+
+
+class SMTPServerProcess:
+    def __init__(self) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self._counters: Counters = tuple(ctx.Value("q", 0, lock=False) for _ in range(3))
+        parent, child = ctx.Pipe(duplex=False)
+        self._process = ctx.Process(target=serve, args=(child, self._counters), daemon=True)
+        self._process.start()
+        child.close()
+        if not parent.poll(60):
+            self.stop()
+            raise RuntimeError("the SMTP server process did not start within 60 s")
+        try:
+            self.port: int = parent.recv()
+        except EOFError:
+            self.stop()
+            raise RuntimeError(
+                f"the SMTP server process exited (code {self._process.exitcode})"
+            ) from None
+        finally:
+            parent.close()
+        self._wait_for_banner()
+
+    def _wait_for_banner(self) -> None:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with socket.create_connection((HOST, self.port), timeout=2) as s:
+                    banner = s.recv(512)
+                    s.sendall(b"QUIT\r\n")
+                    s.recv(512)
+                if banner.startswith(b"220"):
+                    return
+                raise RuntimeError(f"unexpected SMTP banner {banner!r}")
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid
+
+    def counts(self) -> tuple[int, int, int]:
+        """Messages, bytes and connections the server has accepted so far."""
+        messages, octets, connections = self._counters
+        return messages.value, octets.value, connections.value
+
+    def stop(self) -> int | None:
+        """SIGTERM (a clean shutdown), then SIGKILL if it lingers; returns the exit code."""
+        if self._process.is_alive():
+            self._process.terminate()
+            self._process.join(10)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join(5)
+        return self._process.exitcode
+
+
+# -- the three ways to deliver ---------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    seconds: float
+    sent: int
+    connections: int = 0  # SMTP connections the server saw during the run
+    octets: int = 0  # bytes of message content the server received during the run
+    checks: list[str] = field(default_factory=list)  # problems found by the verification
+
+
+def check_server(
+    run: Run, server: SMTPServerProcess, before: tuple[int, int, int], mails: Sequence[Mail]
+) -> None:
+    messages, octets, connections = (a - b for a, b in zip(server.counts(), before, strict=True))
+    run.connections, run.octets = connections, octets
+    if messages != len(mails):
+        run.checks.append(f"server counted {messages:,} of {len(mails):,} messages")
+
+
+async def peer_send(mails: Sequence[Mail], port: int) -> None:
+    for mail in mails:
+        errors, _ = await aiosmtplib.send(
+            mail.data,
+            sender=SENDER,
+            recipients=[mail.variant.recipient],
+            hostname=HOST,
+            port=port,
+            start_tls=False,
+            use_tls=False,
+        )
+        if errors:
+            raise RuntimeError(f"refused: {errors}")
+
+
+async def limit_send(mails: Sequence[Mail], port: int) -> None:
+    smtp = aiosmtplib.SMTP(hostname=HOST, port=port, start_tls=False, use_tls=False)
+    await smtp.connect()
+    try:
+        for mail in mails:
+            errors, _ = await smtp.sendmail(SENDER, [mail.variant.recipient], mail.data)
+            if errors:
+                raise RuntimeError(f"refused: {errors}")
+    finally:
+        await smtp.quit()
+
+
+def time_client(
+    send: Callable[[Sequence[Mail], int], Coroutine[Any, Any, None]],
+    mails: Sequence[Mail],
+    server: SMTPServerProcess,
+) -> Run:
+    before = server.counts()
+    started = time.perf_counter()
+    asyncio.run(send(mails, server.port))
+    run = Run(time.perf_counter() - started, len(mails))
+    check_server(run, server, before, mails)
+    return run
+
+
+def settings_for(url: str, port: int) -> Settings:
+    return Settings(
+        database_url=url,
+        smtp_host=HOST,
+        smtp_port=port,
+        smtp_tls="none",
+        smtp_username="",
+        smtp_password=None,
+        smtp_timeout=30.0,
+        mail_from=SENDER,
+        buyer_name=BUYER_NAME,
+    )
+
+
+def queue_rows(db: Database, mails: Sequence[Mail]) -> None:
+    columns = set(OutboxMessage.__table__.columns.keys())  # type: ignore[attr-defined]
+    with db.write() as session:
+        insert_rows(session, [m.row(columns) for m in mails])
+
+
+def status_counts(db: Database) -> dict[str, int]:
+    with db.read() as session:
+        rows = session.execute(
+            select(col(OutboxMessage.status), func.count()).group_by(col(OutboxMessage.status))
+        ).all()
+    return {str(status): int(n) for status, n in rows}
+
+
+def time_cap(
+    db: Database,
+    settings: Settings,
+    mails: Sequence[Mail],
+    warm: Sequence[Mail],
+    server: SMTPServerProcess,
+) -> Run:
+    """On a freshly migrated ``db``: deliver the warm-up rows, queue ``mails``, time one pass."""
+    queue_rows(db, warm)
+    warmed = asyncio.run(Delivery(db, settings).run_pass(lambda: NOW))
+    if warmed.sent != len(warm):
+        raise RuntimeError(f"warm-up: {warmed.as_dict()} {warmed.errors[:3]}")
+    queue_rows(db, mails)
+    before = server.counts()
+    started = time.perf_counter()
+    # A new Delivery and transport, as `cap deliver` makes them: timed end to end.
+    delivery = Delivery(db, settings)
+    report = asyncio.run(delivery.run_pass(lambda: NOW))
+    run = Run(time.perf_counter() - started, report.sent)
+    check_server(run, server, before, mails)
+    counts = (report.claimed, report.sent, report.failed, report.retrying, report.lost_lease)
+    if counts != (len(mails), len(mails), 0, 0, 0):
+        run.checks.append(f"report {report.as_dict()} {report.errors[:2]}")
+    statuses = status_counts(db)
+    if statuses != {OutboxStatus.SENT.value: len(mails) + len(warm)}:
+        run.checks.append(f"rows by status {statuses}, expected all {len(mails) + len(warm)} sent")
+    return run
+
+
+@dataclass
+class Split:
+    """Where one pass's time goes, per message (a separate, instrumented pass)."""
+
+    messages: int
+    total: float = 0.0
+    claim: float = 0.0
+    send: float = 0.0
+    mark_sent: float = 0.0
+    build: float | None = None  # assembling the MIME message at delivery, when cap does that
+
+    def per_message(self, seconds: float) -> str:
+        return f"{seconds / self.messages * 1e3:.2f} ms"
+
+    @property
+    def rest(self) -> float:
+        return self.total - self.claim - self.send - self.mark_sent - (self.build or 0.0)
+
+
+def split_cap(db: Database, settings: Settings, mails: Sequence[Mail]) -> Split:
+    """One pass over ``mails`` with ``claim``, ``transport.send``, ``mark_sent`` and, when the
+    claimed rows assemble their message at delivery, ``Outgoing.message`` wrapped in timers
+    (on the instances; cap's code is unchanged)."""
+    queue_rows(db, mails)
+    delivery = Delivery(db, settings)
+    split = Split(len(mails))
+    claim, mark_sent, send = delivery.claim, delivery.mark_sent, delivery.transport.send
+
+    def timed_build(build: Callable[..., bytes]) -> Callable[..., bytes]:
+        def timed(*args: Any, **kwargs: Any) -> bytes:
+            started = time.perf_counter()
+            try:
+                return build(*args, **kwargs)
+            finally:
+                split.build = (split.build or 0.0) + time.perf_counter() - started
+
+        return timed
+
+    def timed_claim(now: datetime, limit: int) -> list[Outgoing]:
+        started = time.perf_counter()
+        try:
+            items = claim(now, limit)
+        finally:
+            split.claim += time.perf_counter() - started
+        for item in items:
+            build = getattr(item, "message", None)
+            if callable(build):  # this version of cap builds the message at delivery
+                setattr(item, "message", timed_build(build))  # noqa: B010
+        return items
+
+    def timed_mark_sent(message_id: int, now: datetime) -> bool:
+        started = time.perf_counter()
+        try:
+            return mark_sent(message_id, now)
+        finally:
+            split.mark_sent += time.perf_counter() - started
+
+    async def timed_send(sender: str, recipient: str, message: bytes) -> None:
+        started = time.perf_counter()
+        try:
+            await send(sender, recipient, message)
+        finally:
+            split.send += time.perf_counter() - started
+
+    delivery.claim = timed_claim  # type: ignore[method-assign]
+    delivery.mark_sent = timed_mark_sent  # type: ignore[method-assign]
+    delivery.transport.send = timed_send  # type: ignore[method-assign]
+    started = time.perf_counter()
+    report = asyncio.run(delivery.run_pass(lambda: NOW))
+    split.total = time.perf_counter() - started
+    if report.sent != len(mails):
+        raise RuntimeError(f"instrumented pass: {report.as_dict()} {report.errors[:2]}")
+    return split
+
+
+# -- the databases ---------------------------------------------------------------------------
+
+
+@contextmanager
+def sqlite_database(tmp: Path, name: str) -> Iterator[Database]:
+    """A freshly migrated SQLite file."""
+    db = Database(f"sqlite:///{tmp / f'{name}.db'}")
+    db.upgrade()
+    try:
+        yield db
+    finally:
+        db.engine.dispose()
+
+
+def prepare_postgres(url: str) -> str:
+    """Create the database if missing; returns the server version. Raises when unreachable."""
+    parsed = make_url(url)
+    name = parsed.database
+    if not name:
+        raise ValueError(f"{parsed.render_as_string(hide_password=True)} names no database")
+    admin = create_engine(
+        parsed.set(database="postgres"),
+        isolation_level="AUTOCOMMIT",
+        connect_args={"connect_timeout": 3},
+    )
+    try:
+        with admin.connect() as conn:
+            version = str(conn.execute(text("SHOW server_version")).scalar_one())
+            exists = conn.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            ).scalar()
+            if not exists:
+                quoted = conn.dialect.identifier_preparer.quote(name)
+                conn.execute(text(f"CREATE DATABASE {quoted}"))
+    finally:
+        admin.dispose()
+    return version
+
+
+@contextmanager
+def postgres_database(url: str) -> Iterator[Database]:
+    """Schema ``public`` dropped, recreated and migrated."""
+    engine = create_engine(url, connect_args={"connect_timeout": 3})
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    finally:
+        engine.dispose()
+    db = Database(url)
+    db.upgrade()
+    try:
+        yield db
+    finally:
+        db.engine.dispose()
+
+
+# -- the report ------------------------------------------------------------------------------
+
+HEADER = ("#", "measure", "cap", "peer (same run)", "limit (same run)", "cap/peer",
+          "cap/limit", "target", "result")  # fmt: skip
+
+
+@dataclass
+class Series:
+    """The timed runs of one path."""
+
+    runs: list[Run] = field(default_factory=list)
+    error: str | None = None
+    split: Split | None = None
+
+    @property
+    def rates(self) -> list[float]:
+        return [r.sent / r.seconds for r in self.runs if r.seconds > 0]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.rates) if self.rates else 0.0
+
+    @property
+    def checks(self) -> list[str]:
+        return [c for r in self.runs for c in r.checks]
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.runs) and not self.checks and self.error is None
+
+    def figure(self) -> str:
+        if self.error is not None:
+            return "ERROR"
+        if not self.rates:
+            return "n/a"
+        text = f"{self.median:,.0f}/s"
+        if len(self.rates) > 1:
+            text += f" ({min(self.rates):,.0f}-{max(self.rates):,.0f})"
+        return text
+
+    def per_message(self) -> str:
+        return f"{1000 / self.median:.2f} ms" if self.median else ""
+
+    def connections(self) -> str:
+        values = sorted({r.connections for r in self.runs})
+        return "/".join(f"{v:,}" for v in values)
+
+    def octets(self) -> str:
+        values = sorted({round(r.octets / r.sent) for r in self.runs if r.sent})
+        return "/".join(f"{v:,} B" for v in values)
+
+
+def ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}x" if a and b else "n/a"
+
+
+def cap_rows(
+    number: str, what: str, cap: Series, peer: Series, limit: Series
+) -> list[tuple[str, ...]]:
+    target = f">= {TARGET:g}x peer"
+    if cap.error is not None:
+        return [(number, what, "ERROR", cap.error[:70], "", "", "", target, "FAIL")]
+    passed = cap.median >= TARGET * peer.median and cap.ok and peer.ok and limit.ok
+    rows: list[tuple[str, ...]] = [
+        (number, what, cap.figure(), peer.figure(), limit.figure(),
+         ratio(cap.median, peer.median), ratio(cap.median, limit.median), target,
+         verdict(passed)),
+        ("i", "  time per message", cap.per_message(), peer.per_message(), limit.per_message(),
+         "", "", "", "info"),
+    ]  # fmt: skip
+    if cap.split is not None:
+        sp = cap.split
+        rows += [
+            ("i", "  of which transport.send", sp.per_message(sp.send), "", limit.per_message(),
+             "", "", "", "info"),
+            ("i", "  of which mark_sent (a commit each)", sp.per_message(sp.mark_sent), "", "",
+             "", "", "", "info"),
+            *([("i", "  of which building the MIME message", sp.per_message(sp.build), "", "",
+                "", "", "", "info")] if sp.build is not None else []),
+            ("i", "  of which claim, and the rest", f"{sp.per_message(sp.claim)}, "
+             f"{sp.per_message(sp.rest)}", "", "", "", "", "", "info"),
+        ]  # fmt: skip
+    return rows
+
+
+def verdict(passed: bool) -> str:
+    return "PASS" if passed else "FAIL"
+
+
+def format_table(rows: Sequence[tuple[str, ...]]) -> str:
+    widths = [max(len(row[i]) for row in (HEADER, *rows)) for i in range(len(HEADER))]
+    numeric = {2, 3, 4, 5, 6}  # right-aligned columns
+
+    def line(row: tuple[str, ...]) -> str:
+        cells = [
+            cell.rjust(width) if i in numeric and row is not HEADER else cell.ljust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ]
+        return "  ".join(cells).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([line(HEADER), rule, *(line(row) for row in rows)])
+
+
+_STARTED = time.perf_counter()
+
+
+def progress(message: str) -> None:
+    print(f"[{time.perf_counter() - _STARTED:5.1f} s] {message}", file=sys.stderr, flush=True)
+
+
+def measure(series: Series, name: str, run: Callable[[], Run]) -> None:
+    if series.error is not None:
+        return
+    try:
+        result = run()
+    except Exception as exc:
+        traceback.print_exc()
+        series.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        return
+    series.runs.append(result)
+    note = f"  CHECK: {'; '.join(result.checks)}" if result.checks else ""
+    progress(
+        f"  {name}: {result.sent / result.seconds:,.0f}/s ({result.seconds:.2f} s, "
+        f"{result.connections:,} connections){note}"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--messages", type=int, help="messages per timed run (default 2,000)")
+    parser.add_argument("--quick", action="store_true", help="300 messages, 2 rounds")
+    parser.add_argument("--rounds", type=int, help="timed runs per path (median reported)")
+    args = parser.parse_args(argv)
+    sizes = QUICK if args.quick else DEFAULT
+    n = args.messages if args.messages and args.messages > 0 else sizes.messages
+    rounds = args.rounds if args.rounds and args.rounds > 0 else sizes.rounds
+    split_n = min(n, sizes.split)
+    started = time.perf_counter()
+    load_start = os.getloadavg()[0]
+    budget_note = ""
+
+    progress(f"rendering {len(KINDS) * 2} variants, building {n:,} messages ...")
+    variants = render_variants()
+    mails = build_mails(variants, n, "bench")
+    warm = build_mails(variants, sizes.warmup, "warmup")
+    split_mails = mails[:split_n]  # delivered into a database of their own
+    sizes_b = [len(m.data) for m in mails]
+
+    pg_url = os.environ.get("CAP_TEST_POSTGRES_URL") or DEFAULT_POSTGRES_URL
+    pg_safe = make_url(pg_url).render_as_string(hide_password=True)
+    pg_skipped: str | None = None
+    pg_version = ""
+    try:
+        pg_version = prepare_postgres(pg_url)
+    except Exception as exc:
+        pg_skipped = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
+
+    series = {name: Series() for name in ("cap-sqlite", "cap-postgres", "peer", "limit")}
+    server = SMTPServerProcess()
+    progress(f"SMTP server up: pid {server.pid}, {HOST}:{server.port}")
+    exit_code: int | None = None
+    try:
+        # Warm the client paths once (imports, first connections); cap warms on each database.
+        asyncio.run(peer_send(warm, server.port))
+        asyncio.run(limit_send(warm, server.port))
+        with tempfile.TemporaryDirectory(prefix="cap-bench-delivery-") as tmp:
+            port = server.port
+
+            def cap_sqlite(r: int) -> Run:
+                with sqlite_database(Path(tmp), f"round{r}") as db:
+                    return time_cap(db, settings_for(db.url, port), mails, warm, server)
+
+            def cap_postgres(r: int) -> Run:
+                with postgres_database(pg_url) as db:
+                    return time_cap(db, settings_for(db.url, port), mails, warm, server)
+
+            paths: list[tuple[str, Callable[[int], Run]]] = [
+                ("cap-sqlite", cap_sqlite),
+                ("peer", lambda r: time_client(peer_send, mails, server)),
+                ("limit", lambda r: time_client(limit_send, mails, server)),
+            ]
+            if pg_skipped is None:
+                paths.append(("cap-postgres", cap_postgres))
+            for r in range(rounds):
+                round_started = time.perf_counter()
+                progress(f"round {r + 1}/{rounds}: {n:,} messages per path")
+                shift = r % len(paths)  # rotate the order: no path always runs first
+                for name, path in paths[shift:] + paths[:shift]:
+                    measure(series[name], name, partial(path, r))
+                last_round = time.perf_counter() - round_started
+                # The instrumented passes take about split_n/n of a round's cap runs.
+                ahead = last_round * (1 + split_n / n)
+                if r + 1 < rounds and time.perf_counter() - started + ahead > sizes.budget:
+                    budget_note = (
+                        f"{r + 1} of {rounds} rounds: another round ({last_round:.0f} s) would "
+                        f"pass the {sizes.budget:.0f} s budget"
+                    )
+                    progress(budget_note)
+                    break
+
+            progress(f"instrumented passes ({split_n:,} messages): where cap's time goes")
+            try:
+                with sqlite_database(Path(tmp), "split") as db:
+                    series["cap-sqlite"].split = split_cap(
+                        db, settings_for(db.url, port), split_mails
+                    )
+                if pg_skipped is None:
+                    with postgres_database(pg_url) as db:
+                        series["cap-postgres"].split = split_cap(
+                            db, settings_for(db.url, port), split_mails
+                        )
+            except Exception:
+                traceback.print_exc()
+    finally:
+        exit_code = server.stop()
+    progress(f"SMTP server stopped (exit code {exit_code})")
+
+    peer, limit = series["peer"], series["limit"]
+    rows = cap_rows("1", f"cap, SQLite, {n:,} msgs", series["cap-sqlite"], peer, limit)
+    if pg_skipped is None:
+        rows += cap_rows("2", f"cap, PostgreSQL, {n:,} msgs", series["cap-postgres"], peer, limit)
+    else:
+        rows.append(("2", "cap, PostgreSQL", "skipped", "unreachable, see notes", "", "", "", "",
+                     "-"))  # fmt: skip
+    caps = [series[k] for k in ("cap-sqlite", "cap-postgres")]
+    conns = " / ".join(c for c in (s.connections() for s in caps) if c)
+    octets_cap = " / ".join(o for o in (s.octets() for s in caps) if o)
+    rows += [
+        ("i", "SMTP connections per timed run", conns, peer.connections(), limit.connections(),
+         "", "", "", "info"),
+        ("i", "bytes received per message", octets_cap, peer.octets(), limit.octets(), "", "",
+         "", "info"),
+        ("i", "ceiling: limit vs peer", "-", peer.figure(), limit.figure(),
+         f"({ratio(limit.median, peer.median)})", "", f">= {TARGET:g}x peer", "info"),
+    ]  # fmt: skip
+
+    mode = "quick" if args.quick else "default"
+    print(f"cap delivery benchmark ({mode} run): messages per second to aiosmtpd on loopback")
+    print(
+        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, SQLAlchemy "
+        f"{sqlalchemy.__version__}, aiosmtplib {aiosmtplib.__version__}"
+        + (f", PostgreSQL {pg_version}" if pg_version else "")
+        + f", {platform.system()} {platform.machine()}, {os.cpu_count()} CPUs"
+    )
+    print(
+        f"messages: {n:,} per timed run, {len(variants)} rendered variants (every kind, sv+en), "
+        f"{statistics.mean(sizes_b) / 1024:.1f} KiB mean ({min(sizes_b):,}-{max(sizes_b):,} B), "
+        "multipart/alternative"
+    )
+    print(
+        f"load average (1 min) at start {load_start:.2f}, at end {os.getloadavg()[0]:.2f}; "
+        "client, server process and PostgreSQL share these CPUs"
+    )
+    print()
+    print(format_table(rows))
+    print()
+    print("notes:")
+    print(
+        f"  Figures: median of the timed runs per path (range in brackets), each after a\n"
+        f"  {sizes.warmup}-message warm-up; the order of the paths rotates every round."
+        + (f"\n  Rounds: {budget_note}." if budget_note else f" Rounds: {rounds}.")
+    )
+    print(
+        "  cap   = Delivery(db, settings).run_pass(lambda: now), smtp_tls='none', default\n"
+        "          delivery_batch; a freshly migrated database per run, rows inserted with\n"
+        "          cap.notify.outbox.insert_rows; timed from constructing the Delivery to the\n"
+        "          pass's return. Checked after each run: the report, every row 'sent', the\n"
+        "          server counted every message. Rows have no finding (finding_id NULL)."
+    )
+    print(
+        "  peer  = aiosmtplib.send(...) per message: a new connection (EHLO, MAIL, RCPT, DATA,\n"
+        "          QUIT) each time. limit = one aiosmtplib.SMTP connection, sendmail per message.\n"
+        "          Both send bytes built before timing by cap.notify.message.build_message from\n"
+        "          the same parts as the rows (see 'bytes received'), without a database."
+    )
+    print(
+        "  server = aiosmtpd in a separate (spawned) process that only counts messages, bytes\n"
+        "          and connections; stopped with SIGTERM at the end."
+    )
+    print(
+        f"  'of which': one extra pass of {split_n:,} messages per database with claim,\n"
+        "          transport.send, mark_sent (and Outgoing.message when cap assembles the MIME\n"
+        "          message at delivery) wrapped in timers; per message; not in the figures\n"
+        "          above. The limit column holds the limit's time per message."
+    )
+    print(
+        "  'ceiling': limit/peer in brackets. cap sends one message at a time over one\n"
+        "          connection, as the limit does, and adds database work, so cap/peer cannot\n"
+        "          exceed limit/peer."
+    )
+    if pg_skipped is not None:
+        print(f"  PostgreSQL skipped: {pg_safe} unreachable: {pg_skipped}")
+    else:
+        print(f"  PostgreSQL: {pg_safe}; schema public dropped, recreated, migrated per run.")
+    for name, s in series.items():
+        if s.checks:
+            print(f"  CHECK FAILED, {name}: {'; '.join(sorted(set(s.checks)))}")
+        if s.error:
+            print(f"  ERROR, {name}: {s.error}")
+    print(f"total time {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except Exception:
+        traceback.print_exc()
+    sys.exit(0)
