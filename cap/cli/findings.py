@@ -1,274 +1,33 @@
-"""The ``cap`` command line: parse, call the workflow, print.
-
-User errors: one line on stderr, no traceback.
-"""
+"""Findings: log, list, show, import, evidence, and one command per action."""
 
 from __future__ import annotations
 
 import inspect
 import json
-import os
 import sys
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
-from pydantic import ValidationError
-from sqlalchemy.exc import OperationalError
 
-from cap import __version__
+from cap.cli.base import (
+    JsonOption,
+    actor_of,
+    echo_json,
+    finding_app,
+    open_workflow,
+    parse_date,
+    parse_instant,
+    table,
+)
 from cap.clock import utcnow
 from cap.config import Settings
-from cap.domain.inputs import ContractInput, FindingInput, PlanInput, SupplierInput, parse
-from cap.domain.lifecycle import Action, ActionRequest, mermaid_diagram
-from cap.domain.model import Area, DeadlineKind, Language, Severity, Source, State
-from cap.errors import CapError, InvalidInput
-from cap.store.db import Database, DatabaseUnavailable
-from cap.workflow import EvidenceFile, FindingFilter, Workflow
-
-app = typer.Typer(
-    name="cap",
-    help="Track corrective action plans for non-compliances in supply contracts.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-    add_completion=False,
-)
-supplier_app = typer.Typer(help="Suppliers and their contacts.", no_args_is_help=True)
-contract_app = typer.Typer(
-    help="Contracts with social and anti-corruption clauses.", no_args_is_help=True
-)
-finding_app = typer.Typer(
-    help="Non-compliances: log them, act on them, follow them up.", no_args_is_help=True
-)
-lifecycle_app = typer.Typer(help="The lifecycle of a finding.", no_args_is_help=True)
-app.add_typer(supplier_app, name="supplier")
-app.add_typer(contract_app, name="contract")
-app.add_typer(finding_app, name="finding")
-app.add_typer(lifecycle_app, name="lifecycle")
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
-
-
-# -- plumbing --------------------------------------------------------------------------------
-
-
-def _settings() -> Settings:
-    try:
-        return Settings()
-    except ValidationError as exc:
-        error = exc.errors(include_url=False)[0]
-        name = "CAP_" + "_".join(str(p) for p in error["loc"]).upper()
-        raise InvalidInput(f"{name}: {error['msg']} (got {error['input']!r})") from None
-
-
-def _workflow(*, require_schema: bool = True) -> Workflow:
-    settings = _settings()
-    db = Database(settings.database_url)
-    if require_schema:
-        db.require_current()
-    return Workflow(db=db, settings=settings)
-
-
-def _echo_json(value: Any) -> None:
-    typer.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
-
-
-def _parse_date(value: str | None, field: str) -> date | None:
-    if value is None or not value.strip():
-        return None
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise InvalidInput(f"{field}: {value!r} is not a date; write it as YYYY-MM-DD") from None
-
-
-def _parse_instant(value: str | None, field: str = "at") -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise InvalidInput(
-            f"{field}: {value!r} is not an ISO 8601 date and time; "
-            "write it like 2026-03-02T10:00:00+01:00"
-        ) from None
-    if parsed.tzinfo is None:
-        raise InvalidInput(
-            f"{field}: {value!r} has no UTC offset; write it like 2026-03-02T10:00:00+01:00 "
-            "or 2026-03-02T09:00:00Z"
-        )
-    return parsed
-
-
-def _actor(value: str | None) -> str:
-    actor = value or os.environ.get("CAP_ACTOR")
-    if not actor:
-        raise InvalidInput("as: say who did this with --as EMAIL (or set CAP_ACTOR)")
-    from cap.domain.inputs import _email
-
-    try:
-        return _email(actor)
-    except ValueError as exc:
-        raise InvalidInput(f"as: {exc}") from None
-
-
-def _table(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]]) -> None:
-    """Print ``rows`` as an aligned table; columns are (key, heading)."""
-    if not rows:
-        typer.echo("(none)")
-        return
-    cells = [[_cell(r.get(k)) for k, _ in columns] for r in rows]
-    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, (_, h) in enumerate(columns)]
-    typer.echo("  ".join(h.ljust(w) for (_, h), w in zip(columns, widths, strict=True)).rstrip())
-    for row in cells:
-        typer.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, bool):
-        return "yes" if value else ""
-    text = str(value).replace("\n", " ")
-    return text if len(text) <= 48 else text[:47] + "…"
-
-
-# -- init and lifecycle ----------------------------------------------------------------------
-
-
-@app.command()
-def init() -> None:
-    """Create the database, or upgrade it to this version's schema (safe to run again)."""
-    settings = _settings()
-    db = Database(settings.database_url)
-    before, after = db.upgrade()
-    if before is None:
-        typer.echo(f"created the database {db.safe_url} (schema {after})")
-    elif before == after:
-        typer.echo(f"the database {db.safe_url} is up to date (schema {after})")
-    else:
-        typer.echo(f"upgraded the database {db.safe_url} from schema {before} to {after}")
-
-
-@app.command()
-def version() -> None:
-    """Print the version of cap."""
-    typer.echo(__version__)
-
-
-@lifecycle_app.command("diagram")
-def lifecycle_diagram() -> None:
-    """Print the finding lifecycle as a Mermaid state diagram."""
-    typer.echo(mermaid_diagram())
-
-
-# -- suppliers and contracts -----------------------------------------------------------------
-
-
-@supplier_app.command("add")
-def supplier_add(
-    name: Annotated[str, typer.Argument(help="The supplier's name.")],
-    org_number: Annotated[str, typer.Option(help="Organisation number (unique).")],
-    country: Annotated[str, typer.Option(help="Two-letter country code, e.g. SE.")],
-    email: Annotated[str, typer.Option(help="Email of the contact who receives notices.")],
-    contact_name: Annotated[str | None, typer.Option(help="Name of that contact.")] = None,
-    language: Annotated[Language, typer.Option(help="Language of the contact's emails.")] = (
-        Language.SV
-    ),
-    as_json: JsonOpt = False,
-) -> None:
-    """Register a supplier with one contact."""
-    data = parse(
-        SupplierInput,
-        {
-            "name": name,
-            "org_number": org_number,
-            "country": country,
-            "email": email,
-            "contact_name": contact_name,
-            "language": language,
-        },
-    )
-    view = _workflow().add_supplier(data, now=utcnow())
-    if as_json:
-        _echo_json(view)
-    else:
-        typer.echo(f"added supplier {view['name']} ({view['org_number']})")
-
-
-@supplier_app.command("list")
-def supplier_list(as_json: JsonOpt = False) -> None:
-    """List suppliers."""
-    rows = _workflow().list_suppliers()
-    if as_json:
-        _echo_json(rows)
-        return
-    for r in rows:
-        r["contact"] = ", ".join(f"{c['email']} ({c['language']})" for c in r["contacts"])
-    _table(
-        rows,
-        [
-            ("org_number", "ORG NUMBER"),
-            ("name", "NAME"),
-            ("country", "COUNTRY"),
-            ("contact", "CONTACTS"),
-        ],
-    )
-
-
-@contract_app.command("add")
-def contract_add(
-    reference: Annotated[str, typer.Argument(help="The contract reference (unique).")],
-    supplier: Annotated[str, typer.Option(help="The supplier's organisation number.")],
-    category: Annotated[str, typer.Option(help="Product category, e.g. 'Personal computers'.")],
-    manager: Annotated[str, typer.Option(help="Email of the contract manager.")],
-    start: Annotated[str | None, typer.Option(help="Start date, YYYY-MM-DD.")] = None,
-    end: Annotated[str | None, typer.Option(help="End date, YYYY-MM-DD.")] = None,
-    value: Annotated[str | None, typer.Option(help="Contract value, e.g. 12500000.")] = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Register a contract with a supplier."""
-    data = parse(
-        ContractInput,
-        {
-            "reference": reference,
-            "supplier": supplier,
-            "category": category,
-            "manager": manager,
-            "start": _parse_date(start, "start"),
-            "end": _parse_date(end, "end"),
-            "value": value,
-        },
-    )
-    view = _workflow().add_contract(data, now=utcnow())
-    if as_json:
-        _echo_json(view)
-    else:
-        typer.echo(f"added contract {view['reference']} with {view['supplier']}")
-
-
-@contract_app.command("list")
-def contract_list(as_json: JsonOpt = False) -> None:
-    """List contracts."""
-    rows = _workflow().list_contracts()
-    if as_json:
-        _echo_json(rows)
-        return
-    _table(
-        rows,
-        [
-            ("reference", "REFERENCE"),
-            ("supplier", "SUPPLIER"),
-            ("category", "CATEGORY"),
-            ("manager", "MANAGER"),
-            ("start", "START"),
-            ("end", "END"),
-        ],
-    )
-
+from cap.domain.inputs import FindingInput, PlanInput, parse
+from cap.domain.lifecycle import Action, ActionRequest
+from cap.domain.model import Area, DeadlineKind, Severity, Source, State
+from cap.errors import InvalidInput
+from cap.workflow import EvidenceFile, FindingFilter
 
 # -- findings --------------------------------------------------------------------------------
 
@@ -300,10 +59,10 @@ def finding_add(
             "description": description,
             "site": site,
             "site_country": site_country,
-            "found_on": _parse_date(found_on, "found-on"),
+            "found_on": parse_date(found_on, "found-on"),
         },
     )
-    typer.echo(_workflow().log_finding(data, actor=_actor(actor), now=utcnow()))
+    typer.echo(open_workflow().log_finding(data, actor=actor_of(actor), now=utcnow()))
 
 
 @finding_app.command("list")
@@ -313,16 +72,16 @@ def finding_list(
     overdue: Annotated[
         bool, typer.Option("--overdue", help="Only findings past a deadline.")
     ] = False,
-    as_json: JsonOpt = False,
+    as_json: JsonOption = False,
 ) -> None:
     """List findings."""
-    rows = _workflow().list_findings(
+    rows = open_workflow().list_findings(
         FindingFilter(state=state, supplier=supplier, overdue=overdue), now=utcnow()
     )
     if as_json:
-        _echo_json(rows)
+        echo_json(rows)
         return
-    _table(
+    table(
         rows,
         [
             ("ref", "REF"),
@@ -340,12 +99,12 @@ def finding_list(
 @finding_app.command("show")
 def finding_show(
     ref: Annotated[str, typer.Argument(help="The finding, e.g. NC-2026-0001.")],
-    as_json: JsonOpt = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Show a finding: details, deadlines, plans, decisions and its history."""
-    view = _workflow().show_finding(ref, now=utcnow())
+    view = open_workflow().show_finding(ref, now=utcnow())
     if as_json:
-        _echo_json(view)
+        echo_json(view)
     else:
         _print_finding(view)
 
@@ -413,7 +172,7 @@ def _print_finding(v: dict[str, Any]) -> None:
 def finding_import(
     file: Annotated[Path, typer.Argument(help="CSV file with a header row.", show_default=False)],
     actor: Annotated[str | None, typer.Option("--as", help="Who imports (email).")] = None,
-    as_json: JsonOpt = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Import findings from CSV: all rows or none.
 
@@ -422,8 +181,8 @@ def finding_import(
     """
     from cap.importer import read_findings
 
-    who = _actor(actor)
-    workflow = _workflow()
+    who = actor_of(actor)
+    workflow = open_workflow()
     now = utcnow()
     rows = read_findings(
         file,
@@ -440,7 +199,7 @@ def finding_import(
             progress=bar.update,
         )
     if as_json:
-        _echo_json({"imported": len(result.refs), "refs": result.refs})
+        echo_json({"imported": len(result.refs), "refs": result.refs})
     else:
         typer.echo(f"imported {len(result.refs)} findings: {result.refs[0]} .. {result.refs[-1]}")
 
@@ -452,9 +211,9 @@ def finding_attach(
     actor: Annotated[str | None, typer.Option("--as", help="Who attaches them (email).")] = None,
 ) -> None:
     """Attach evidence files to a finding without changing its state."""
-    workflow = _workflow()
+    workflow = open_workflow()
     added = workflow.add_evidence(
-        ref, _read_files(files, workflow.settings), actor=_actor(actor), now=utcnow()
+        ref, _read_files(files, workflow.settings), actor=actor_of(actor), now=utcnow()
     )
     for e in added:
         typer.echo(f"attached #{e['id']} {e['file_name']} ({e['size']:,} bytes)")
@@ -467,7 +226,7 @@ def finding_evidence(
     out: Annotated[Path, typer.Option(help="Where to write the file.")],
 ) -> None:
     """Save an evidence file of a finding to disk."""
-    meta, content = _workflow().evidence_content(ref, evidence_id)
+    meta, content = open_workflow().evidence_content(ref, evidence_id)
     try:
         out.write_bytes(content)
     except OSError as exc:
@@ -534,7 +293,7 @@ _COMMON = [
             typer.Option(help="Refuse if the finding changed since this version (see show)."),
         ],
     ),
-    _opt("as_json", JsonOpt, False),
+    _opt("as_json", JsonOption, False),
 ]
 _REASON = _opt("reason", Annotated[str | None, typer.Option(help="Why (recorded and sent).")])
 _NOTE = _opt("note", Annotated[str | None, typer.Option(help="A note for the record.")])
@@ -606,19 +365,19 @@ def _action_command(action: Action) -> Callable[..., None]:
 
     def command(ref: str, **options: Any) -> None:
         now = utcnow()
-        at = _parse_instant(options.get("at")) or now
-        workflow = _workflow()
+        at = parse_instant(options.get("at")) or now
+        workflow = open_workflow()
         plan = _read_plan(options.get("file")) if action is Action.SUBMIT_PLAN else None
         if action is Action.SUBMIT_PLAN and plan is None:
             raise InvalidInput("file: submit-plan needs --file PLAN.json")
         evidence = _read_files(options.get("evidence") or [], workflow.settings)
         request = ActionRequest(
             action=action,
-            actor=_actor(options.get("actor")),
+            actor=actor_of(options.get("actor")),
             at=at,
             reason=options.get("reason"),
             note=options.get("note"),
-            until=_parse_date(options.get("until"), "until"),
+            until=parse_date(options.get("until"), "until"),
             deadline=options.get("deadline"),
         )
         view = workflow.act(
@@ -630,7 +389,7 @@ def _action_command(action: Action) -> Callable[..., None]:
             expected_version=options.get("if_version"),
         )
         if options.get("as_json"):
-            _echo_json(view)
+            echo_json(view)
             return
         last = view["events"][-1]
         moved = (
@@ -656,23 +415,3 @@ def _action_command(action: Action) -> Callable[..., None]:
 
 for _action in Action:
     finding_app.command(_action.label)(_action_command(_action))
-
-
-# -- entry point -----------------------------------------------------------------------------
-
-
-def _fail(message: str, code: int) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise SystemExit(code)
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    """Run the CLI; user errors print one line on stderr and exit non-zero."""
-    try:
-        app(args=list(argv) if argv is not None else None, prog_name="cap")
-    except CapError as exc:
-        _fail(exc.message, exc.exit_code)
-    except OperationalError as exc:
-        _fail(f"database: {str(exc.orig).strip().splitlines()[0]}", DatabaseUnavailable.exit_code)
-    except KeyboardInterrupt:
-        _fail("interrupted; nothing half-done was kept", 130)

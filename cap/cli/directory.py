@@ -1,0 +1,159 @@
+"""Setting up: the database, suppliers, contracts; the lifecycle diagram."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cap import __version__
+from cap.cli.base import (
+    JsonOption,
+    app,
+    contract_app,
+    echo_json,
+    lifecycle_app,
+    open_workflow,
+    parse_date,
+    settings_from_env,
+    supplier_app,
+    table,
+)
+from cap.clock import utcnow
+from cap.domain.inputs import ContractInput, SupplierInput, parse
+from cap.domain.lifecycle import mermaid_diagram
+from cap.domain.model import Language
+from cap.store.db import Database
+
+# -- init and lifecycle ----------------------------------------------------------------------
+
+
+@app.command()
+def init() -> None:
+    """Create the database, or upgrade it to this version's schema (safe to run again)."""
+    settings = settings_from_env()
+    db = Database(settings.database_url)
+    before, after = db.upgrade()
+    if before is None:
+        typer.echo(f"created the database {db.safe_url} (schema {after})")
+    elif before == after:
+        typer.echo(f"the database {db.safe_url} is up to date (schema {after})")
+    else:
+        typer.echo(f"upgraded the database {db.safe_url} from schema {before} to {after}")
+
+
+@app.command()
+def version() -> None:
+    """Print the version of cap."""
+    typer.echo(__version__)
+
+
+@lifecycle_app.command("diagram")
+def lifecycle_diagram() -> None:
+    """Print the finding lifecycle as a Mermaid state diagram."""
+    typer.echo(mermaid_diagram())
+
+
+# -- suppliers and contracts -----------------------------------------------------------------
+
+
+@supplier_app.command("add")
+def supplier_add(
+    name: Annotated[str, typer.Argument(help="The supplier's name.")],
+    org_number: Annotated[str, typer.Option(help="Organisation number (unique).")],
+    country: Annotated[str, typer.Option(help="Two-letter country code, e.g. SE.")],
+    email: Annotated[str, typer.Option(help="Email of the contact who receives notices.")],
+    contact_name: Annotated[str | None, typer.Option(help="Name of that contact.")] = None,
+    language: Annotated[Language, typer.Option(help="Language of the contact's emails.")] = (
+        Language.SV
+    ),
+    as_json: JsonOption = False,
+) -> None:
+    """Register a supplier with one contact."""
+    data = parse(
+        SupplierInput,
+        {
+            "name": name,
+            "org_number": org_number,
+            "country": country,
+            "email": email,
+            "contact_name": contact_name,
+            "language": language,
+        },
+    )
+    view = open_workflow().add_supplier(data, now=utcnow())
+    if as_json:
+        echo_json(view)
+    else:
+        typer.echo(f"added supplier {view['name']} ({view['org_number']})")
+
+
+@supplier_app.command("list")
+def supplier_list(as_json: JsonOption = False) -> None:
+    """List suppliers."""
+    rows = open_workflow().list_suppliers()
+    if as_json:
+        echo_json(rows)
+        return
+    for r in rows:
+        r["contact"] = ", ".join(f"{c['email']} ({c['language']})" for c in r["contacts"])
+    table(
+        rows,
+        [
+            ("org_number", "ORG NUMBER"),
+            ("name", "NAME"),
+            ("country", "COUNTRY"),
+            ("contact", "CONTACTS"),
+        ],
+    )
+
+
+@contract_app.command("add")
+def contract_add(
+    reference: Annotated[str, typer.Argument(help="The contract reference (unique).")],
+    supplier: Annotated[str, typer.Option(help="The supplier's organisation number.")],
+    category: Annotated[str, typer.Option(help="Product category, e.g. 'Personal computers'.")],
+    manager: Annotated[str, typer.Option(help="Email of the contract manager.")],
+    start: Annotated[str | None, typer.Option(help="Start date, YYYY-MM-DD.")] = None,
+    end: Annotated[str | None, typer.Option(help="End date, YYYY-MM-DD.")] = None,
+    value: Annotated[str | None, typer.Option(help="Contract value, e.g. 12500000.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Register a contract with a supplier."""
+    data = parse(
+        ContractInput,
+        {
+            "reference": reference,
+            "supplier": supplier,
+            "category": category,
+            "manager": manager,
+            "start": parse_date(start, "start"),
+            "end": parse_date(end, "end"),
+            "value": value,
+        },
+    )
+    view = open_workflow().add_contract(data, now=utcnow())
+    if as_json:
+        echo_json(view)
+    else:
+        typer.echo(f"added contract {view['reference']} with {view['supplier']}")
+
+
+@contract_app.command("list")
+def contract_list(as_json: JsonOption = False) -> None:
+    """List contracts."""
+    rows = open_workflow().list_contracts()
+    if as_json:
+        echo_json(rows)
+        return
+    table(
+        rows,
+        [
+            ("reference", "REFERENCE"),
+            ("supplier", "SUPPLIER"),
+            ("category", "CATEGORY"),
+            ("manager", "MANAGER"),
+            ("start", "START"),
+            ("end", "END"),
+        ],
+    )
