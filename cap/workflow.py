@@ -194,7 +194,7 @@ class Workflow:
 
     def log_finding(self, data: FindingInput, *, actor: str, now: datetime) -> str:
         """Record a new finding in state ``open``; returns its ref (NC-YYYY-NNNN)."""
-        return self.log_findings([data], actor=actor, now=now).refs[0]
+        return self.log_findings([data], actor=actor, now=now, where=lambda i: "").refs[0]
 
     def log_findings(
         self,
@@ -214,11 +214,12 @@ class Workflow:
             contracts = _contracts_by_ref(session, {r.contract for r in rows})
             problems: list[str] = []
             for i, row in enumerate(rows):
+                prefix = f"{where(i)}: " if where(i) else ""
                 if row.contract not in contracts:
-                    problems.append(f"{where(i)}: contract: {row.contract} does not exist")
+                    problems.append(f"{prefix}contract: {row.contract} does not exist")
                 elif row.found_on and row.found_on > today:
                     problems.append(
-                        f"{where(i)}: found_on: {row.found_on} is in the future (today is {today})"
+                        f"{prefix}found_on: {row.found_on} is in the future (today is {today})"
                     )
             if problems:
                 raise InvalidInput("\n".join(problems))

@@ -618,36 +618,18 @@ def test_finding_list_filters(cap: Cap, setup: Setup) -> None:
              "--manager", ANNA, "--start", "2026-05-01", "--end", "2026-01-01"],
             "error: end: ",
             id="end-before-start",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="cap/domain/inputs.py describe(): a model-level error has an empty loc "
-                "and is reported under the field name 'value' -- a real ContractInput field "
-                "(the contract value) -- so the message blames --value for --end/--start",
-            ),
         ),
         pytest.param(
             ["finding", "add", "--contract", "RS-0000-NOPE", "--severity", "major", "--area",
              "wages", "--source", "other", "--title", "Overtime"],
             "error: contract: RS-0000-NOPE does not exist",
             id="unknown-contract",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="cap/workflow.py Workflow.log_finding() calls log_findings() with the "
-                "default where=lambda i: f'finding {i + 1}', so `cap finding add` says "
-                "'error: finding 1: contract: ...' (also for a future --found-on)",
-            ),
         ),
         pytest.param(
             ["finding", "add", "--contract", "RS-2019-ICT-01", "--severity", "major", "--area",
              "wages", "--source", "other", "--title", "x" * 201],
-            "error: title: String should have at most 200 characters",
+            "error: title: is too long; at most 200 characters",
             id="title-too-long",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="cap/domain/inputs.py: Field(max_length=200) on Annotated[Line, ...] runs "
-                "after the AfterValidator as a generic length check, so the message says "
-                "'Value should have at most 200 items after validation, not 201'",
-            ),
         ),
     ],
 )  # fmt: skip

@@ -17,8 +17,8 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
-    model_validator,
 )
 
 from cap.domain.model import Area, Language, Severity, Source
@@ -102,11 +102,13 @@ class ContractInput(_Input):
     end: date | None = None
     value: Annotated[Decimal, Field(ge=0, max_digits=16, decimal_places=2)] | None = None
 
-    @model_validator(mode="after")
-    def _dates_in_order(self) -> ContractInput:
-        if self.start and self.end and self.end < self.start:
-            raise ValueError(f"end {self.end} is before start {self.start}")
-        return self
+    @field_validator("end")
+    @classmethod
+    def _ends_after_start(cls, end: date | None, info: ValidationInfo) -> date | None:
+        start = info.data.get("start")
+        if start and end and end < start:
+            raise ValueError(f"{end} is before the start {start}")
+        return end
 
 
 class FindingInput(_Input):
@@ -152,9 +154,12 @@ def parse(model: type[M], data: dict[str, Any], where: str = "") -> M:
 def describe(exc: ValidationError, where: str = "") -> str:
     """One line for the first error of ``exc``: ``where field: what is wrong``."""
     error = exc.errors(include_url=False)[0]
-    field = ".".join(str(p) for p in error["loc"]) or "value"
+    field = ".".join(str(p) for p in error["loc"]) or "input"
     message = str(error["msg"]).removeprefix("Value error, ")
-    if error["type"] == "enum":
+    if error["type"] in ("too_long", "string_too_long"):
+        limit = error.get("ctx", {}).get("max_length")
+        message = f"is too long; at most {limit} characters"
+    elif error["type"] == "enum":
         message = f"{error['input']!r} is not one of {error['ctx']['expected']}"
     elif error["type"] == "extra_forbidden":
         message = "is not a known field"
