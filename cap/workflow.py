@@ -441,6 +441,12 @@ class Workflow:
         report.seconds = time.perf_counter() - started
         return report
 
+    def count_due(self, *, now: datetime) -> int:
+        """How many findings a sweep at ``now`` would look at (an index range count)."""
+        with self.db.read() as session:
+            query = select(func.count()).where(col(Finding.next_check_at) <= now)
+            return int(session.execute(query).scalar_one())
+
     def _sweep_finding(
         self,
         session: Session,
@@ -564,6 +570,60 @@ class Workflow:
             if count:
                 log.info("rules changed (digest %s): rescheduled %d findings", rules.digest, count)
             return count
+
+    def timeline(self, ref: str, *, now: datetime) -> dict[str, Any]:
+        """A finding's history and what the rules will do next, with dates."""
+        rules = self.settings.rule_set
+        with self.db.read() as session:
+            finding = _finding_by_ref(session, ref)
+            events = session.execute(
+                select(Event).where(col(Event.finding_id) == finding.id).order_by(col(Event.id))
+            ).scalars()
+            upcoming = [
+                entry.as_dict()
+                for entry in engine.timeline(_case(finding), rules)
+                if not entry.done
+            ]
+            return {
+                "ref": finding.ref,
+                "state": finding.state.value,
+                "events": [_event_view(e) for e in events],
+                "upcoming": upcoming,
+            }
+
+    def preview_email(
+        self, kind: str, language: str, ref: str, *, now: datetime
+    ) -> outbox.RenderedEmail:
+        """Render ``kind`` for a real finding, addressed to its supplier's first contact."""
+        with self.db.read() as session:
+            finding = _finding_by_ref(session, ref)
+            parties = _parties(session, finding)
+            name, email = (
+                (parties.contacts[0][0], parties.contacts[0][1])
+                if parties.contacts
+                else (None, "supplier@example.invalid")
+            )
+            current = current_deadline(_case(finding))
+            context: dict[str, Any] = {
+                "finding": outbox.finding_context(parties),
+                "recipient": {"name": name, "email": email, "role": Role.SUPPLIER},
+                "link": outbox_links.finding_link(self.settings, finding.ref),
+                "buyer_name": self.settings.buyer_name,
+                "deadline": current[1] if current else None,
+                "days_overdue": None,
+                "days_left": None,
+                "reason": "(the reason given)",
+                "note": "(the note given)",
+                "decision": {
+                    "outcome": "warning",
+                    "rationale": "(the rationale given)",
+                    "proposed_by": "(proposer)",
+                    "approved_by": "(approver)",
+                },
+                "findings": [],
+                "today": self.settings.calendar.local_date(now),
+            }
+            return outbox.renderer_for(self.settings.templates_dir).render(kind, language, context)
 
     def queue_digests(self, *, now: datetime, horizon_days: int = 14) -> list[dict[str, Any]]:
         """Queue today's digest for each contract manager with findings overdue or due within

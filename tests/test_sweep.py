@@ -177,3 +177,16 @@ def test_closing_a_finding_stops_its_ladder(staffed: World) -> None:
     assert row.next_check_at is None
     assert wf.sweep(now=PLAN_ESCALATION).examined == 0
     assert count == 3
+
+
+def test_a_long_gap_sends_one_message_per_recipient(staffed: World) -> None:
+    """Both the plan and the remediation ladders are long past: only the first escalation
+    happens (it ends the ladders); nobody gets two emails about the finding."""
+    ref = notified(staffed)
+    report = staffed.workflow.sweep(now=STOCKHOLM_NOTIFY + timedelta(days=300))
+    assert (report.steps, report.escalated) == (1, 1)
+    recipients = [to for kind, to in mails(staffed) if kind != "cap_requested"]
+    assert sorted(recipients) == ["cecilia@region.example", "david@region.example"]
+    trail = events(staffed, ref)
+    assert ("escalate", "E-plan-30d") in trail
+    assert not any(rule.startswith(("R-remediation", "E-remediation")) for _, rule in trail)

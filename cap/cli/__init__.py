@@ -11,7 +11,7 @@ from typing import NoReturn
 import typer
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from cap.cli import directory, findings  # noqa: F401  (the commands register themselves)
+from cap.cli import directory, findings, mail, rules  # noqa: F401  (commands register themselves)
 from cap.cli.base import app
 from cap.errors import CapError
 from cap.store.db import DatabaseUnavailable

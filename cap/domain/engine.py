@@ -6,8 +6,9 @@ runs its own ladder (see :data:`cap.domain.lifecycle.IN_FORCE`); a step is due a
 a step after the deadline. A step applies once per deadline: the ladder's mark remembers the
 last step processed, and a new deadline date starts a new ladder.
 
-Catch-up: when several steps of one ladder are due at once (downtime, a back-dated
-notification), only the most advanced is applied; the others are reported as skipped.
+Catch-up: when several steps are due at once (downtime, a back-dated notification), only the
+most advanced is applied, across all the finding's ladders: at most one message per recipient
+and finding; the others are reported as skipped.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ class DueStep:
 
 @dataclass(frozen=True)
 class Evaluation:
-    due: tuple[DueStep, ...]  # to apply now: at most one per ladder
+    due: tuple[DueStep, ...]  # to apply now: at most one
     skipped: tuple[DueStep, ...]  # passed over by catch-up
     ladder: dict[DeadlineKind, LadderMark]  # the marks once ``due`` and ``skipped`` are done
     next_check_at: datetime | None  # the next step still to come, if any
@@ -79,33 +80,42 @@ def ladder_steps(case: Case, kind: DeadlineKind, rules: Rules) -> list[DueStep]:
 
 
 def evaluate(case: Case, rules: Rules, now: datetime) -> Evaluation:
-    """The steps due at ``now`` for ``case``, what catch-up skips, and the next check."""
-    due: list[DueStep] = []
-    skipped: list[DueStep] = []
+    """The step due at ``now`` for ``case``, what catch-up skips, and the next check."""
+    ready: list[DueStep] = []
+    later: list[DueStep] = []
     marks = dict(case.ladder)
-    upcoming: list[datetime] = []
     for kind in IN_FORCE.get(case.state, ()):
         steps = ladder_steps(case, kind, rules)
         if not steps:
             continue
-        deadline = steps[0].deadline
         mark = case.ladder.get(kind)
-        if mark is None or mark.due != deadline:
-            mark = LadderMark(due=deadline)
-        pending = [s for s in steps if mark.done_until is None or s.due_at > mark.done_until]
-        ready = [s for s in pending if s.due_at <= now]
-        if ready:
-            due.append(ready[-1])
-            skipped.extend(ready[:-1])
-            marks[kind] = replace(mark, done_until=ready[-1].due_at)
-        later = [s.due_at for s in pending if s.due_at > now]
-        if later:
-            upcoming.append(later[0])
+        done_until = mark.done_until if mark is not None and mark.due == steps[0].deadline else None
+        for step in steps:
+            if done_until is None or step.due_at > done_until:
+                (ready if step.due_at <= now else later).append(step)
+    if not ready:
+        return Evaluation((), (), marks, min((s.due_at for s in later), default=None))
+    # One message per finding: the most advanced step. An escalation ends the ladders, so
+    # steps that would have come after it in other ladders never happened: not even skipped.
+    escalations = [s for s in ready if s.rule.action is not None]
+    if escalations:
+        chosen = min(escalations, key=lambda s: s.due_at)
+        later += [s for s in ready if s.due_at > chosen.due_at]
+        ready = [s for s in ready if s.due_at <= chosen.due_at]
+    else:
+        chosen = max(ready, key=lambda s: (s.rule.level, s.due_at))
+    for kind in {s.kind for s in ready}:
+        deadline = next(s.deadline for s in ready if s.kind is kind)
+        base = case.ladder.get(kind)
+        mark = base if base is not None and base.due == deadline else LadderMark(due=deadline)
+        last = max(s.due_at for s in ready if s.kind is kind)
+        marks[kind] = replace(mark, done_until=last)
+    skipped = sorted((s for s in ready if s is not chosen), key=lambda s: s.due_at)
     return Evaluation(
-        due=tuple(due),
+        due=(chosen,),
         skipped=tuple(skipped),
         ladder=marks,
-        next_check_at=min(upcoming, default=None),
+        next_check_at=min((s.due_at for s in later), default=None),
     )
 
 

@@ -21,7 +21,7 @@ from cap.domain.lifecycle import deadline_of
 from cap.domain.model import Case, DeadlineKind, Role
 from cap.notify.links import finding_link, supplier_link
 from cap.notify.message import message_id_for
-from cap.notify.render import Renderer
+from cap.notify.render import RenderedEmail, Renderer
 from cap.store.models import Contract, Finding, OutboxMessage, OutboxStatus, Supplier
 
 
@@ -51,6 +51,9 @@ class Parties:
     contract: Contract
     contacts: Sequence[tuple[str | None, str, str]]  # (name, email, language)
     case: Case | None = None  # the finding's state after the action, when it just changed
+
+
+__all__ = ["Notice", "Parties", "RenderedEmail", "queue", "queue_digest", "renderer_for"]
 
 
 @lru_cache(maxsize=4)

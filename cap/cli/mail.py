@@ -1,0 +1,152 @@
+"""Email: the outbox, delivery passes, previews of the templates, the daily digest."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cap.cli.base import JsonOption, app, echo_json, open_workflow, parse_instant, table
+from cap.clock import utcnow
+from cap.domain.model import Language
+from cap.errors import InvalidInput, NotFound
+from cap.notify.delivery import Delivery
+from cap.notify.render import KINDS, Renderer, sample_context
+from cap.store.models import OutboxStatus
+
+outbox_app = typer.Typer(help="Emails waiting, sent or failed.", no_args_is_help=True)
+mail_app = typer.Typer(help="Email templates and the daily digest.", no_args_is_help=True)
+app.add_typer(outbox_app, name="outbox")
+app.add_typer(mail_app, name="mail")
+
+
+@outbox_app.command("list")
+def outbox_list(
+    status: Annotated[OutboxStatus | None, typer.Option(help="Only this status.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 200,
+    as_json: JsonOption = False,
+) -> None:
+    """List messages in the outbox, newest first."""
+    rows = open_workflow().list_outbox(status, limit=limit)
+    if as_json:
+        echo_json(rows)
+        return
+    table(
+        rows,
+        [("id", "ID"), ("status", "STATUS"), ("finding", "FINDING"), ("kind", "KIND"),
+         ("recipient", "TO"), ("attempts", "TRIES"), ("next_attempt_at", "NEXT TRY"),
+         ("last_error", "LAST ERROR")],
+    )  # fmt: skip
+
+
+@outbox_app.command("send")
+def outbox_send(as_json: JsonOption = False) -> None:
+    """Run one delivery pass: send everything due (SMTP if CAP_SMTP_HOST is set, else .eml
+    files in CAP_MAIL_DIR)."""
+    workflow = open_workflow()
+    delivery = Delivery(workflow.db, workflow.settings)
+    report = asyncio.run(delivery.run_pass(utcnow))
+    if as_json:
+        echo_json({**report.as_dict(), "errors": report.errors})
+        return
+    where = (
+        f"SMTP {workflow.settings.smtp_host}"
+        if workflow.settings.smtp_host
+        else f"the folder {workflow.settings.mail_dir}"
+    )
+    typer.echo(
+        f"sent {report.sent} to {where}; {report.retrying} will be retried, {report.failed} "
+        f"failed ({report.seconds:.2f}s)"
+    )
+    for error in report.errors:
+        typer.echo(f"  {error}", err=True)
+
+
+@outbox_app.command("retry")
+def outbox_retry(
+    message_id: Annotated[int, typer.Argument(help="The message (see `cap outbox list`).")],
+) -> None:
+    """Queue a failed message again, due now."""
+    view = open_workflow().retry_message(message_id, now=utcnow())
+    typer.echo(f"message {view['id']} to {view['recipient']} is queued again")
+
+
+def _language(value: str) -> str:
+    if value not in {lang.value for lang in Language}:
+        raise InvalidInput(f"lang: {value!r} is not supported; use sv or en")
+    return value
+
+
+def _kind(value: str) -> str:
+    if value not in KINDS:
+        raise NotFound(f"kind: no email template {value!r}; the kinds are {', '.join(KINDS)}")
+    return value
+
+
+@mail_app.command("preview")
+def mail_preview(
+    kind: Annotated[str, typer.Argument(help="The email kind, e.g. cap_requested.")],
+    lang: Annotated[str, typer.Option(help="sv or en.")] = "sv",
+    finding: Annotated[
+        str | None, typer.Option(help="Render for this finding instead of sample data.")
+    ] = None,
+    as_html: Annotated[bool, typer.Option("--html", help="Print the HTML part.")] = False,
+) -> None:
+    """Print one email as its reader would get it: subject, then the text (or HTML) part."""
+    kind, lang = _kind(kind), _language(lang)
+    if finding:
+        rendered = open_workflow().preview_email(kind, lang, finding, now=utcnow())
+    else:
+        rendered = Renderer().render(kind, lang, sample_context(kind, lang))
+    typer.echo(f"Subject: {rendered.subject}\n")
+    typer.echo(rendered.html if as_html else rendered.text)
+
+
+@mail_app.command("render-all")
+def mail_render_all(
+    folder: Annotated[Path, typer.Argument(help="Where to write the rendered emails.")],
+) -> None:
+    """Render every template in both languages with sample data, for review in a browser."""
+    renderer = Renderer()
+    links = []
+    try:
+        for lang in (Language.SV.value, Language.EN.value):
+            (folder / lang).mkdir(parents=True, exist_ok=True)
+            for kind in KINDS:
+                rendered = renderer.render(kind, lang, sample_context(kind, lang))
+                (folder / lang / f"{kind}.html").write_text(rendered.html, encoding="utf-8")
+                (folder / lang / f"{kind}.txt").write_text(
+                    f"Subject: {rendered.subject}\n\n{rendered.text}", encoding="utf-8"
+                )
+                links.append(
+                    f'<li>{lang}: <a href="{lang}/{kind}.html">{kind}</a> '
+                    f'(<a href="{lang}/{kind}.txt">text</a>) - {html.escape(rendered.subject)}</li>'
+                )
+        index = folder / "index.html"
+        index.write_text(
+            '<!DOCTYPE html><meta charset="utf-8"><title>cap emails</title><ul>'
+            + "\n".join(links)
+            + "</ul>",
+            encoding="utf-8",
+        )
+    except OSError as exc:
+        raise InvalidInput(f"folder: cannot write to {folder} ({exc.strerror})") from None
+    typer.echo(f"wrote {len(links)} emails; open {index}")
+
+
+@mail_app.command("digest")
+def mail_digest(
+    now: Annotated[str | None, typer.Option(help="The moment, ISO 8601 (default: now).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Queue today's digest for each contract manager with findings overdue or due soon
+    (once a day per manager, however often it runs)."""
+    at = parse_instant(now, "now") or utcnow()
+    queued = open_workflow().queue_digests(now=at)
+    if as_json:
+        echo_json(queued)
+        return
+    table(queued, [("to", "TO"), ("findings", "FINDINGS")])

@@ -1,0 +1,207 @@
+"""Rules: check, simulate, reapply; the sweep that applies them; a finding's timeline."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from cap.cli.base import (
+    JsonOption,
+    app,
+    echo_json,
+    finding_app,
+    open_workflow,
+    parse_instant,
+    settings_from_env,
+    table,
+)
+from cap.clock import utcnow
+from cap.config import default_rules_path
+from cap.domain.engine import timeline
+from cap.domain.lifecycle import ActionRequest, perform
+from cap.domain.model import Action, Area, Case, Severity, State
+from cap.domain.rules import Rules, load_rules
+from cap.notify.render import KINDS
+
+rules_app = typer.Typer(
+    help="The rules: deadlines, reminders and escalation ladders.", no_args_is_help=True
+)
+app.add_typer(rules_app, name="rules")
+
+
+def _rules_at(path: Path | None) -> tuple[Path, Rules]:
+    chosen = path or settings_from_env().rules or default_rules_path()
+    return chosen, load_rules(chosen, templates=KINDS)
+
+
+def _local(rules: Rules, instant: str | datetime) -> str:
+    moment = datetime.fromisoformat(instant) if isinstance(instant, str) else instant
+    return moment.astimezone(rules.calendar.tz).strftime("%Y-%m-%d %H:%M %a")
+
+
+@rules_app.command("check")
+def rules_check(
+    path: Annotated[
+        Path | None, typer.Argument(help="A rules file or folder (default: CAP_RULES or shipped).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Validate rules; an error names the file, the rule id and the field."""
+    chosen, rules = _rules_at(path)
+    summary = {
+        "path": str(chosen),
+        "valid": True,
+        "digest": rules.digest,
+        "deadlines": len(rules.deadlines),
+        "steps": len(rules.steps),
+        "notices": len(rules.notices),
+        "timezone": rules.calendar.timezone,
+    }
+    if as_json:
+        echo_json(summary)
+        return
+    typer.echo(
+        f"{chosen}: valid: {summary['deadlines']} deadline rules, {summary['steps']} ladder "
+        f"steps, {summary['notices']} notices; calendar {rules.calendar.timezone}, "
+        f"holidays {rules.calendar.country or 'none'} (digest {rules.digest})"
+    )
+
+
+@rules_app.command("simulate")
+def rules_simulate(
+    severity: Annotated[Severity, typer.Option(help="Severity of the imagined finding.")],
+    area: Annotated[Area, typer.Option(help="Its code-of-conduct area.")],
+    notified: Annotated[str, typer.Option(help="When it is communicated, ISO 8601 with offset.")],
+    rules_path: Annotated[
+        Path | None, typer.Option("--rules", help="Rules to simulate (default: current).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Print the whole future of a finding notified at a moment: deadlines, reminders,
+    escalations, with dates and recipients (nobody answers, nothing is extended)."""
+    _, rules = _rules_at(rules_path)
+    at = parse_instant(notified, "notified")
+    assert at is not None
+    case = Case(state=State.OPEN, severity=severity, area=area)
+    case = perform(
+        case, ActionRequest(Action.NOTIFY, "simulation", at), now=at, calendar=rules.calendar,
+        policy=rules,
+    ).case  # fmt: skip
+    rows: list[dict[str, Any]] = [
+        {
+            "at": at.isoformat(),
+            "kind": "notice",
+            "deadline": None,
+            "rule": notice.id,
+            "template": notice.template,
+            "to": [r.value for r in notice.to],
+            "level": 0,
+            "action": None,
+        }
+        for notice in rules.notices_for(Action.NOTIFY, severity, area)
+    ]
+    rows += [entry.as_dict() for entry in timeline(case, rules)]
+    if as_json:
+        echo_json({"notified": at.isoformat(), "timeline": rows})
+        return
+    _print_timeline(rules, rows)
+
+
+def _print_timeline(rules: Rules, rows: list[dict[str, Any]]) -> None:
+    for row in rows:
+        row["when"] = _local(rules, row["at"])
+        if row["kind"] == "deadline":
+            row["what"] = f"{row['deadline']} deadline passes"
+        else:
+            row["what"] = f"{row['kind']}: {row['template']}"
+            if row.get("action"):
+                row["what"] += f" + {row['action']}"
+        row["who"] = ", ".join(row["to"])
+    table(
+        rows,
+        [("when", "WHEN (LOCAL)"), ("what", "WHAT"), ("rule", "RULE"), ("level", "LEVEL"),
+         ("who", "TO")],
+    )  # fmt: skip
+
+
+@rules_app.command("reapply")
+def rules_reapply(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the changes only.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Recompute the deadlines of open findings under the current rules (deadlines a person
+    chose are kept). Without --dry-run the changes are written, each with an event."""
+    changes = open_workflow().reapply_rules(now=utcnow(), dry_run=dry_run)
+    if as_json:
+        echo_json({"dry_run": dry_run, "changes": changes})
+        return
+    table(changes, [("ref", "REF"), ("deadline", "DEADLINE"), ("old", "FROM"), ("new", "TO")])
+    verb = "would change" if dry_run else "changed"
+    typer.echo(f"{verb} {len(changes)} deadline(s)")
+
+
+@app.command("sweep")
+def sweep(
+    now: Annotated[
+        str | None, typer.Option(help="The moment to sweep at, ISO 8601 (default: now).")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report, write nothing.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Apply every reminder and escalation due now, queueing their emails (idempotent)."""
+    at = parse_instant(now, "now") or utcnow()
+    workflow = open_workflow()
+    due = workflow.count_due(now=at)
+    with typer.progressbar(length=due, label=f"sweeping {due} finding(s)", file=sys.stderr) as bar:
+        report = workflow.sweep(now=at, dry_run=dry_run, progress=bar.update)
+    if as_json:
+        echo_json(report.as_dict())
+        return
+    rules = workflow.settings.rule_set
+    for action in report.actions:
+        action["when"] = _local(rules, action["step_due_at"])
+        action["who"] = ", ".join(action["to"])
+    table(
+        report.actions,
+        [("ref", "REF"), ("rule", "RULE"), ("outcome", "OUTCOME"), ("when", "DUE (LOCAL)"),
+         ("template", "EMAIL"), ("who", "TO"), ("action", "ACTION")],
+    )  # fmt: skip
+    verb = "would apply" if dry_run else "applied"
+    typer.echo(
+        f"{verb} {report.steps} step(s) on {report.examined} finding(s), skipped "
+        f"{report.skipped} by catch-up, escalated {report.escalated}, queued {report.queued} "
+        f"email(s) in {report.seconds:.2f}s"
+    )
+    for error in report.errors:
+        typer.echo(f"error: {error} (retried in an hour)", err=True)
+    if report.errors:
+        raise typer.Exit(1)
+
+
+@finding_app.command("timeline")
+def finding_timeline(
+    ref: Annotated[str, typer.Argument(help="The finding, e.g. NC-2026-0001.")],
+    as_json: JsonOption = False,
+) -> None:
+    """A finding's past events and the steps the rules will take next."""
+    workflow = open_workflow()
+    view = workflow.timeline(ref, now=utcnow())
+    if as_json:
+        echo_json(view)
+        return
+    rules = workflow.settings.rule_set
+    typer.echo(f"{view['ref']} ({view['state']})\n\nhistory")
+    for event in view["events"]:
+        detail = event["data"].get("rule") or event["data"].get("reason") or ""
+        typer.echo(
+            f"  {_local(rules, event['at'])}  {event['kind']:<20} {event['actor']}  {detail}"
+        )
+    typer.echo("\nnext")
+    if not view["upcoming"]:
+        typer.echo("  nothing: no deadline binds the finding in this state")
+        return
+    _print_timeline(rules, view["upcoming"])
