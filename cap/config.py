@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     delivery_lease_seconds: float = Field(default=300.0, gt=0)
     delivery_connections: int = Field(default=4, ge=1, le=32)
 
+    # The worker.
+    sweep_every: float = Field(default=300.0, gt=0, description="Seconds between sweeps")
+    deliver_every: float = Field(default=10.0, gt=0, description="Seconds between deliveries")
+
     @property
     def decision_maker_addresses(self) -> list[str]:
         return _addresses(self.decision_makers)

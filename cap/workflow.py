@@ -391,13 +391,15 @@ class Workflow:
         dry_run: bool = False,
         batch: int = 200,
         progress: Callable[[int], None] | None = None,
+        stop: Callable[[], bool] | None = None,
     ) -> SweepReport:
         """Apply every ladder step due at ``now``, queueing its emails in the same transaction.
 
         Reads only findings whose ``next_check_at`` has come (an index range). Idempotent: a
         second sweep at the same moment finds nothing due. A finding whose processing raises
         is logged, pushed back an hour, and does not stop the others (a crash-loop guard).
-        ``dry_run`` reports what would happen and writes nothing.
+        ``dry_run`` reports what would happen and writes nothing; ``stop`` is asked between
+        batches.
         """
         started = time.perf_counter()
         report = SweepReport(dry_run=dry_run)
@@ -411,7 +413,7 @@ class Workflow:
             report.seconds = time.perf_counter() - started
             return report
         self.refresh_schedule(now)
-        while True:
+        while not (stop and stop()):  # a worker shutting down finishes the batch in hand
             with self.db.write() as session:
                 query = _due_query(now).limit(batch)
                 if self.db.dialect == "postgresql":

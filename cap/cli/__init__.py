@@ -11,7 +11,13 @@ from typing import NoReturn
 import typer
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from cap.cli import directory, findings, mail, rules  # noqa: F401  (commands register themselves)
+from cap.cli import (  # noqa: F401  (the commands register themselves)
+    directory,
+    findings,
+    mail,
+    rules,
+    service,
+)
 from cap.cli.base import app
 from cap.errors import CapError
 from cap.store.db import DatabaseUnavailable
