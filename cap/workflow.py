@@ -552,9 +552,23 @@ class Workflow:
 
         Returns how many findings were rescheduled (0 when the rules did not change)."""
         rules = self.settings.rule_set
-        with self.db.write() as session:
+        with self.db.read() as session:  # the common case, without taking any lock
             stored = session.get(Setting, RULES_DIGEST)
             if stored is not None and stored.value == rules.digest:
+                return 0
+        with self.db.write() as session:
+            dialect = session.get_bind().dialect.name
+            ins = postgresql.insert if dialect == "postgresql" else sqlite.insert
+            session.execute(
+                ins(Setting)
+                .values(key=RULES_DIGEST, value="", updated_at=now)
+                .on_conflict_do_nothing(index_elements=["key"])
+            )
+            # Workers starting together: one reschedules, the others wait here, then see it done.
+            stored = session.execute(
+                select(Setting).where(col(Setting.key) == RULES_DIGEST).with_for_update()
+            ).scalar_one()
+            if stored.value == rules.digest:
                 return 0
             count = 0
             query = select(Finding).where(col(Finding.state).in_(list(IN_FORCE)))
@@ -565,10 +579,7 @@ class Workflow:
                     log.exception("cannot schedule %s", finding.ref)
                     finding.next_check_at = now
                 count += 1
-            if stored is None:
-                session.add(Setting(key=RULES_DIGEST, value=rules.digest, updated_at=now))
-            else:
-                stored.value, stored.updated_at = rules.digest, now
+            stored.value, stored.updated_at = rules.digest, now
             if count:
                 log.info("rules changed (digest %s): rescheduled %d findings", rules.digest, count)
             return count
