@@ -570,6 +570,7 @@ class Workflow:
             ).scalar_one()
             if stored.value == rules.digest:
                 return 0
+            first = not stored.value
             count = 0
             query = select(Finding).where(col(Finding.state).in_(list(IN_FORCE)))
             for finding in session.execute(query).scalars():
@@ -580,8 +581,12 @@ class Workflow:
                     finding.next_check_at = now
                 count += 1
             stored.value, stored.updated_at = rules.digest, now
-            if count:
-                log.info("rules changed (digest %s): rescheduled %d findings", rules.digest, count)
+            log.info(
+                "%s (digest %s): scheduled %d open finding(s)",
+                "rules recorded" if first else "rules changed",
+                rules.digest,
+                count,
+            )
             return count
 
     def timeline(self, ref: str, *, now: datetime) -> dict[str, Any]:

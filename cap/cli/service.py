@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from cap.cli.base import JsonOption, app, open_workflow, settings_from_env
 from cap.clock import utcnow
+from cap.config import Settings
+from cap.errors import InvalidInput
+from cap.store.db import Database
 
 
 @app.command("worker")
@@ -61,18 +66,31 @@ def serve(
     deliver_every: Annotated[float | None, typer.Option(help="Seconds between deliveries.")] = None,
 ) -> None:
     """The web application and the worker in one process: the embedded default."""
+    settings = settings_from_env()
+    open_workflow().settings.rule_set  # noqa: B018 - refuse to start on broken rules
+    _serve(settings, host, port, sweep_every=sweep_every, deliver_every=deliver_every)
+
+
+def _serve(
+    settings: Settings,
+    host: str,
+    port: int,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+    sweep_every: float | None = None,
+    deliver_every: float | None = None,
+) -> None:
     import uvicorn
 
     from cap.web.app import create_app
     from cap.worker import Worker, configure_logging
 
-    settings = settings_from_env()
-    open_workflow().settings.rule_set  # noqa: B018 - refuse to start on broken rules
     configure_logging()
     worker = Worker(
         settings,
         sweep_every=sweep_every or settings.sweep_every,
         deliver_every=deliver_every or settings.deliver_every,
+        clock=clock,
     )
     worker.start_background()
     typer.echo(f"cap serving on http://{host}:{port} (Ctrl-C to stop)")
@@ -80,3 +98,57 @@ def serve(
         uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
     finally:
         worker.stop()
+
+
+@app.command("demo")
+def demo(
+    db: Annotated[Path, typer.Option(help="The demo database (replaced).")] = Path("cap-demo.db"),
+    mail_dir: Annotated[Path, typer.Option(help="Where the demo's emails go.")] = Path("demo-mail"),
+    speed: Annotated[
+        float,
+        typer.Option(help="Simulated days per real second (0: real time); try 1 or 2."),
+    ] = 1.0,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    serve_after: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Serve after filling the database.")
+    ] = True,
+) -> None:
+    """A fresh SQLite database with a believable data set (suppliers, contracts, findings in
+    every state), then `cap serve` with mail to a local folder and a fast clock, so reminders
+    and escalations appear within minutes. It never touches CAP_DATABASE_URL's database."""
+    import os
+
+    from cap.demo import seed
+
+    if speed < 0:
+        raise InvalidInput("speed: must be 0 (real time) or more simulated days per second")
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    url = f"sqlite:///{db.resolve()}"
+    os.environ["CAP_DATABASE_URL"] = url
+    os.environ["CAP_MAIL_DIR"] = str(mail_dir.resolve())
+    os.environ.pop("CAP_SMTP_HOST", None)  # the demo's addresses are fictitious: keep mail local
+    os.environ.setdefault("CAP_DECISION_MAKERS", "cecilia.berg@region-stockholm.example")
+    os.environ.setdefault("CAP_SUSTAINABILITY_MANAGER", "bo.nilsson@region-stockholm.example")
+    settings = settings_from_env()
+    Database(url).upgrade()
+    workflow = open_workflow()
+    started = utcnow()
+    summary = seed(workflow, now=started)
+    states = ", ".join(f"{n} {state}" for state, n in sorted(summary.findings.items()))
+    typer.echo(f"demo database {db}: {summary.suppliers} suppliers, {summary.contracts} "
+               f"contracts, findings: {states}")  # fmt: skip
+    if not serve_after:
+        return
+    factor = speed * 86_400
+
+    def clock() -> datetime:
+        return started + (utcnow() - started) * factor if factor else utcnow()
+
+    typer.echo(
+        f"emails go to {mail_dir}/; the clock runs {speed:g} day(s) per second. In another "
+        f"terminal: CAP_DATABASE_URL={url} cap finding list"
+    )
+    _serve(settings, host, port, clock=clock, sweep_every=1.0 if factor else None,
+           deliver_every=1.0)  # fmt: skip
