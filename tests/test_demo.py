@@ -179,3 +179,24 @@ def test_seed_on_postgresql(pg_url: str, tmp_path: Path) -> None:
     finally:
         wf.db.engine.dispose()
         _truncate_pg(pg_url)
+
+
+def test_cap_demo_fills_a_fresh_database_through_the_entry_point(tmp_path: Path) -> None:
+    import os
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CAP_")}
+    for _ in range(2):  # a second run replaces the database instead of failing on it
+        done = subprocess.run(
+            ["cap", "demo", "--no-serve", "--db", "demo.db"],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert "5 suppliers, 6 contracts" in done.stdout
+    listed = subprocess.run(
+        ["cap", "finding", "list", "--json"],
+        cwd=tmp_path, env={**env, "CAP_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}"},
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert listed.returncode == 0, listed.stderr
+    assert len({f["state"] for f in json.loads(listed.stdout)}) == len(State)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -93,6 +94,10 @@ def _serve(
         clock=clock,
     )
     worker.start_background()
+    # Uvicorn stops on SIGTERM/SIGINT, then raises the signal again for the previous handler:
+    # ours lets the process go on to stop the worker cleanly (the message in flight finishes).
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: None)
     typer.echo(f"cap serving on http://{host}:{port} (Ctrl-C to stop)")
     try:
         uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
