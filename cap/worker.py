@@ -223,5 +223,6 @@ def configure_logging(level: str = "INFO") -> None:
         level=getattr(logging, level.upper(), logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
+    logging.getLogger("cap").setLevel(logging.NOTSET)  # the CLI silences it for other commands
     # APScheduler says "Running job ..." at INFO for every run: keep the log about our passes.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)

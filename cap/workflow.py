@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from pathlib import PurePath
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col
@@ -300,8 +300,8 @@ class Workflow:
                 data["notifications"] = self._queue_for_action(
                     session, finding, change, request, decision, notices, now
                 )
-            session.execute(
-                insert(Event),
+            session.connection().execute(
+                _INSERT_EVENT,
                 [
                     {
                         "finding_id": finding.id,
@@ -544,7 +544,7 @@ class Workflow:
             return
         if events:
             new.last_event_at = max(filter(None, [case.last_event_at, now]))
-            session.execute(insert(Event), events)
+            session.connection().execute(_INSERT_EVENT, events)
         self._save_case(session, finding, new)
 
     def refresh_schedule(self, now: datetime) -> int:
@@ -622,6 +622,10 @@ class Workflow:
                 else (None, "supplier@example.invalid")
             )
             current = current_deadline(_case(finding))
+            if current is None:  # not notified yet (or done): show the plan date it would get
+                rules = self.settings.rule_set
+                period = rules.period(Limit.PLAN, finding.severity, finding.area)
+                current = (DeadlineKind.PLAN, rules.calendar.due_date(now, period))
             context: dict[str, Any] = {
                 "finding": outbox.finding_context(parties),
                 "recipient": {"name": name, "email": email, "role": Role.SUPPLIER},
@@ -673,15 +677,15 @@ class Workflow:
                 )
             queued = []
             for manager, findings in sorted(per_manager.items()):
-                outbox.queue_digest(
+                if outbox.queue_digest(
                     session,
                     self.settings,
                     recipient=manager,
                     findings=findings,
                     today=today,
                     now=now,
-                )
-                queued.append({"to": manager, "findings": len(findings)})
+                ):
+                    queued.append({"to": manager, "findings": len(findings)})
             return queued
 
     def reapply_rules(self, *, now: datetime, dry_run: bool = False) -> list[dict[str, Any]]:
@@ -701,7 +705,11 @@ class Workflow:
                 case = _case(finding)
                 new = replace(case)
                 moved: list[DeadlineChange] = []
+                state = case.return_state if case.state is State.SANCTION_REVIEW else case.state
+                binding = IN_FORCE.get(state, ()) if state is not None else ()
                 for kind, origin in _deadline_origins(session, finding).items():
+                    if kind not in binding:  # a deadline already met is history
+                        continue
                     due = rules.calendar.due_date(
                         origin.at, rules.period(origin.limit, case.severity, case.area)
                     )
@@ -803,13 +811,13 @@ class Workflow:
             "next_check_at": engine.next_check_at(case, self.settings.rule_set),
             "version": finding.version + 1,
         }
-        result = session.execute(
-            update(Finding)
-            .where(col(Finding.id) == finding.id, col(Finding.version) == finding.version)
-            .values(**values)
-            .execution_options(synchronize_session=False)
+        # A Core statement built once, on the session's connection: this runs on every action
+        # and every swept finding, and building SQLAlchemy statements is not free.
+        params = {f"new_{name}": value for name, value in values.items()}
+        result = session.connection().execute(
+            _SAVE_FINDING, {"finding": finding.id, "loaded": finding.version, **params}
         )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        if result.rowcount != 1:
             raise Conflict(
                 f"{finding.ref} was changed by someone else at the same time; nothing was "
                 "recorded, reload it and try again"
@@ -991,15 +999,7 @@ def _parties(
         supplier = session.get(Supplier, finding.supplier_id)
         contract = session.get(Contract, finding.contract_id)
         assert supplier is not None and contract is not None
-        contacts = session.execute(
-            select(
-                col(SupplierContact.name),
-                col(SupplierContact.email),
-                col(SupplierContact.language),
-            )
-            .where(col(SupplierContact.supplier_id) == finding.supplier_id)
-            .order_by(col(SupplierContact.id))
-        ).all()
+        contacts = session.connection().execute(_CONTACTS, {"supplier": finding.supplier_id})
         cache[key] = (supplier, contract, [(n, e, str(lang)) for n, e, lang in contacts])
     supplier, contract, contacts = cache[key]
     return outbox.Parties(
@@ -1087,9 +1087,40 @@ def _step_summary(finding: Finding, step: engine.DueStep, outcome: str) -> dict[
     }
 
 
+_SAVED_COLUMNS = (
+    "state",
+    "notified_at",
+    "plan_due",
+    "remediation_due",
+    "review_due",
+    "verification_due",
+    "ladder",
+    "escalation_level",
+    "return_state",
+    "termination_proposed_by",
+    "deadline_version",
+    "extensions",
+    "last_event_at",
+    "next_check_at",
+    "version",
+)
+_SAVE_FINDING = (
+    update(Finding)
+    .where(col(Finding.id) == bindparam("finding"), col(Finding.version) == bindparam("loaded"))
+    .values({name: bindparam(f"new_{name}") for name in _SAVED_COLUMNS})
+)
+_FINDING_BY_REF = select(Finding).where(col(Finding.ref) == bindparam("ref"))
+_CONTACTS = (
+    select(col(SupplierContact.name), col(SupplierContact.email), col(SupplierContact.language))
+    .where(col(SupplierContact.supplier_id) == bindparam("supplier"))
+    .order_by(col(SupplierContact.id))
+)
+_INSERT_EVENT = insert(Event)
+
+
 def _finding_by_ref(session: Session, ref: str) -> Finding:
-    query = select(Finding).where(col(Finding.ref) == ref.strip())
-    finding: Finding | None = session.execute(query).scalars().first()
+    found = session.execute(_FINDING_BY_REF, {"ref": ref.strip()})
+    finding: Finding | None = found.scalars().first()
     if finding is None:
         raise NotFound(f"finding {ref} does not exist (see `cap finding list`)")
     return finding

@@ -5,6 +5,7 @@ User errors: one line on stderr starting with ``error:``, a non-zero exit code, 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import NoReturn
 
@@ -32,6 +33,8 @@ def _fail(message: str, code: int) -> NoReturn:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the CLI; user errors print one line on stderr and exit non-zero."""
+    # Commands report problems themselves; the worker and serve turn logging on for operators.
+    logging.getLogger("cap").setLevel(logging.CRITICAL)
     try:
         app(args=list(argv) if argv is not None else None, prog_name="cap")
     except CapError as exc:

@@ -9,12 +9,21 @@ from typing import Annotated
 
 import typer
 
-from cap.cli.base import JsonOption, app, echo_json, open_workflow, parse_instant, table
+from cap.cli.base import (
+    JsonOption,
+    app,
+    echo_json,
+    open_workflow,
+    parse_instant,
+    settings_from_env,
+    table,
+)
 from cap.clock import utcnow
 from cap.domain.model import Language
 from cap.errors import InvalidInput, NotFound
 from cap.notify.delivery import Delivery
-from cap.notify.render import KINDS, Renderer, sample_context
+from cap.notify.outbox import renderer_for
+from cap.notify.render import KINDS, sample_context
 from cap.store.models import OutboxStatus
 
 outbox_app = typer.Typer(help="Emails waiting, sent or failed.", no_args_is_help=True)
@@ -63,6 +72,8 @@ def outbox_send(as_json: JsonOption = False) -> None:
     )
     for error in report.errors:
         typer.echo(f"  {error}", err=True)
+    if report.failed:
+        raise typer.Exit(1)
 
 
 @outbox_app.command("retry")
@@ -100,7 +111,8 @@ def mail_preview(
     if finding:
         rendered = open_workflow().preview_email(kind, lang, finding, now=utcnow())
     else:
-        rendered = Renderer().render(kind, lang, sample_context(kind, lang))
+        renderer = renderer_for(settings_from_env().templates_dir)
+        rendered = renderer.render(kind, lang, sample_context(kind, lang))
     typer.echo(f"Subject: {rendered.subject}\n")
     typer.echo(rendered.html if as_html else rendered.text)
 
@@ -110,7 +122,7 @@ def mail_render_all(
     folder: Annotated[Path, typer.Argument(help="Where to write the rendered emails.")],
 ) -> None:
     """Render every template in both languages with sample data, for review in a browser."""
-    renderer = Renderer()
+    renderer = renderer_for(settings_from_env().templates_dir)
     links = []
     try:
         for lang in (Language.SV.value, Language.EN.value):

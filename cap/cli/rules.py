@@ -155,13 +155,15 @@ def sweep(
     """Apply every reminder and escalation due now, queueing their emails (idempotent)."""
     at = parse_instant(now, "now") or utcnow()
     workflow = open_workflow()
+    rules = workflow.settings.rule_set  # broken rules: refuse before doing anything
     due = workflow.count_due(now=at)
     with typer.progressbar(length=due, label=f"sweeping {due} finding(s)", file=sys.stderr) as bar:
         report = workflow.sweep(now=at, dry_run=dry_run, progress=bar.update)
     if as_json:
         echo_json(report.as_dict())
+        if report.errors:
+            raise typer.Exit(1)
         return
-    rules = workflow.settings.rule_set
     for action in report.actions:
         action["when"] = _local(rules, action["step_due_at"])
         action["who"] = ", ".join(action["to"])

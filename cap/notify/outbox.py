@@ -91,6 +91,13 @@ def recipients(
     return found, missing
 
 
+#: Built once per dialect: inserting outbox rows is on every action's and sweep's path.
+_INSERT_IF_NEW = {
+    "postgresql": postgresql.insert(OutboxMessage).on_conflict_do_nothing(index_elements=["key"]),
+    "sqlite": sqlite.insert(OutboxMessage).on_conflict_do_nothing(index_elements=["key"]),
+}
+
+
 def _case_of(parties: Parties) -> Case:
     f = parties.finding
     return parties.case or Case(
@@ -218,9 +225,9 @@ def queue_digest(
     findings: list[dict[str, Any]],
     today: date,
     now: datetime,
-) -> str:
+) -> bool:
     """Queue one contract manager's daily digest; the key makes it one per person and day.
-    Returns the key."""
+    Returns whether it was new (False: today's digest was queued already)."""
     renderer = renderer_for(settings.templates_dir)
     language = settings.default_language
     context = {
@@ -239,37 +246,40 @@ def queue_digest(
     }
     rendered = renderer.render("daily_digest", language, context)
     key = f"digest/{today.isoformat()}/{recipient.casefold()}"
-    insert_rows(
-        session,
-        [
-            {
-                "key": key,
-                "finding_id": None,
-                "kind": "daily_digest",
-                "language": language,
-                "recipient": recipient,
-                "recipient_role": Role.CONTRACT_MANAGER.value,
-                "recipient_name": None,
-                "reply_to": None,
-                "subject": rendered.subject[:300],
-                "text_body": rendered.text,
-                "html_body": rendered.html,
-                "message_id": message_id_for(key, settings.mail_from),
-                "status": OutboxStatus.QUEUED,
-                "attempts": 0,
-                "next_attempt_at": now,
-                "queued_at": now,
-                "created_at": now,
-            }
-        ],
+    return (
+        insert_rows(
+            session,
+            [
+                {
+                    "key": key,
+                    "finding_id": None,
+                    "kind": "daily_digest",
+                    "language": language,
+                    "recipient": recipient,
+                    "recipient_role": Role.CONTRACT_MANAGER.value,
+                    "recipient_name": None,
+                    "reply_to": None,
+                    "subject": rendered.subject[:300],
+                    "text_body": rendered.text,
+                    "html_body": rendered.html,
+                    "message_id": message_id_for(key, settings.mail_from),
+                    "status": OutboxStatus.QUEUED,
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "queued_at": now,
+                    "created_at": now,
+                }
+            ],
+        )
+        == 1
     )
-    return key
 
 
-def insert_rows(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Insert outbox rows; a row whose key exists already is skipped (idempotency)."""
+def insert_rows(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Insert outbox rows; a row whose key exists already is skipped (idempotency).
+    Returns how many were new."""
     if not rows:
-        return
-    dialect = session.get_bind().dialect.name
-    ins = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(ins(OutboxMessage).on_conflict_do_nothing(index_elements=["key"]), rows)
+        return 0
+    connection = session.connection()
+    result = connection.execute(_INSERT_IF_NEW[connection.dialect.name], rows)
+    return max(result.rowcount, 0)
