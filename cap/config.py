@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     smtp_host: str = ""
     smtp_port: int | None = None
     smtp_tls: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_ca_file: Path | None = Field(
+        default=None, description="CA certificates to trust for the SMTP server (PEM)"
+    )
     smtp_username: str = ""
     smtp_password: SecretStr | None = None
     smtp_timeout: float = Field(default=60.0, gt=0, description="Seconds per message, in all")

@@ -125,7 +125,7 @@ class SMTPTransport:
             use_tls=s.smtp_tls == "tls",
             start_tls=s.smtp_tls == "starttls",
             timeout=s.smtp_timeout,
-            tls_context=ssl.create_default_context() if s.smtp_tls != "none" else None,
+            tls_context=_tls_context(s) if s.smtp_tls != "none" else None,
         )
         await smtp.connect()
         if s.smtp_username:
@@ -212,6 +212,14 @@ class FolderTransport:
 
     async def close(self) -> None:
         return None
+
+
+def _tls_context(settings: Settings) -> ssl.SSLContext:
+    """Certificates are always verified; CAP_SMTP_CA_FILE adds an internal CA."""
+    context = ssl.create_default_context()
+    if settings.smtp_ca_file is not None:
+        context.load_verify_locations(cafile=str(settings.smtp_ca_file))
+    return context
 
 
 def transport_for(settings: Settings) -> Transport:
