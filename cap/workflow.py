@@ -249,7 +249,11 @@ class Workflow:
                 if progress:
                     progress(1)
             session.flush()
-            session.execute(insert(Event), [_logged_event(f, actor, now) for f in created])
+            _record(
+                session,
+                *(_event(f, "logged", actor=actor, at=now, now=now, moved=(None, State.OPEN))
+                  for f in created),
+            )  # fmt: skip
             refs = [f.ref for f in created]
             return ImportResult(refs=refs)
 
@@ -300,20 +304,17 @@ class Workflow:
                 data["notifications"] = self._queue_for_action(
                     session, finding, change, request, decision, notices, now
                 )
-            session.connection().execute(
-                _INSERT_EVENT,
-                [
-                    {
-                        "finding_id": finding.id,
-                        "at": request.at,
-                        "recorded_at": now,
-                        "actor": request.actor,
-                        "kind": request.action.value,
-                        "from_state": change.from_state,
-                        "to_state": change.to_state,
-                        "data": data,
-                    }
-                ],
+            _record(
+                session,
+                _event(
+                    finding,
+                    request.action.value,
+                    actor=request.actor,
+                    at=request.at,
+                    now=now,
+                    moved=(change.from_state, change.to_state),
+                    data=data,
+                ),
             )
             self._save(session, finding, change)
             session.expire(finding)  # written with a Core UPDATE: read the new values back
@@ -331,18 +332,11 @@ class Workflow:
             assert finding.id is not None
             request = ActionRequest(Action.REPORT_REMEDIATION, actor, now)
             added = [_add_evidence(session, finding.id, f, request) for f in files]
-            session.add(
-                Event(
-                    finding_id=finding.id,
-                    at=now,
-                    recorded_at=now,
-                    actor=actor,
-                    kind="evidence_added",
-                    from_state=finding.state,
-                    to_state=finding.state,
-                    data={"evidence": added},
-                )
-            )
+            _record(
+                session,
+                _event(finding, "evidence_added", actor=actor, at=now, now=now,
+                       data={"evidence": added}),
+            )  # fmt: skip
             return added
 
     def evidence_content(self, ref: str, evidence_id: int) -> tuple[dict[str, Any], bytes]:
@@ -526,16 +520,14 @@ class Workflow:
                 )
                 change = perform(new, request, now=now, calendar=rules.calendar, policy=rules)
                 events.append(
-                    {
-                        "finding_id": finding.id,
-                        "at": now,
-                        "recorded_at": now,
-                        "actor": SYSTEM_ACTOR,
-                        "kind": Action.ESCALATE.value,
-                        "from_state": change.from_state,
-                        "to_state": change.to_state,
-                        "data": {**change.data, "rule": step.id},
-                    }
+                    _event(
+                        finding,
+                        Action.ESCALATE.value,
+                        at=now,
+                        now=now,
+                        moved=(change.from_state, change.to_state),
+                        data={**change.data, "rule": step.id},
+                    )
                 )
                 new = change.case
                 report.escalated += 1
@@ -544,7 +536,7 @@ class Workflow:
             return
         if events:
             new.last_event_at = max(filter(None, [case.last_event_at, now]))
-            session.connection().execute(_INSERT_EVENT, events)
+            _record(session, *events)
         self._save_case(session, finding, new)
 
     def refresh_schedule(self, now: datetime) -> int:
@@ -626,25 +618,23 @@ class Workflow:
                 rules = self.settings.rule_set
                 period = rules.period(Limit.PLAN, finding.severity, finding.area)
                 current = (DeadlineKind.PLAN, rules.calendar.due_date(now, period))
-            context: dict[str, Any] = {
-                "finding": outbox.finding_context(parties),
-                "recipient": {"name": name, "email": email, "role": Role.SUPPLIER},
-                "link": outbox_links.finding_link(self.settings, finding.ref),
-                "buyer_name": self.settings.buyer_name,
-                "deadline": current[1] if current else None,
-                "days_overdue": None,
-                "days_left": None,
-                "reason": "(the reason given)",
-                "note": "(the note given)",
-                "decision": {
+            context = outbox.template_context(
+                self.settings,
+                finding=outbox.finding_context(parties),
+                recipient={"name": name, "email": email, "role": Role.SUPPLIER},
+                link=outbox_links.finding_link(self.settings, finding.ref),
+                deadline=current[1],
+                reason="(the reason given)",
+                note="(the note given)",
+                decision={
                     "outcome": "warning",
                     "rationale": "(the rationale given)",
                     "proposed_by": "(proposer)",
                     "approved_by": "(approver)",
                 },
-                "findings": [],
-                "today": self.settings.calendar.local_date(now),
-            }
+                findings=[],
+                today=self.settings.calendar.local_date(now),
+            )
             return outbox.renderer_for(self.settings.templates_dir).render(kind, language, context)
 
     def queue_digests(self, *, now: datetime, horizon_days: int = 14) -> list[dict[str, Any]]:
@@ -723,20 +713,15 @@ class Workflow:
                 new.deadline_version += 1
                 new.escalation_level = 0 if new.state is not State.SANCTION_REVIEW else 3
                 new.last_event_at = max(filter(None, [case.last_event_at, now]))
-                session.add(
-                    Event(
-                        finding_id=finding.id,
+                _record(
+                    session,
+                    _event(
+                        finding,
+                        "rules_reapplied",
                         at=now,
-                        recorded_at=now,
-                        actor=SYSTEM_ACTOR,
-                        kind="rules_reapplied",
-                        from_state=case.state,
-                        to_state=case.state,
-                        data={
-                            "rules": rules.digest,
-                            "deadlines": [c.as_data() for c in moved],
-                        },
-                    )
+                        now=now,
+                        data={"rules": rules.digest, "deadlines": [c.as_data() for c in moved]},
+                    ),
                 )
                 self._save_case(session, finding, new)
         return changes
@@ -1053,15 +1038,13 @@ def _due_query(now: datetime) -> Any:
 def _step_event(
     finding: Finding, step: engine.DueStep, now: datetime, kind: str, state: State
 ) -> dict[str, Any]:
-    return {
-        "finding_id": finding.id,
-        "at": now,
-        "recorded_at": now,
-        "actor": SYSTEM_ACTOR,
-        "kind": kind,
-        "from_state": state,
-        "to_state": state,
-        "data": {
+    return _event(
+        finding,
+        kind,
+        at=now,
+        now=now,
+        moved=(state, state),
+        data={
             "rule": step.id,
             "deadline": step.kind.value,
             "due": step.deadline.isoformat(),
@@ -1069,7 +1052,37 @@ def _step_event(
             "level": step.rule.level,
             "template": step.rule.template,
         },
+    )
+
+
+def _event(
+    finding: Finding,
+    kind: str,
+    *,
+    at: datetime,
+    now: datetime,
+    actor: str = SYSTEM_ACTOR,
+    moved: tuple[State | None, State] | None = None,
+    data: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """An audit-trail row: ``at`` when it happened, ``now`` when it was recorded; ``moved``
+    the states before and after (the finding's own state when nothing moved)."""
+    before, after = moved if moved is not None else (finding.state, finding.state)
+    return {
+        "finding_id": finding.id,
+        "at": at,
+        "recorded_at": now,
+        "actor": actor,
+        "kind": kind,
+        "from_state": before,
+        "to_state": after,
+        "data": data or {},
     }
+
+
+def _record(session: Session, *events: dict[str, Any]) -> None:
+    if events:
+        session.connection().execute(_INSERT_EVENT, list(events))
 
 
 def _step_summary(finding: Finding, step: engine.DueStep, outcome: str) -> dict[str, Any]:
@@ -1164,19 +1177,6 @@ def _reserve_refs(session: Session, year: int, count: int) -> int:
         .returning(col(RefCounter.last))
     ).scalar_one()
     return int(last) - count + 1
-
-
-def _logged_event(finding: Finding, actor: str, now: datetime) -> dict[str, Any]:
-    return {
-        "finding_id": finding.id,
-        "at": now,
-        "recorded_at": now,
-        "actor": actor,
-        "kind": "logged",
-        "from_state": None,
-        "to_state": State.OPEN,
-        "data": {},
-    }
 
 
 def _add_plan(session: Session, finding_id: int, plan: PlanInput, request: ActionRequest) -> int:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from cap.config import Settings
 from cap.domain.lifecycle import deadline_of
@@ -53,7 +53,15 @@ class Parties:
     case: Case | None = None  # the finding's state after the action, when it just changed
 
 
-__all__ = ["Notice", "Parties", "RenderedEmail", "queue", "queue_digest", "renderer_for"]
+__all__ = [
+    "Notice",
+    "Parties",
+    "RenderedEmail",
+    "queue",
+    "queue_digest",
+    "renderer_for",
+    "template_context",
+]
 
 
 @lru_cache(maxsize=4)
@@ -93,8 +101,12 @@ def recipients(
 
 #: Built once per dialect: inserting outbox rows is on every action's and sweep's path.
 _INSERT_IF_NEW = {
-    "postgresql": postgresql.insert(OutboxMessage).on_conflict_do_nothing(index_elements=["key"]),
-    "sqlite": sqlite.insert(OutboxMessage).on_conflict_do_nothing(index_elements=["key"]),
+    "postgresql": postgresql.insert(OutboxMessage)
+    .on_conflict_do_nothing(index_elements=["key"])
+    .returning(col(OutboxMessage.id)),
+    "sqlite": sqlite.insert(OutboxMessage)
+    .on_conflict_do_nothing(index_elements=["key"])
+    .returning(col(OutboxMessage.id)),
 }
 
 
@@ -152,19 +164,7 @@ def queue(
     Returns what was queued and which roles had nobody to send to, for the audit trail.
     """
     renderer = renderer_for(settings.templates_dir)
-    base = {
-        "finding": finding_context(parties),
-        "buyer_name": settings.buyer_name,
-        "deadline": None,
-        "days_overdue": None,
-        "days_left": None,
-        "reason": None,
-        "note": None,
-        "decision": None,
-        "findings": None,
-        "today": None,
-        **(extra or {}),
-    }
+    base = template_context(settings, finding=finding_context(parties), **(extra or {}))
     rows: list[dict[str, Any]] = []
     queued: list[dict[str, str]] = []
     not_sent: list[dict[str, str]] = []
@@ -186,31 +186,20 @@ def queue(
                 "recipient": {"name": person.name, "email": person.email, "role": person.role},
                 "link": link,
             }
-            rendered = renderer.render(notice.kind, person.language, context)
-            row_key = f"{key}/{notice.kind}/{person.email.casefold()}"
             rows.append(
-                {
-                    "key": row_key,
-                    "finding_id": parties.finding.id,
-                    "kind": notice.kind,
-                    "language": person.language,
-                    "recipient": person.email,
-                    "recipient_role": person.role.value,
-                    "recipient_name": person.name,
+                _row(
+                    settings,
+                    key=f"{key}/{notice.kind}/{person.email.casefold()}",
+                    finding_id=parties.finding.id,
+                    kind=notice.kind,
+                    person=person,
+                    rendered=renderer.render(notice.kind, person.language, context),
                     # The supplier answers the contract manager, not a robot.
-                    "reply_to": (
+                    reply_to=(
                         parties.contract.manager_email if person.role is Role.SUPPLIER else None
                     ),
-                    "subject": rendered.subject[:300],
-                    "text_body": rendered.text,
-                    "html_body": rendered.html,
-                    "message_id": message_id_for(row_key, settings.mail_from),
-                    "status": OutboxStatus.QUEUED,
-                    "attempts": 0,
-                    "next_attempt_at": now,
-                    "queued_at": now,
-                    "created_at": now,
-                }
+                    now=now,
+                )
             )
             queued.append({"kind": notice.kind, "to": person.email, "role": person.role.value})
     insert_rows(session, rows)
@@ -228,12 +217,38 @@ def queue_digest(
 ) -> bool:
     """Queue one contract manager's daily digest; the key makes it one per person and day.
     Returns whether it was new (False: today's digest was queued already)."""
-    renderer = renderer_for(settings.templates_dir)
-    language = settings.default_language
-    context = {
+    manager = Recipient(recipient, None, settings.default_language, Role.CONTRACT_MANAGER)
+    context = template_context(
+        settings,
+        recipient={"name": None, "email": recipient, "role": manager.role},
+        link=f"{settings.base_url.rstrip('/')}/findings",
+        findings=findings,
+        today=today,
+    )
+    rendered = renderer_for(settings.templates_dir).render(
+        "daily_digest", manager.language, context
+    )
+    key = f"digest/{today.isoformat()}/{recipient.casefold()}"
+    row = _row(
+        settings,
+        key=key,
+        finding_id=None,
+        kind="daily_digest",
+        person=manager,
+        rendered=rendered,
+        reply_to=None,
+        now=now,
+    )
+    return insert_rows(session, [row]) == 1
+
+
+def template_context(settings: Settings, **values: Any) -> dict[str, Any]:
+    """A template context: every key of the contract (see cap.notify.render), ``None``
+    unless given."""
+    return {
         "finding": None,
-        "recipient": {"name": None, "email": recipient, "role": Role.CONTRACT_MANAGER},
-        "link": f"{settings.base_url.rstrip('/')}/findings",
+        "recipient": None,
+        "link": None,
         "buyer_name": settings.buyer_name,
         "deadline": None,
         "days_overdue": None,
@@ -241,38 +256,43 @@ def queue_digest(
         "reason": None,
         "note": None,
         "decision": None,
-        "findings": findings,
-        "today": today,
+        "findings": None,
+        "today": None,
+        **values,
     }
-    rendered = renderer.render("daily_digest", language, context)
-    key = f"digest/{today.isoformat()}/{recipient.casefold()}"
-    return (
-        insert_rows(
-            session,
-            [
-                {
-                    "key": key,
-                    "finding_id": None,
-                    "kind": "daily_digest",
-                    "language": language,
-                    "recipient": recipient,
-                    "recipient_role": Role.CONTRACT_MANAGER.value,
-                    "recipient_name": None,
-                    "reply_to": None,
-                    "subject": rendered.subject[:300],
-                    "text_body": rendered.text,
-                    "html_body": rendered.html,
-                    "message_id": message_id_for(key, settings.mail_from),
-                    "status": OutboxStatus.QUEUED,
-                    "attempts": 0,
-                    "next_attempt_at": now,
-                    "queued_at": now,
-                    "created_at": now,
-                }
-            ],
-        )
-        == 1
-    )
+
+
+def _row(
+    settings: Settings,
+    *,
+    key: str,
+    finding_id: int | None,
+    kind: str,
+    person: Recipient,
+    rendered: RenderedEmail,
+    reply_to: str | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """An outbox row, queued and due now."""
+    return {
+        "key": key,
+        "finding_id": finding_id,
+        "kind": kind,
+        "language": person.language,
+        "recipient": person.email,
+        "recipient_role": person.role.value,
+        "recipient_name": person.name,
+        "reply_to": reply_to,
+        "subject": rendered.subject[:300],
+        "text_body": rendered.text,
+        "html_body": rendered.html,
+        "message_id": message_id_for(key, settings.mail_from),
+        "status": OutboxStatus.QUEUED,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "queued_at": now,
+        "created_at": now,
+    }
 
 
 def insert_rows(session: Session, rows: list[dict[str, Any]]) -> int:
@@ -281,5 +301,5 @@ def insert_rows(session: Session, rows: list[dict[str, Any]]) -> int:
     if not rows:
         return 0
     connection = session.connection()
-    result = connection.execute(_INSERT_IF_NEW[connection.dialect.name], rows)
-    return max(result.rowcount, 0)
+    # RETURNING lists only the rows inserted (rowcount is unreliable for executemany).
+    return len(connection.execute(_INSERT_IF_NEW[connection.dialect.name], rows).all())
