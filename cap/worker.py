@@ -3,8 +3,9 @@
 The database holds all the truth (what is due, what was sent); the scheduler holds nothing
 that matters, so any number of workers can run side by side on PostgreSQL and a restart loses
 nothing. Jobs coalesce, run one instance at a time, and have no misfire limit: a late run is
-never silently dropped. Each pass logs one structured line and writes a heartbeat row that
-``cap worker --check`` reads.
+never dropped. (A run that comes due while the previous pass of the same job is still going
+is skipped: that pass takes everything due anyway.) Each pass logs one structured line and
+writes a heartbeat row that ``cap worker --check`` reads.
 """
 
 from __future__ import annotations
@@ -124,7 +125,13 @@ class Worker:
         )
         start = datetime.now(tz=scheduler.timezone)
         scheduler.add_job(
-            self.sweep_job, "interval", seconds=self.sweep_every, id="sweep", next_run_time=start
+            self.sweep_job,
+            "interval",
+            seconds=self.sweep_every,
+            # Workers started together would sweep in step; jitter spreads them over the interval.
+            jitter=self.sweep_every / 4,
+            id="sweep",
+            next_run_time=start,
         )
         scheduler.add_job(
             self.deliver_job,
@@ -226,3 +233,5 @@ def configure_logging(level: str = "INFO") -> None:
     logging.getLogger("cap").setLevel(logging.NOTSET)  # the CLI silences it for other commands
     # APScheduler says "Running job ..." at INFO for every run: keep the log about our passes.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # "skipped: maximum number of running instances reached" is the design, not a problem.
+    logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)

@@ -415,27 +415,53 @@ class Workflow:
                     query = query.with_for_update(skip_locked=True)
                 findings = list(session.execute(query).scalars())
                 cache: dict[tuple[int, int], Any] = {}
+                plans: list[_SweepWrite] = []
                 for finding in findings:
                     try:
-                        with session.begin_nested():
+                        plans.append(
                             self._sweep_finding(
                                 session, finding, rules, now, report, write=True, cache=cache
                             )
-                    except Exception as exc:  # the guard: one bad finding never stops the pass
-                        log.exception("sweep of %s failed; retrying in an hour", finding.ref)
-                        report.errors.append(f"{finding.ref}: {type(exc).__name__}: {exc}")
-                        session.execute(
-                            update(Finding)
-                            .where(col(Finding.id) == finding.id)
-                            .values(next_check_at=now + RETRY_AFTER_ERROR)
-                            .execution_options(synchronize_session=False)
                         )
+                    except Exception as exc:  # the guard: one bad finding never stops the pass
+                        self._push_back(session, finding, exc, now, report)
                     if progress:
                         progress(1)
+                self._write_sweep(session, plans, now, report)
             if len(findings) < batch:
                 break
         report.seconds = time.perf_counter() - started
         return report
+
+    def _write_sweep(
+        self, session: Session, plans: list[_SweepWrite], now: datetime, report: SweepReport
+    ) -> None:
+        """Write a batch's outbox rows, events and findings with one statement each; if that
+        fails, write finding by finding so that only the one at fault is pushed back."""
+        try:
+            with session.begin_nested():
+                _write_plans(session, plans)
+            return
+        except Exception:
+            log.exception("writing a sweep batch failed; writing finding by finding")
+        for plan in plans:
+            try:
+                with session.begin_nested():
+                    _write_plans(session, [plan])
+            except Exception as exc:
+                self._push_back(session, plan.finding, exc, now, report)
+
+    def _push_back(
+        self, session: Session, finding: Finding, exc: Exception, now: datetime, report: SweepReport
+    ) -> None:
+        log.error("sweep of %s failed (%s: %s); retrying in an hour", finding.ref,
+                  type(exc).__name__, exc, exc_info=exc)  # fmt: skip
+        report.errors.append(f"{finding.ref}: {type(exc).__name__}: {exc}")
+        session.connection().execute(
+            update(Finding)
+            .where(col(Finding.id) == finding.id)
+            .values(next_check_at=now + RETRY_AFTER_ERROR)
+        )
 
     def count_due(self, *, now: datetime) -> int:
         """How many findings a sweep at ``now`` would look at (an index range count)."""
@@ -453,7 +479,9 @@ class Workflow:
         *,
         write: bool,
         cache: dict[tuple[int, int], Any] | None = None,
-    ) -> None:
+    ) -> _SweepWrite:
+        """Decide what a sweep does to ``finding`` (pure but for reading who is involved):
+        the steps, their rendered emails, the events and the new state. Nothing is written."""
         report.examined += 1
         case = _case(finding)
         evaluation = engine.evaluate(case, rules, now)
@@ -464,6 +492,7 @@ class Workflow:
         )
         today = rules.calendar.local_date(now)
         events: list[dict[str, Any]] = []
+        rows: list[dict[str, Any]] = []
         for step in evaluation.skipped:
             report.skipped += 1
             events.append(_step_event(finding, step, now, "step_skipped", case.state))
@@ -481,8 +510,7 @@ class Workflow:
                 # A reminder is about the coming deadline; after it, the email's date is what
                 # is owed next, which the templates word themselves ("immediately").
                 before = step.rule.offset <= 0
-                queued = outbox.queue(
-                    session,
+                prepared = outbox.prepare(
                     self.settings,
                     notices=[
                         outbox.Notice(
@@ -500,8 +528,9 @@ class Workflow:
                     },
                     deadline=step.deadline if before else None,
                 )
-                report.queued += len(queued["queued"])
-                event["data"]["notifications"] = queued
+                rows += prepared.rows
+                report.queued += len(prepared.queued)
+                event["data"]["notifications"] = prepared.trail
             events.append(event)
             if step.rule.action == "escalate":
                 if Action.ESCALATE not in allowed_actions(new.state):
@@ -532,54 +561,74 @@ class Workflow:
                 new = change.case
                 report.escalated += 1
                 summary["action"] = "escalate"
-        if not write:
-            return
         if events:
             new.last_event_at = max(filter(None, [case.last_event_at, now]))
-            _record(session, *events)
-        self._save_case(session, finding, new)
+        # Unless an escalation moved the finding, the evaluation knows its next step already.
+        next_check = (
+            evaluation.next_check_at
+            if new.state is case.state
+            else engine.next_check_at(new, rules)
+        )
+        return _SweepWrite(finding, events, rows, _saved(finding, new, next_check))
 
-    def refresh_schedule(self, now: datetime) -> int:
+    def refresh_schedule(self, now: datetime, batch: int = 2000) -> int:
         """After a rules change, recompute when each open finding is next due (once per change).
 
-        Returns how many findings were rescheduled (0 when the rules did not change)."""
+        Works in batches of short transactions, so writers are never held up for long; a
+        finding an action changed meanwhile is skipped (the action scheduled it under these
+        rules). Workers starting together may both do it: it is idempotent. Returns how many
+        findings were rescheduled (0 when the rules did not change)."""
         rules = self.settings.rule_set
-        with self.db.read() as session:  # the common case, without taking any lock
+        with self.db.read() as session:
             stored = session.get(Setting, RULES_DIGEST)
             if stored is not None and stored.value == rules.digest:
                 return 0
+            first = stored is None
+        count, last_id = 0, 0
+        while True:
+            with self.db.write() as session:
+                findings = (
+                    session.execute(
+                        select(Finding)
+                        .where(col(Finding.state).in_(list(IN_FORCE)), col(Finding.id) > last_id)
+                        .order_by(col(Finding.id))
+                        .limit(batch)
+                    )
+                    .scalars()
+                    .all()
+                )
+                if not findings:
+                    break
+                params = []
+                for finding in findings:
+                    try:
+                        next_check = engine.next_check_at(_case(finding), rules)
+                    except Exception:  # the sweep's guard will report it and push it back
+                        log.exception("cannot schedule %s", finding.ref)
+                        next_check = now
+                    params.append(
+                        {"finding": finding.id, "loaded": finding.version, "next": next_check}
+                    )
+                session.connection().execute(_RESCHEDULE, params)
+                count += len(findings)
+                last_id = findings[-1].id or last_id
         with self.db.write() as session:
             dialect = session.get_bind().dialect.name
             ins = postgresql.insert if dialect == "postgresql" else sqlite.insert
+            statement = ins(Setting).values(key=RULES_DIGEST, value=rules.digest, updated_at=now)
             session.execute(
-                ins(Setting)
-                .values(key=RULES_DIGEST, value="", updated_at=now)
-                .on_conflict_do_nothing(index_elements=["key"])
+                statement.on_conflict_do_update(
+                    index_elements=["key"],
+                    set_={"value": rules.digest, "updated_at": now},
+                )
             )
-            # Workers starting together: one reschedules, the others wait here, then see it done.
-            stored = session.execute(
-                select(Setting).where(col(Setting.key) == RULES_DIGEST).with_for_update()
-            ).scalar_one()
-            if stored.value == rules.digest:
-                return 0
-            first = not stored.value
-            count = 0
-            query = select(Finding).where(col(Finding.state).in_(list(IN_FORCE)))
-            for finding in session.execute(query).scalars():
-                try:
-                    finding.next_check_at = engine.next_check_at(_case(finding), rules)
-                except Exception:  # the sweep's guard will report and push it back
-                    log.exception("cannot schedule %s", finding.ref)
-                    finding.next_check_at = now
-                count += 1
-            stored.value, stored.updated_at = rules.digest, now
-            log.info(
-                "%s (digest %s): scheduled %d open finding(s)",
-                "rules recorded" if first else "rules changed",
-                rules.digest,
-                count,
-            )
-            return count
+        log.info(
+            "%s (digest %s): scheduled %d open finding(s)",
+            "rules recorded" if first else "rules changed",
+            rules.digest,
+            count,
+        )
+        return count
 
     def timeline(self, ref: str, *, now: datetime) -> dict[str, Any]:
         """A finding's history and what the rules will do next, with dates."""
@@ -779,29 +828,10 @@ class Workflow:
 
     def _save_case(self, session: Session, finding: Finding, case: Case) -> None:
         """Write ``case`` over ``finding`` if nobody changed it since it was loaded."""
-        values = {
-            "state": case.state,
-            "notified_at": case.notified_at,
-            "plan_due": case.plan_due,
-            "remediation_due": case.remediation_due,
-            "review_due": case.review_due,
-            "verification_due": case.verification_due,
-            "ladder": encode_ladder(case.ladder),
-            "escalation_level": case.escalation_level,
-            "return_state": case.return_state,
-            "termination_proposed_by": case.termination_proposed_by,
-            "deadline_version": case.deadline_version,
-            "extensions": case.extensions,
-            "last_event_at": case.last_event_at,
-            "next_check_at": engine.next_check_at(case, self.settings.rule_set),
-            "version": finding.version + 1,
-        }
+        params = _saved(finding, case, engine.next_check_at(case, self.settings.rule_set))
         # A Core statement built once, on the session's connection: this runs on every action
         # and every swept finding, and building SQLAlchemy statements is not free.
-        params = {f"new_{name}": value for name, value in values.items()}
-        result = session.connection().execute(
-            _SAVE_FINDING, {"finding": finding.id, "loaded": finding.version, **params}
-        )
+        result = session.connection().execute(_SAVE_FINDING, params)
         if result.rowcount != 1:
             raise Conflict(
                 f"{finding.ref} was changed by someone else at the same time; nothing was "
@@ -1121,6 +1151,60 @@ _SAVE_FINDING = (
     update(Finding)
     .where(col(Finding.id) == bindparam("finding"), col(Finding.version) == bindparam("loaded"))
     .values({name: bindparam(f"new_{name}") for name in _SAVED_COLUMNS})
+)
+
+
+@dataclass
+class _SweepWrite:
+    """What a sweep writes for one finding."""
+
+    finding: Finding
+    events: list[dict[str, Any]]
+    outbox: list[dict[str, Any]]
+    saved: dict[str, Any]
+
+
+def _saved(finding: Finding, case: Case, next_check: datetime | None) -> dict[str, Any]:
+    """The parameters of :data:`_SAVE_FINDING` writing ``case`` over ``finding``."""
+    values = {
+        "state": case.state,
+        "notified_at": case.notified_at,
+        "plan_due": case.plan_due,
+        "remediation_due": case.remediation_due,
+        "review_due": case.review_due,
+        "verification_due": case.verification_due,
+        "ladder": encode_ladder(case.ladder),
+        "escalation_level": case.escalation_level,
+        "return_state": case.return_state,
+        "termination_proposed_by": case.termination_proposed_by,
+        "deadline_version": case.deadline_version,
+        "extensions": case.extensions,
+        "last_event_at": case.last_event_at,
+        "next_check_at": next_check,
+        "version": finding.version + 1,
+    }
+    return {
+        "finding": finding.id,
+        "loaded": finding.version,
+        **{f"new_{name}": value for name, value in values.items()},
+    }
+
+
+def _write_plans(session: Session, plans: list[_SweepWrite]) -> None:
+    if not plans:
+        return
+    outbox.insert_rows(session, [row for plan in plans for row in plan.outbox])
+    _record(session, *(event for plan in plans for event in plan.events))
+    connection = session.connection()
+    result = connection.execute(_SAVE_FINDING, [plan.saved for plan in plans])
+    if connection.dialect.supports_sane_multi_rowcount and result.rowcount != len(plans):
+        raise Conflict("a swept finding changed under the sweep; the batch is written again")
+
+
+_RESCHEDULE = (
+    update(Finding)
+    .where(col(Finding.id) == bindparam("finding"), col(Finding.version) == bindparam("loaded"))
+    .values(next_check_at=bindparam("next"))
 )
 _FINDING_BY_REF = select(Finding).where(col(Finding.ref) == bindparam("ref"))
 _CONTACTS = (

@@ -53,6 +53,15 @@ class Evaluation:
 
 
 def step_due_at(step: StepRule, deadline: date, rules: Rules) -> datetime:
+    """When ``step`` falls due for a deadline on ``deadline`` (cached: findings share dates)."""
+    key = (step.id, deadline)
+    due = rules.due_cache.get(key)
+    if due is None:
+        due = rules.due_cache[key] = _step_due_at(step, deadline, rules)
+    return due
+
+
+def _step_due_at(step: StepRule, deadline: date, rules: Rules) -> datetime:
     calendar = rules.calendar
     day = deadline + timedelta(days=step.offset)
     if step.offset < 0:

@@ -18,7 +18,7 @@ import re
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -216,6 +216,8 @@ class Rules:
                     )
         self._check_ladders()
         self.digest = hashlib.sha256(self._canonical().encode()).hexdigest()[:16]
+        #: When each (step id, deadline date) falls due; the engine fills it as it goes.
+        self.due_cache: dict[tuple[str, date], datetime] = {}
 
     # -- lookups -------------------------------------------------------------------------
 

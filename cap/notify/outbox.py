@@ -56,7 +56,9 @@ class Parties:
 __all__ = [
     "Notice",
     "Parties",
+    "Prepared",
     "RenderedEmail",
+    "prepare",
     "queue",
     "queue_digest",
     "renderer_for",
@@ -146,6 +148,19 @@ def finding_context(parties: Parties) -> dict[str, Any]:
     }
 
 
+@dataclass
+class Prepared:
+    """Rendered outbox rows not yet written, and what the audit trail says about them."""
+
+    rows: list[dict[str, Any]]
+    queued: list[dict[str, str]]
+    not_sent: list[dict[str, str]]
+
+    @property
+    def trail(self) -> dict[str, list[dict[str, str]]]:
+        return {"queued": self.queued, "not_sent": self.not_sent}
+
+
 def queue(
     session: Session,
     settings: Settings,
@@ -157,11 +172,30 @@ def queue(
     extra: dict[str, Any] | None = None,
     deadline: date | None = None,
 ) -> dict[str, list[dict[str, str]]]:
-    """Render and insert one outbox row per notice and recipient, in ``session``'s transaction.
+    """Render and insert one outbox row per notice and recipient, in ``session``'s transaction
+    (see :func:`prepare`). Returns what was queued and which roles had nobody to send to."""
+    prepared = prepare(
+        settings, notices=notices, parties=parties, key=key, now=now, extra=extra,
+        deadline=deadline,
+    )  # fmt: skip
+    insert_rows(session, prepared.rows)
+    return prepared.trail
+
+
+def prepare(
+    settings: Settings,
+    *,
+    notices: Iterable[Notice],
+    parties: Parties,
+    key: str,
+    now: datetime,
+    extra: dict[str, Any] | None = None,
+    deadline: date | None = None,
+) -> Prepared:
+    """Render one outbox row per notice and recipient, without writing anything.
 
     ``key`` identifies the cause (an event, a rule step); with the kind and the address it
     makes each row's idempotency key. ``extra`` adds context (reason, note, decision...).
-    Returns what was queued and which roles had nobody to send to, for the audit trail.
     """
     renderer = renderer_for(settings.templates_dir)
     base = template_context(settings, finding=finding_context(parties), **(extra or {}))
@@ -202,8 +236,7 @@ def queue(
                 )
             )
             queued.append({"kind": notice.kind, "to": person.email, "role": person.role.value})
-    insert_rows(session, rows)
-    return {"queued": queued, "not_sent": not_sent}
+    return Prepared(rows, queued, not_sent)
 
 
 def queue_digest(
