@@ -266,8 +266,10 @@ class Workflow:
         plan: PlanInput | None = None,
         evidence: Iterable[EvidenceFile] = (),
         expected_version: int | None = None,
+        view: bool = True,
     ) -> dict[str, Any]:
-        """Apply one action to a finding and record it; returns the finding as shown.
+        """Apply one action to a finding and record it; returns the finding as shown (with
+        ``view=False``, only what the action did: ref, state, version and the new event).
 
         ``expected_version`` is the version the person saw: if the finding changed since,
         :class:`Conflict` is raised and nothing is written.
@@ -317,6 +319,18 @@ class Workflow:
                 ),
             )
             self._save(session, finding, change)
+            if not view:
+                return {
+                    "ref": finding.ref,
+                    "state": change.to_state.value,
+                    "version": finding.version + 1,
+                    "event": {
+                        "kind": request.action.value,
+                        "from_state": change.from_state.value,
+                        "to_state": change.to_state.value,
+                        "data": data,
+                    },
+                }
             session.expire(finding)  # written with a Core UPDATE: read the new values back
             return self._view(session, finding, now)
 

@@ -387,11 +387,12 @@ def _action_command(action: Action) -> Callable[..., None]:
             plan=plan,
             evidence=evidence,
             expected_version=options.get("if_version"),
+            view=bool(options.get("as_json")),
         )
         if options.get("as_json"):
             echo_json(view)
             return
-        last = view["events"][-1]
+        last = view["event"]
         moved = (
             f"{last['from_state']} -> {last['to_state']}"
             if last["from_state"] != last["to_state"]
