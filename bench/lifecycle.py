@@ -924,7 +924,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "     finding (build_machine(model=case), construction counted). Rows 'i' are info."
     )
     print(
-        "  2: one run after a warm-up; cap = Workflow.act(view=False): read, perform, write. raw =\n"
+        "  2: one run after a warm-up; cap = Workflow.act(view=False): read, perform, write.\n"
+        "     raw =\n"
         "     plain sqlite3 writing the same rows per action: BEGIN IMMEDIATE; UPDATE finding\n"
         "     SET <lifecycle columns>, version = version + 1 WHERE id AND version; the rows cap\n"
         "     wrote in the finding's tables (event, plan, outbox...), replayed from what cap\n"
