@@ -1,4 +1,4 @@
-"""Delivery to a real SMTP server on loopback: content, retries, failures, nothing lost, nothing twice."""
+"""Delivery to a real SMTP server on loopback: content, retries, failures; nothing lost."""
 
 from __future__ import annotations
 

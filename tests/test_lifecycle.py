@@ -147,7 +147,7 @@ def test_it_needs_a_reason(action: Action, field: str) -> None:
 
 def test_verification_needs_a_note() -> None:
     case = run(NOTIFIED, PLAN_IN, ACCEPTED, REPORTED)
-    with pytest.raises(InvalidInput, match="^note:"):
+    with pytest.raises(InvalidInput, match=r"^note:"):
         do(case, Action.VERIFY, at=T0 + timedelta(days=9))
 
 
@@ -222,13 +222,13 @@ def test_an_extension_must_be_later_than_the_current_deadline() -> None:
     assert case.plan_due == date(2026, 4, 7)
     with pytest.raises(InvalidInput, match=r"^until: 2026-04-07 must be after"):
         do(case, Action.EXTEND, at=T0 + timedelta(days=1), until=date(2026, 4, 7), reason="r")
-    with pytest.raises(InvalidInput, match="^until:"):
+    with pytest.raises(InvalidInput, match=r"^until:"):
         do(case, Action.EXTEND, at=T0 + timedelta(days=1), reason="r")
 
 
 def test_the_plan_deadline_cannot_be_extended_once_a_plan_is_accepted() -> None:
     case = run(NOTIFIED, PLAN_IN, ACCEPTED)
-    with pytest.raises(InvalidInput, match="^deadline:"):
+    with pytest.raises(InvalidInput, match=r"^deadline:"):
         do(
             case,
             Action.EXTEND,

@@ -5,17 +5,20 @@ from __future__ import annotations
 import hashlib
 import threading
 from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from cap.config import Settings, default_rules_path
 from cap.domain.inputs import ContractInput, PlanAction, PlanInput, SupplierInput
 from cap.domain.lifecycle import Action, ActionRequest
 from cap.domain.model import Language, Severity
 from cap.errors import ActionRefused, AlreadyExists, Conflict, InvalidInput, NotFound
+from cap.store.db import Database
 from cap.store.models import Decision, Event, Evidence, Finding, Plan
 from cap.workflow import EvidenceFile, FindingFilter, Workflow
-from tests.conftest import ANNA, CECILIA, DAVID, LI, NOW, World
+from tests.conftest import ANNA, CECILIA, DAVID, LI, NOW, World, make_world
 
 PLAN = PlanInput(
     root_cause="Peak-season orders accepted beyond line capacity.",
@@ -95,7 +98,7 @@ def test_a_refused_action_writes_nothing(world: World) -> None:
     before = finding_row(world.workflow, ref)
     with pytest.raises(ActionRefused, match="allowed now: notify, withdraw"):
         act(world, ref, Action.ACCEPT_PLAN, NOW)
-    with pytest.raises(InvalidInput, match="^reason:"):
+    with pytest.raises(InvalidInput, match=r"^reason:"):
         act(world, ref, Action.WITHDRAW, NOW)
     after = finding_row(world.workflow, ref)
     assert (after.version, after.state) == (before.version, before.state)
@@ -202,7 +205,7 @@ def test_evidence_is_stored_with_its_hash_and_oversized_files_are_refused(world:
     assert content == payroll and meta["size"] == len(payroll)
 
     big = EvidenceFile("video.mp4", b"x" * (world.workflow.settings.evidence_max_bytes + 1))
-    with pytest.raises(InvalidInput, match="video.mp4 is .* bytes; the limit is"):
+    with pytest.raises(InvalidInput, match=r"video.mp4 is .* bytes; the limit is"):
         world.workflow.add_evidence(ref, [big], actor=LI, now=NOW + timedelta(days=4))
     assert count(world.workflow, Evidence) == 1
 
@@ -242,7 +245,7 @@ def test_it_lists_findings_by_state_supplier_and_overdue(world: World) -> None:
 
 
 def test_unique_keys_are_refused_with_the_field_named(world: World) -> None:
-    with pytest.raises(AlreadyExists, match="^org-number:"):
+    with pytest.raises(AlreadyExists, match=r"^org-number:"):
         world.workflow.add_supplier(
             SupplierInput(
                 name="Other",
@@ -253,7 +256,7 @@ def test_unique_keys_are_refused_with_the_field_named(world: World) -> None:
             ),
             now=NOW,
         )
-    with pytest.raises(AlreadyExists, match="^reference:"):
+    with pytest.raises(AlreadyExists, match=r"^reference:"):
         world.workflow.add_contract(
             ContractInput(
                 reference=world.contract, supplier=world.org_number, category="c", manager=ANNA
@@ -266,6 +269,31 @@ def test_a_plan_is_required_to_submit_one(world: World) -> None:
     ref = world.finding()
     act(world, ref, Action.NOTIFY, NOW)
     request = ActionRequest(Action.SUBMIT_PLAN, LI, NOW)
-    with pytest.raises(InvalidInput, match="^plan:"):
+    with pytest.raises(InvalidInput, match=r"^plan:"):
         world.workflow.act(ref, request, now=NOW)
     assert count(world.workflow, Plan) == 0
+
+
+def test_the_rules_cap_extensions_and_can_name_who_grants_them(
+    settings: Settings, tmp_path: Path
+) -> None:
+    rules = tmp_path / "rules.toml"
+    rules.write_text(
+        default_rules_path()
+        .read_text()
+        .replace("max = 3 ", "max = 1 ")
+        .replace("approvers = []", 'approvers = ["decision_makers"]')
+    )
+    configured = settings.model_copy(update={"rules": rules, "decision_makers": CECILIA})
+    world = make_world(Workflow(Database(configured.database_url), configured))
+    ref = world.finding()
+    act(world, ref, Action.NOTIFY, NOW)
+    later = NOW + timedelta(days=1)
+    with pytest.raises(ActionRefused, match="extensions are decided by decision_makers"):
+        act(world, ref, Action.EXTEND, later, reason="r", until=date(2026, 5, 4))
+    view = act(world, ref, Action.EXTEND, later, actor=CECILIA, reason="r", until=date(2026, 5, 4))
+    change = view["events"][-1]["data"]["deadlines"][0]
+    assert (change["old"], change["new"]) == ("2026-04-07", "2026-05-04")
+    assert view["events"][-1]["actor"] == CECILIA and view["events"][-1]["data"]["reason"] == "r"
+    with pytest.raises(ActionRefused, match="the rules allow 1"):
+        act(world, ref, Action.EXTEND, later, actor=CECILIA, reason="r", until=date(2026, 6, 1))
