@@ -59,7 +59,7 @@ class Settings(BaseSettings):
     retry_horizon_hours: float = Field(default=24.0, gt=0)
     delivery_batch: int = Field(default=200, gt=0)
     delivery_lease_seconds: float = Field(default=300.0, gt=0)
-    delivery_connections: int = Field(default=4, ge=1, le=32)
+    delivery_connections: int = Field(default=8, ge=1, le=32)
 
     # The worker.
     sweep_every: float = Field(default=300.0, gt=0, description="Seconds between sweeps")
