@@ -628,18 +628,16 @@ class Split:
 
     def rows(self) -> list[tuple[str, float]]:
         """(what, seconds) in the sweep's own terms; the rows add up to the total."""
-        queue, render, insert = self.get("queue"), self.get("render"), self.get("insert")
-        save, check = self.get("save"), self.get("next_check_at")
-        evaluate = self.get("evaluate")
+        prepare, render, insert = self.get("prepare"), self.get("render"), self.get("insert")
+        write, evaluate = self.get("write"), self.get("evaluate")
         return [
             ("rendering the email (subject, text, HTML)", render),
-            ("inserting the outbox row", insert),
-            ("outbox.queue, the rest (context, link, address)", queue - render - insert),
+            ("outbox.prepare, the rest (context, link, address)", prepare - render),
             ("engine.evaluate", evaluate),
-            ("engine.next_check_at (in _save_case)", check),
-            ("UPDATE finding (_save_case, the rest)", save - check),
-            ("the rest: batch SELECT, SAVEPOINTs, event INSERT, commits", self.total - queue
-             - evaluate - save),
+            ("writing the batches: outbox rows", insert),
+            ("writing the batches: events and findings", write - insert),
+            ("the rest: batch SELECT, planning, commits", self.total - prepare - evaluate
+             - write),
         ]  # fmt: skip
 
 
@@ -673,13 +671,14 @@ def split_sweep(wf: Workflow, count: int) -> Split:
 
     split = Split(count)
     renderer = outbox.renderer_for(wf.settings.templates_dir)
+    import cap.workflow as workflow_module
+
     with (
-        timing(split, "queue", outbox, "queue"),
+        timing(split, "prepare", outbox, "prepare"),
         timing(split, "render", renderer, "render"),
         timing(split, "insert", outbox, "insert_rows"),
         timing(split, "evaluate", rules_engine, "evaluate"),
-        timing(split, "next_check_at", rules_engine, "next_check_at"),
-        timing(split, "save", wf, "_save_case"),
+        timing(split, "write", workflow_module, "_write_plans"),
     ):
         started = time.perf_counter()
         report = wf.sweep(now=T)
@@ -1010,7 +1009,7 @@ def cap_rows(r: CapResult, number: str) -> list[tuple[str, ...]]:
              f"{rep.examined:,} examined, {rep.steps:,} steps, {rep.queued:,} queued in "
              f"{secs(r.due_s)}", "", f">= {DUE_RATE_TARGET:,.0f}/s",
              verdict(rate >= DUE_RATE_TARGET and ok)),
-            ("i", "  per finding (evaluate, render, queue, event, update)",
+            ("i", "  per finding (evaluate, render, write)",
              ms(r.due_s / r.d), f"of which CPU of this process {ms(r.due_cpu_s / r.d)}",
              "", "", "info"),
         ]  # fmt: skip
