@@ -7,16 +7,15 @@ domain decides, this module loads and writes. A finding is written with an optim
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import PurePath
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col
@@ -36,7 +35,7 @@ from cap.domain.lifecycle import (
     perform,
     set_deadline,
 )
-from cap.domain.model import Case, DeadlineKind, LadderMark, Limit, Role, State
+from cap.domain.model import Case, DeadlineKind, Limit, Role, State
 from cap.domain.rules import NoticeRule, Rules
 from cap.errors import ActionRefused, AlreadyExists, Conflict, InvalidInput, NotFound
 from cap.notify import links as outbox_links
@@ -51,28 +50,67 @@ from cap.store.models import (
     OutboxMessage,
     OutboxStatus,
     Plan,
-    RefCounter,
     Setting,
     Supplier,
     SupplierContact,
 )
+from cap.workflow.records import (
+    RESCHEDULE,
+    SAVE_FINDING,
+    SYSTEM_ACTOR,
+    EvidenceFile,
+    SweepWrite,
+    add_plan,
+    case_of,
+    contracts_by_ref,
+    deadline_origins,
+    decode_ladder,
+    due_query,
+    encode_ladder,
+    event_row,
+    finding_by_ref,
+    iso,
+    parties_of,
+    record_decision,
+    record_events,
+    reserve_refs,
+    review_plan,
+    saved_params,
+    step_event,
+    step_summary,
+    store_evidence,
+    supplier_by_org,
+    write_plans,
+)
+from cap.workflow.views import (
+    contract_view,
+    decision_view,
+    event_view,
+    evidence_view,
+    outbox_view,
+    overdue_clause,
+    plan_view,
+    summary_view,
+    supplier_view,
+)
+
+__all__ = [
+    "RULES_DIGEST",
+    "SYSTEM_ACTOR",
+    "EvidenceFile",
+    "FindingFilter",
+    "ImportResult",
+    "SweepReport",
+    "Workflow",
+    "decode_ladder",
+    "encode_ladder",
+]
 
 log = logging.getLogger("cap.workflow")
 
-#: Who the audit trail names for what the rules do on their own.
-SYSTEM_ACTOR = "cap"
 #: A finding whose sweep raised is looked at again after this long.
 RETRY_AFTER_ERROR = timedelta(hours=1)
 RULES_DIGEST = "rules_digest"
-
-
-@dataclass(frozen=True)
-class EvidenceFile:
-    """An uploaded file, already read into memory by the edge (which enforces the size limit)."""
-
-    file_name: str
-    content: bytes
-    content_type: str = "application/octet-stream"
 
 
 @dataclass(frozen=True)
@@ -146,7 +184,7 @@ class Workflow:
                     language=data.language,
                 )
             )
-            return _supplier_view(supplier, [(data.contact_name, data.email, data.language)])
+            return supplier_view(supplier, [(data.contact_name, data.email, data.language)])
 
     def list_suppliers(self) -> list[dict[str, Any]]:
         with self.db.read() as session:
@@ -158,11 +196,11 @@ class Workflow:
                 select(SupplierContact).order_by(col(SupplierContact.id))
             ).scalars():
                 contacts.setdefault(c.supplier_id, []).append((c.name, c.email, c.language))
-            return [_supplier_view(s, contacts.get(s.id or 0, [])) for s in suppliers]
+            return [supplier_view(s, contacts.get(s.id or 0, [])) for s in suppliers]
 
     def add_contract(self, data: ContractInput, *, now: datetime) -> dict[str, Any]:
         with self.db.write() as session:
-            supplier = _supplier_by_org(session, data.supplier)
+            supplier = supplier_by_org(session, data.supplier)
             if session.execute(
                 select(col(Contract.id)).where(col(Contract.reference) == data.reference)
             ).first():
@@ -179,7 +217,7 @@ class Workflow:
                 created_at=now,
             )
             session.add(contract)
-            return _contract_view(contract, supplier)
+            return contract_view(contract, supplier)
 
     def list_contracts(self) -> list[dict[str, Any]]:
         with self.db.read() as session:
@@ -188,7 +226,7 @@ class Workflow:
                 .join(Supplier, col(Supplier.id) == col(Contract.supplier_id))
                 .order_by(Contract.reference)
             ).all()
-            return [_contract_view(c, s) for c, s in rows]
+            return [contract_view(c, s) for c, s in rows]
 
     # -- findings ----------------------------------------------------------------------------
 
@@ -211,7 +249,7 @@ class Workflow:
         """
         today = self.settings.calendar.local_date(now)
         with self.db.write() as session:
-            contracts = _contracts_by_ref(session, {r.contract for r in rows})
+            contracts = contracts_by_ref(session, {r.contract for r in rows})
             problems: list[str] = []
             for i, row in enumerate(rows):
                 prefix = f"{where(i)}: " if where(i) else ""
@@ -224,7 +262,7 @@ class Workflow:
             if problems:
                 raise InvalidInput("\n".join(problems))
             year = today.year
-            first = _reserve_refs(session, year, len(rows))
+            first = reserve_refs(session, year, len(rows))
             created: list[Finding] = []
             for i, row in enumerate(rows):
                 contract = contracts[row.contract]
@@ -249,9 +287,9 @@ class Workflow:
                 if progress:
                     progress(1)
             session.flush()
-            _record(
+            record_events(
                 session,
-                *(_event(f, "logged", actor=actor, at=now, now=now, moved=(None, State.OPEN))
+                *(event_row(f, "logged", actor=actor, at=now, now=now, moved=(None, State.OPEN))
                   for f in created),
             )  # fmt: skip
             refs = [f.ref for f in created]
@@ -279,36 +317,36 @@ class Workflow:
         if request.action is Action.SUBMIT_PLAN and plan is None:
             raise InvalidInput("plan: submit-plan needs the plan (root_cause and actions)")
         with self.db.write() as session:
-            finding = _finding_by_ref(session, ref)
+            finding = finding_by_ref(session, ref)
             if expected_version is not None and finding.version != expected_version:
                 raise Conflict(
                     f"{ref} changed since version {expected_version} (now version "
                     f"{finding.version}); reload it and try again"
                 )
             rules = self.settings.rule_set
-            case = _case(finding)
+            case = case_of(finding)
             if request.action is Action.EXTEND:
                 self._check_extension(case, request, rules)
             change = perform(case, request, now=now, calendar=rules.calendar, policy=rules)
             assert finding.id is not None
             data = dict(change.data)
             if plan is not None and request.action is Action.SUBMIT_PLAN:
-                data["plan_version"] = _add_plan(session, finding.id, plan, request)
+                data["plan_version"] = add_plan(session, finding.id, plan, request)
             elif request.action in (Action.ACCEPT_PLAN, Action.REJECT_PLAN):
-                data["plan_version"] = _review_plan(session, finding.id, request)
+                data["plan_version"] = review_plan(session, finding.id, request)
             if files:
-                data["evidence"] = [_add_evidence(session, finding.id, f, request) for f in files]
+                data["evidence"] = [store_evidence(session, finding.id, f, request) for f in files]
             decision = None
             if change.decision is not None:
-                decision = _record_decision(session, finding.id, change, request)
+                decision = record_decision(session, finding.id, change, request)
             notices = rules.notices_for(request.action, case.severity, case.area)
             if notices:
                 data["notifications"] = self._queue_for_action(
                     session, finding, change, request, decision, notices, now
                 )
-            _record(
+            record_events(
                 session,
-                _event(
+                event_row(
                     finding,
                     request.action.value,
                     actor=request.actor,
@@ -342,28 +380,28 @@ class Workflow:
         if not files:
             raise InvalidInput("file: give at least one file")
         with self.db.write() as session:
-            finding = _finding_by_ref(session, ref)
+            finding = finding_by_ref(session, ref)
             assert finding.id is not None
             request = ActionRequest(Action.REPORT_REMEDIATION, actor, now)
-            added = [_add_evidence(session, finding.id, f, request) for f in files]
-            _record(
+            added = [store_evidence(session, finding.id, f, request) for f in files]
+            record_events(
                 session,
-                _event(finding, "evidence_added", actor=actor, at=now, now=now,
+                event_row(finding, "evidence_added", actor=actor, at=now, now=now,
                        data={"evidence": added}),
             )  # fmt: skip
             return added
 
     def evidence_content(self, ref: str, evidence_id: int) -> tuple[dict[str, Any], bytes]:
         with self.db.read() as session:
-            finding = _finding_by_ref(session, ref)
+            finding = finding_by_ref(session, ref)
             row = session.get(Evidence, evidence_id)
             if row is None or row.finding_id != finding.id:
                 raise NotFound(f"evidence {evidence_id} does not belong to {ref}")
-            return _evidence_view(row), row.content
+            return evidence_view(row), row.content
 
     def show_finding(self, ref: str, *, now: datetime) -> dict[str, Any]:
         with self.db.read() as session:
-            return self._view(session, _finding_by_ref(session, ref), now)
+            return self._view(session, finding_by_ref(session, ref), now)
 
     def list_findings(self, flt: FindingFilter, *, now: datetime) -> list[dict[str, Any]]:
         today = self.settings.calendar.local_date(now)
@@ -379,14 +417,14 @@ class Workflow:
             if flt.state is not None:
                 query = query.where(col(Finding.state) == flt.state)
             if flt.supplier is not None:
-                _supplier_by_org(session, flt.supplier)
+                supplier_by_org(session, flt.supplier)
                 query = query.where(col(Supplier.org_number) == flt.supplier)
             if flt.overdue:
-                query = query.where(_overdue_clause(today))
+                query = query.where(overdue_clause(today))
             if flt.limit:
                 query = query.limit(flt.limit)
             return [
-                _summary(f, name, org, contract, self.settings, now)
+                summary_view(f, name, org, contract, self.settings, now)
                 for f, name, org, contract in session.execute(query).all()
             ]
 
@@ -414,7 +452,7 @@ class Workflow:
         rules = self.settings.rule_set
         if dry_run:
             with self.db.read() as session:
-                for finding in session.execute(_due_query(now)).scalars():
+                for finding in session.execute(due_query(now)).scalars():
                     self._sweep_finding(session, finding, rules, now, report, write=False)
                     if progress:
                         progress(1)
@@ -423,13 +461,13 @@ class Workflow:
         self.refresh_schedule(now)
         while not (stop and stop()):  # a worker shutting down finishes the batch in hand
             with self.db.write() as session:
-                query = _due_query(now).limit(batch)
+                query = due_query(now).limit(batch)
                 if self.db.dialect == "postgresql":
                     # Several workers share the work: each takes rows nobody else holds.
                     query = query.with_for_update(skip_locked=True)
                 findings = list(session.execute(query).scalars())
                 cache: dict[tuple[int, int], Any] = {}
-                plans: list[_SweepWrite] = []
+                plans: list[SweepWrite] = []
                 for finding in findings:
                     try:
                         plans.append(
@@ -448,20 +486,20 @@ class Workflow:
         return report
 
     def _write_sweep(
-        self, session: Session, plans: list[_SweepWrite], now: datetime, report: SweepReport
+        self, session: Session, plans: list[SweepWrite], now: datetime, report: SweepReport
     ) -> None:
         """Write a batch's outbox rows, events and findings with one statement each; if that
         fails, write finding by finding so that only the one at fault is pushed back."""
         try:
             with session.begin_nested():
-                _write_plans(session, plans)
+                write_plans(session, plans)
             return
         except Exception:
             log.exception("writing a sweep batch failed; writing finding by finding")
         for plan in plans:
             try:
                 with session.begin_nested():
-                    _write_plans(session, [plan])
+                    write_plans(session, [plan])
             except Exception as exc:
                 self._push_back(session, plan.finding, exc, now, report)
 
@@ -493,11 +531,11 @@ class Workflow:
         *,
         write: bool,
         cache: dict[tuple[int, int], Any] | None = None,
-    ) -> _SweepWrite:
+    ) -> SweepWrite:
         """Decide what a sweep does to ``finding`` (pure but for reading who is involved):
         the steps, their rendered emails, the events and the new state. Nothing is written."""
         report.examined += 1
-        case = _case(finding)
+        case = case_of(finding)
         evaluation = engine.evaluate(case, rules, now)
         new = replace(
             case,
@@ -509,18 +547,18 @@ class Workflow:
         rows: list[dict[str, Any]] = []
         for step in evaluation.skipped:
             report.skipped += 1
-            events.append(_step_event(finding, step, now, "step_skipped", case.state))
-            report.actions.append(_step_summary(finding, step, "skipped"))
+            events.append(step_event(finding, step, now, "step_skipped", case.state))
+            report.actions.append(step_summary(finding, step, "skipped"))
         for step in evaluation.due:
             report.steps += 1
-            summary = _step_summary(finding, step, "applied")
+            summary = step_summary(finding, step, "applied")
             report.actions.append(summary)
-            event = _step_event(
+            event = step_event(
                 finding, step, now, "reminder" if step.rule.offset < 0 else "escalation", case.state
             )
             days = (step.deadline - today).days
             if write:
-                parties = _parties(session, finding, new, cache)
+                parties = parties_of(session, finding, new, cache)
                 # A reminder is about the coming deadline; after it, the email's date is what
                 # is owed next, which the templates word themselves ("immediately").
                 before = step.rule.offset <= 0
@@ -563,7 +601,7 @@ class Workflow:
                 )
                 change = perform(new, request, now=now, calendar=rules.calendar, policy=rules)
                 events.append(
-                    _event(
+                    event_row(
                         finding,
                         Action.ESCALATE.value,
                         at=now,
@@ -583,7 +621,7 @@ class Workflow:
             if new.state is case.state
             else engine.next_check_at(new, rules)
         )
-        return _SweepWrite(finding, events, rows, _saved(finding, new, next_check))
+        return SweepWrite(finding, events, rows, saved_params(finding, new, next_check))
 
     def refresh_schedule(self, now: datetime, batch: int = 2000) -> int:
         """After a rules change, recompute when each open finding is next due (once per change).
@@ -616,14 +654,14 @@ class Workflow:
                 params = []
                 for finding in findings:
                     try:
-                        next_check = engine.next_check_at(_case(finding), rules)
+                        next_check = engine.next_check_at(case_of(finding), rules)
                     except Exception:  # the sweep's guard will report it and push it back
                         log.exception("cannot schedule %s", finding.ref)
                         next_check = now
                     params.append(
                         {"finding": finding.id, "loaded": finding.version, "next": next_check}
                     )
-                session.connection().execute(_RESCHEDULE, params)
+                session.connection().execute(RESCHEDULE, params)
                 count += len(findings)
                 last_id = findings[-1].id or last_id
         with self.db.write() as session:
@@ -648,19 +686,19 @@ class Workflow:
         """A finding's history and what the rules will do next, with dates."""
         rules = self.settings.rule_set
         with self.db.read() as session:
-            finding = _finding_by_ref(session, ref)
+            finding = finding_by_ref(session, ref)
             events = session.execute(
                 select(Event).where(col(Event.finding_id) == finding.id).order_by(col(Event.id))
             ).scalars()
             upcoming = [
                 entry.as_dict()
-                for entry in engine.timeline(_case(finding), rules)
+                for entry in engine.timeline(case_of(finding), rules)
                 if not entry.done
             ]
             return {
                 "ref": finding.ref,
                 "state": finding.state.value,
-                "events": [_event_view(e) for e in events],
+                "events": [event_view(e) for e in events],
                 "upcoming": upcoming,
             }
 
@@ -669,14 +707,14 @@ class Workflow:
     ) -> outbox.RenderedEmail:
         """Render ``kind`` for a real finding, addressed to its supplier's first contact."""
         with self.db.read() as session:
-            finding = _finding_by_ref(session, ref)
-            parties = _parties(session, finding)
+            finding = finding_by_ref(session, ref)
+            parties = parties_of(session, finding)
             name, email = (
                 (parties.contacts[0][0], parties.contacts[0][1])
                 if parties.contacts
                 else (None, "supplier@example.invalid")
             )
-            current = current_deadline(_case(finding))
+            current = current_deadline(case_of(finding))
             if current is None:  # not notified yet (or done): show the plan date it would get
                 rules = self.settings.rule_set
                 period = rules.period(Limit.PLAN, finding.severity, finding.area)
@@ -715,7 +753,7 @@ class Workflow:
                 .order_by(col(Finding.id))
             ).all()
             for finding, manager in rows:
-                current = current_deadline(_case(finding))
+                current = current_deadline(case_of(finding))
                 if current is None or current[1] > horizon:
                     continue
                 per_manager.setdefault(manager, []).append(
@@ -755,12 +793,12 @@ class Workflow:
                 select(Finding).where(col(Finding.state).in_(open_states)).order_by(col(Finding.id))
             )
             for finding in list(session.execute(query).scalars()):
-                case = _case(finding)
+                case = case_of(finding)
                 new = replace(case)
                 moved: list[DeadlineChange] = []
                 state = case.return_state if case.state is State.SANCTION_REVIEW else case.state
                 binding = IN_FORCE.get(state, ()) if state is not None else ()
-                for kind, origin in _deadline_origins(session, finding).items():
+                for kind, origin in deadline_origins(session, finding).items():
                     if kind not in binding:  # a deadline already met is history
                         continue
                     due = rules.calendar.due_date(
@@ -776,9 +814,9 @@ class Workflow:
                 new.deadline_version += 1
                 new.escalation_level = 0 if new.state is not State.SANCTION_REVIEW else 3
                 new.last_event_at = max(filter(None, [case.last_event_at, now]))
-                _record(
+                record_events(
                     session,
-                    _event(
+                    event_row(
                         finding,
                         "rules_reapplied",
                         at=now,
@@ -803,7 +841,7 @@ class Workflow:
             )
             if status is not None:
                 query = query.where(col(OutboxMessage.status) == status)
-            return [_outbox_view(m, ref) for m, ref in session.execute(query).all()]
+            return [outbox_view(m, ref) for m, ref in session.execute(query).all()]
 
     def retry_message(self, message_id: int, *, now: datetime) -> dict[str, Any]:
         """Put a failed message back in the queue, due now, with a fresh retry horizon."""
@@ -821,7 +859,7 @@ class Workflow:
             message.queued_at = now
             session.flush()
             finding = session.get(Finding, message.finding_id) if message.finding_id else None
-            return _outbox_view(message, finding.ref if finding else None)
+            return outbox_view(message, finding.ref if finding else None)
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -842,10 +880,10 @@ class Workflow:
 
     def _save_case(self, session: Session, finding: Finding, case: Case) -> None:
         """Write ``case`` over ``finding`` if nobody changed it since it was loaded."""
-        params = _saved(finding, case, engine.next_check_at(case, self.settings.rule_set))
+        params = saved_params(finding, case, engine.next_check_at(case, self.settings.rule_set))
         # A Core statement built once, on the session's connection: this runs on every action
         # and every swept finding, and building SQLAlchemy statements is not free.
-        result = session.connection().execute(_SAVE_FINDING, params)
+        result = session.connection().execute(SAVE_FINDING, params)
         if result.rowcount != 1:
             raise Conflict(
                 f"{finding.ref} was changed by someone else at the same time; nothing was "
@@ -886,7 +924,7 @@ class Workflow:
         notices: Sequence[NoticeRule],
         now: datetime,
     ) -> dict[str, list[dict[str, str]]]:
-        parties = _parties(session, finding, change.case)
+        parties = parties_of(session, finding, change.case)
         extra: dict[str, Any] = {"reason": request.reason, "note": request.note}
         if decision is not None:
             extra["decision"] = {
@@ -918,7 +956,7 @@ class Workflow:
         supplier = session.get(Supplier, finding.supplier_id)
         contract = session.get(Contract, finding.contract_id)
         assert supplier is not None and contract is not None
-        view = _summary(
+        view = summary_view(
             finding, supplier.name, supplier.org_number, contract.reference, self.settings, now
         )
         events = session.execute(
@@ -945,559 +983,22 @@ class Workflow:
                 "site": finding.site,
                 "site_country": finding.site_country,
                 "found_on": finding.found_on.isoformat(),
-                "notified_at": _iso(finding.notified_at),
+                "notified_at": iso(finding.notified_at),
                 "supplier_country": supplier.country,
                 "contract_manager": contract.manager_email,
                 "return_state": finding.return_state.value if finding.return_state else None,
                 "termination_proposed_by": finding.termination_proposed_by,
                 "extensions": finding.extensions,
                 "deadline_version": finding.deadline_version,
-                "next_check_at": _iso(finding.next_check_at),
+                "next_check_at": iso(finding.next_check_at),
                 "version": finding.version,
-                "created_at": _iso(finding.created_at),
+                "created_at": iso(finding.created_at),
                 "created_by": finding.created_by,
                 "allowed_actions": [a.label for a in allowed_actions(finding.state)],
-                "plans": [_plan_view(p) for p in plans],
-                "evidence": [_evidence_view(e) for e in evidence],
-                "decisions": [_decision_view(d) for d in decisions],
-                "events": [_event_view(e) for e in events],
+                "plans": [plan_view(p) for p in plans],
+                "evidence": [evidence_view(e) for e in evidence],
+                "decisions": [decision_view(d) for d in decisions],
+                "events": [event_view(e) for e in events],
             }
         )
         return view
-
-
-# -- helpers ---------------------------------------------------------------------------------
-
-
-def _case(finding: Finding) -> Case:
-    return Case(
-        state=finding.state,
-        severity=finding.severity,
-        area=finding.area,
-        found_on=finding.found_on,
-        notified_at=finding.notified_at,
-        plan_due=finding.plan_due,
-        remediation_due=finding.remediation_due,
-        review_due=finding.review_due,
-        verification_due=finding.verification_due,
-        ladder=decode_ladder(finding.ladder),
-        escalation_level=finding.escalation_level,
-        return_state=finding.return_state,
-        termination_proposed_by=finding.termination_proposed_by,
-        deadline_version=finding.deadline_version,
-        extensions=finding.extensions,
-        last_event_at=finding.last_event_at,
-    )
-
-
-def encode_ladder(ladder: dict[DeadlineKind, LadderMark]) -> dict[str, Any]:
-    return {
-        kind.value: {
-            "due": mark.due.isoformat(),
-            "since": _iso(mark.since),
-            "done_until": _iso(mark.done_until),
-        }
-        for kind, mark in ladder.items()
-    }
-
-
-def decode_ladder(data: dict[str, Any] | None) -> dict[DeadlineKind, LadderMark]:
-    def instant(value: str | None) -> datetime | None:
-        return datetime.fromisoformat(value) if value else None
-
-    return {
-        DeadlineKind(kind): LadderMark(
-            due=date.fromisoformat(mark["due"]),
-            since=instant(mark.get("since")),
-            done_until=instant(mark.get("done_until")),
-        )
-        for kind, mark in (data or {}).items()
-    }
-
-
-def _parties(
-    session: Session,
-    finding: Finding,
-    case: Case | None = None,
-    cache: dict[tuple[int, int], Any] | None = None,
-) -> outbox.Parties:
-    """Who is involved in ``finding``; ``cache`` shares suppliers and contracts across a batch."""
-    cache = {} if cache is None else cache
-    key = (finding.supplier_id, finding.contract_id)
-    if key not in cache:
-        supplier = session.get(Supplier, finding.supplier_id)
-        contract = session.get(Contract, finding.contract_id)
-        assert supplier is not None and contract is not None
-        contacts = session.connection().execute(_CONTACTS, {"supplier": finding.supplier_id})
-        cache[key] = (supplier, contract, [(n, e, str(lang)) for n, e, lang in contacts])
-    supplier, contract, contacts = cache[key]
-    return outbox.Parties(
-        finding=finding, supplier=supplier, contract=contract, contacts=contacts, case=case
-    )
-
-
-@dataclass(frozen=True)
-class _Origin:
-    limit: Limit
-    at: datetime
-
-
-#: Which event starts which time limit.
-_ORIGINS: dict[str, dict[DeadlineKind, Limit]] = {
-    Action.NOTIFY.value: {
-        DeadlineKind.PLAN: Limit.PLAN,
-        DeadlineKind.REMEDIATION: Limit.REMEDIATION,
-    },
-    Action.REJECT_PLAN.value: {DeadlineKind.PLAN: Limit.PLAN_REVISION},
-    Action.SUBMIT_PLAN.value: {DeadlineKind.PLAN_REVIEW: Limit.PLAN_REVIEW},
-    Action.REPORT_REMEDIATION.value: {DeadlineKind.VERIFICATION: Limit.VERIFICATION},
-}
-
-
-def _deadline_origins(session: Session, finding: Finding) -> dict[DeadlineKind, _Origin]:
-    """For each deadline the rules set, the limit and the instant it was counted from. A
-    deadline whose latest setting was a person's date (extension, chosen revision) is left
-    out: the rules never overrule a decision."""
-    origins: dict[DeadlineKind, _Origin | None] = {}
-    events = session.execute(
-        select(Event).where(col(Event.finding_id) == finding.id).order_by(col(Event.id))
-    ).scalars()
-    for event in events:
-        for item in event.data.get("deadlines", []):
-            kind = DeadlineKind(item["deadline"])
-            limit = _ORIGINS.get(event.kind, {}).get(kind)
-            chosen = event.kind == Action.EXTEND.value or "until" in event.data
-            origins[kind] = None if chosen or limit is None else _Origin(limit, event.at)
-    return {kind: origin for kind, origin in origins.items() if origin is not None}
-
-
-def _due_query(now: datetime) -> Any:
-    return (
-        select(Finding)
-        .where(col(Finding.next_check_at) <= now)
-        .order_by(col(Finding.next_check_at), col(Finding.id))
-    )
-
-
-def _step_event(
-    finding: Finding, step: engine.DueStep, now: datetime, kind: str, state: State
-) -> dict[str, Any]:
-    return _event(
-        finding,
-        kind,
-        at=now,
-        now=now,
-        moved=(state, state),
-        data={
-            "rule": step.id,
-            "deadline": step.kind.value,
-            "due": step.deadline.isoformat(),
-            "step_due_at": step.due_at.isoformat(),
-            "level": step.rule.level,
-            "template": step.rule.template,
-        },
-    )
-
-
-def _event(
-    finding: Finding,
-    kind: str,
-    *,
-    at: datetime,
-    now: datetime,
-    actor: str = SYSTEM_ACTOR,
-    moved: tuple[State | None, State] | None = None,
-    data: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """An audit-trail row: ``at`` when it happened, ``now`` when it was recorded; ``moved``
-    the states before and after (the finding's own state when nothing moved)."""
-    before, after = moved if moved is not None else (finding.state, finding.state)
-    return {
-        "finding_id": finding.id,
-        "at": at,
-        "recorded_at": now,
-        "actor": actor,
-        "kind": kind,
-        "from_state": before,
-        "to_state": after,
-        "data": data or {},
-    }
-
-
-def _record(session: Session, *events: dict[str, Any]) -> None:
-    if events:
-        session.connection().execute(_INSERT_EVENT, list(events))
-
-
-def _step_summary(finding: Finding, step: engine.DueStep, outcome: str) -> dict[str, Any]:
-    return {
-        "ref": finding.ref,
-        "rule": step.id,
-        "deadline": step.kind.value,
-        "due": step.deadline.isoformat(),
-        "step_due_at": step.due_at.isoformat(),
-        "to": [r.value for r in step.rule.to],
-        "template": step.rule.template,
-        "level": step.rule.level,
-        "outcome": outcome,
-        "action": None,
-    }
-
-
-_SAVED_COLUMNS = (
-    "state",
-    "notified_at",
-    "plan_due",
-    "remediation_due",
-    "review_due",
-    "verification_due",
-    "ladder",
-    "escalation_level",
-    "return_state",
-    "termination_proposed_by",
-    "deadline_version",
-    "extensions",
-    "last_event_at",
-    "next_check_at",
-    "version",
-)
-_SAVE_FINDING = (
-    update(Finding)
-    .where(col(Finding.id) == bindparam("finding"), col(Finding.version) == bindparam("loaded"))
-    .values({name: bindparam(f"new_{name}") for name in _SAVED_COLUMNS})
-)
-
-
-@dataclass
-class _SweepWrite:
-    """What a sweep writes for one finding."""
-
-    finding: Finding
-    events: list[dict[str, Any]]
-    outbox: list[dict[str, Any]]
-    saved: dict[str, Any]
-
-
-def _saved(finding: Finding, case: Case, next_check: datetime | None) -> dict[str, Any]:
-    """The parameters of :data:`_SAVE_FINDING` writing ``case`` over ``finding``."""
-    values = {
-        "state": case.state,
-        "notified_at": case.notified_at,
-        "plan_due": case.plan_due,
-        "remediation_due": case.remediation_due,
-        "review_due": case.review_due,
-        "verification_due": case.verification_due,
-        "ladder": encode_ladder(case.ladder),
-        "escalation_level": case.escalation_level,
-        "return_state": case.return_state,
-        "termination_proposed_by": case.termination_proposed_by,
-        "deadline_version": case.deadline_version,
-        "extensions": case.extensions,
-        "last_event_at": case.last_event_at,
-        "next_check_at": next_check,
-        "version": finding.version + 1,
-    }
-    return {
-        "finding": finding.id,
-        "loaded": finding.version,
-        **{f"new_{name}": value for name, value in values.items()},
-    }
-
-
-def _write_plans(session: Session, plans: list[_SweepWrite]) -> None:
-    if not plans:
-        return
-    outbox.insert_rows(session, [row for plan in plans for row in plan.outbox])
-    _record(session, *(event for plan in plans for event in plan.events))
-    connection = session.connection()
-    result = connection.execute(_SAVE_FINDING, [plan.saved for plan in plans])
-    if connection.dialect.supports_sane_multi_rowcount and result.rowcount != len(plans):
-        raise Conflict("a swept finding changed under the sweep; the batch is written again")
-
-
-_RESCHEDULE = (
-    update(Finding)
-    .where(col(Finding.id) == bindparam("finding"), col(Finding.version) == bindparam("loaded"))
-    .values(next_check_at=bindparam("next"))
-)
-_FINDING_BY_REF = select(Finding).where(col(Finding.ref) == bindparam("ref"))
-_CONTACTS = (
-    select(col(SupplierContact.name), col(SupplierContact.email), col(SupplierContact.language))
-    .where(col(SupplierContact.supplier_id) == bindparam("supplier"))
-    .order_by(col(SupplierContact.id))
-)
-_INSERT_EVENT = insert(Event)
-
-
-def _finding_by_ref(session: Session, ref: str) -> Finding:
-    found = session.execute(_FINDING_BY_REF, {"ref": ref.strip()})
-    finding: Finding | None = found.scalars().first()
-    if finding is None:
-        raise NotFound(f"finding {ref} does not exist (see `cap finding list`)")
-    return finding
-
-
-def _supplier_by_org(session: Session, org_number: str) -> Supplier:
-    supplier: Supplier | None = (
-        session.execute(select(Supplier).where(col(Supplier.org_number) == org_number))
-        .scalars()
-        .first()
-    )
-    if supplier is None:
-        raise NotFound(
-            f"supplier: no supplier with organisation number {org_number} (see `cap supplier list`)"
-        )
-    return supplier
-
-
-def _contracts_by_ref(session: Session, refs: set[str]) -> dict[str, Contract]:
-    if not refs:
-        return {}
-    rows = session.execute(select(Contract).where(col(Contract.reference).in_(refs))).scalars()
-    return {c.reference: c for c in rows}
-
-
-def _reserve_refs(session: Session, year: int, count: int) -> int:
-    """Reserve ``count`` consecutive finding numbers for ``year``; returns the first.
-
-    The counter row is updated in the caller's transaction, so numbers are never handed out
-    twice, even by several processes, and a rolled-back import leaves no gap.
-    """
-    dialect = session.get_bind().dialect.name
-    ins = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(
-        ins(RefCounter).values(year=year, last=0).on_conflict_do_nothing(index_elements=["year"])
-    )
-    last = session.execute(
-        update(RefCounter)
-        .where(col(RefCounter.year) == year)
-        .values(last=RefCounter.last + count)
-        .returning(col(RefCounter.last))
-    ).scalar_one()
-    return int(last) - count + 1
-
-
-def _add_plan(session: Session, finding_id: int, plan: PlanInput, request: ActionRequest) -> int:
-    latest = session.execute(
-        select(func.max(col(Plan.version))).where(col(Plan.finding_id) == finding_id)
-    ).scalar()
-    version = int(latest or 0) + 1
-    session.add(
-        Plan(
-            finding_id=finding_id,
-            version=version,
-            root_cause=plan.root_cause,
-            actions=[
-                {"description": a.description, "owner": a.owner, "due": a.due.isoformat()}
-                for a in plan.actions
-            ],
-            submitted_at=request.at,
-            submitted_by=request.actor,
-        )
-    )
-    return version
-
-
-def _review_plan(session: Session, finding_id: int, request: ActionRequest) -> int:
-    plan: Plan = (
-        session.execute(
-            select(Plan)
-            .where(col(Plan.finding_id) == finding_id)
-            .order_by(col(Plan.version).desc())
-            .limit(1)
-        )
-        .scalars()
-        .one()
-    )
-    plan.review_outcome = "accepted" if request.action is Action.ACCEPT_PLAN else "rejected"
-    plan.review_reason = request.reason or request.note
-    plan.reviewed_by = request.actor
-    plan.reviewed_at = request.at
-    return plan.version
-
-
-def _add_evidence(
-    session: Session, finding_id: int, f: EvidenceFile, request: ActionRequest
-) -> dict[str, Any]:
-    row = Evidence(
-        finding_id=finding_id,
-        file_name=PurePath(f.file_name.replace("\\", "/")).name,
-        sha256=hashlib.sha256(f.content).hexdigest(),
-        size=len(f.content),
-        content_type=f.content_type,
-        content=f.content,
-        uploaded_by=request.actor,
-        uploaded_at=request.at,
-    )
-    session.add(row)
-    session.flush()
-    return {"id": row.id, "file_name": row.file_name, "sha256": row.sha256, "size": row.size}
-
-
-def _record_decision(
-    session: Session, finding_id: int, change: Change, request: ActionRequest
-) -> Decision:
-    note = change.decision
-    assert note is not None
-    if note.approves_pending:
-        pending: Decision | None = (
-            session.execute(
-                select(Decision)
-                .where(
-                    col(Decision.finding_id) == finding_id,
-                    col(Decision.approved_by).is_(None),
-                )
-                .order_by(col(Decision.id).desc())
-            )
-            .scalars()
-            .first()
-        )
-        assert pending is not None, "a termination proposal is recorded with every proposal"
-        pending.approved_by = request.actor
-        pending.approved_at = request.at
-        return pending
-    proposal = note.outcome.value == "termination"
-    decision = Decision(
-        finding_id=finding_id,
-        outcome=note.outcome,
-        rationale=note.rationale,
-        proposed_by=request.actor,
-        proposed_at=request.at,
-        approved_by=None if proposal else request.actor,
-        approved_at=None if proposal else request.at,
-    )
-    session.add(decision)
-    return decision
-
-
-def _overdue_clause(today: date) -> Any:
-    # A deadline expires at the end of its day: overdue once the local date is past it.
-    plan = col(Finding.plan_due) < today
-    review = col(Finding.review_due) < today
-    remediation = col(Finding.remediation_due) < today
-    verification = col(Finding.verification_due) < today
-    state = col(Finding.state)
-    return or_(
-        (state == State.AWAITING_PLAN) & (plan | remediation),
-        (state == State.PLAN_REVIEW) & (review | remediation),
-        (state == State.REMEDIATING) & remediation,
-        (state == State.VERIFYING) & verification,
-    )
-
-
-def _iso(value: datetime | date | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def _summary(
-    f: Finding, supplier: str, org: str, contract: str, settings: Settings, now: datetime
-) -> dict[str, Any]:
-    current = current_deadline(_case(f))
-    overdue = current is not None and settings.calendar.is_overdue(current[1], now)
-    return {
-        "ref": f.ref,
-        "state": f.state.value,
-        "severity": f.severity.value,
-        "area": f.area.value,
-        "title": f.title,
-        "supplier": supplier,
-        "supplier_org_number": org,
-        "contract": contract,
-        "plan_due": _iso(f.plan_due),
-        "remediation_due": _iso(f.remediation_due),
-        "current_deadline": current[0].value if current else None,
-        "due": _iso(current[1]) if current else None,
-        "overdue": overdue,
-        "escalation_level": f.escalation_level,
-    }
-
-
-def _supplier_view(s: Supplier, contacts: list[tuple[str | None, str, str]]) -> dict[str, Any]:
-    return {
-        "name": s.name,
-        "org_number": s.org_number,
-        "country": s.country,
-        "contacts": [
-            {"name": name, "email": email, "language": str(lang)} for name, email, lang in contacts
-        ],
-    }
-
-
-def _contract_view(c: Contract, s: Supplier) -> dict[str, Any]:
-    return {
-        "reference": c.reference,
-        "supplier": s.name,
-        "supplier_org_number": s.org_number,
-        "category": c.category,
-        "manager": c.manager_email,
-        "start": _iso(c.start_date),
-        "end": _iso(c.end_date),
-        "value": str(c.value) if c.value is not None else None,
-    }
-
-
-def _plan_view(p: Plan) -> dict[str, Any]:
-    return {
-        "version": p.version,
-        "root_cause": p.root_cause,
-        "actions": p.actions,
-        "submitted_at": _iso(p.submitted_at),
-        "submitted_by": p.submitted_by,
-        "review_outcome": p.review_outcome,
-        "review_reason": p.review_reason,
-        "reviewed_by": p.reviewed_by,
-        "reviewed_at": _iso(p.reviewed_at),
-    }
-
-
-def _evidence_view(e: Evidence) -> dict[str, Any]:
-    return {
-        "id": e.id,
-        "file_name": e.file_name,
-        "sha256": e.sha256,
-        "size": e.size,
-        "content_type": e.content_type,
-        "uploaded_by": e.uploaded_by,
-        "uploaded_at": _iso(e.uploaded_at),
-    }
-
-
-def _decision_view(d: Decision) -> dict[str, Any]:
-    return {
-        "outcome": d.outcome.value,
-        "rationale": d.rationale,
-        "proposed_by": d.proposed_by,
-        "proposed_at": _iso(d.proposed_at),
-        "approved_by": d.approved_by,
-        "approved_at": _iso(d.approved_at),
-    }
-
-
-def _outbox_view(m: OutboxMessage, ref: str | None) -> dict[str, Any]:
-    return {
-        "id": m.id,
-        "finding": ref,
-        "kind": m.kind,
-        "recipient": m.recipient,
-        "role": m.recipient_role,
-        "language": m.language,
-        "subject": m.subject,
-        "status": m.status.value,
-        "attempts": m.attempts,
-        "next_attempt_at": _iso(m.next_attempt_at),
-        "sent_at": _iso(m.sent_at),
-        "last_error": m.last_error,
-        "message_id": m.message_id,
-    }
-
-
-def _event_view(e: Event) -> dict[str, Any]:
-    return {
-        "at": _iso(e.at),
-        "recorded_at": _iso(e.recorded_at),
-        "actor": e.actor,
-        "kind": e.kind,
-        "from_state": e.from_state.value if e.from_state else None,
-        "to_state": e.to_state.value if e.to_state else None,
-        "data": e.data,
-    }

@@ -1,0 +1,457 @@
+"""Reading and writing a finding's rows: prebuilt statements, the audit trail, plans,
+evidence, decisions, the ladder codec. Shared by the use cases; no transaction starts here."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import PurePath
+from typing import Any
+
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col
+
+from cap.domain import engine
+from cap.domain.inputs import PlanInput
+from cap.domain.lifecycle import (
+    Action,
+    ActionRequest,
+    Change,
+)
+from cap.domain.model import Case, DeadlineKind, LadderMark, Limit, State
+from cap.errors import Conflict, NotFound
+from cap.notify import outbox
+from cap.store.models import (
+    Contract,
+    Decision,
+    Event,
+    Evidence,
+    Finding,
+    Plan,
+    RefCounter,
+    Supplier,
+    SupplierContact,
+)
+
+log = logging.getLogger("cap.workflow")
+
+
+@dataclass(frozen=True)
+class EvidenceFile:
+    """An uploaded file, already read into memory by the edge (which enforces the size limit)."""
+
+    file_name: str
+    content: bytes
+    content_type: str = "application/octet-stream"
+
+
+#: Who the audit trail names for what the rules do on their own.
+SYSTEM_ACTOR = "cap"
+
+
+def case_of(finding: Finding) -> Case:
+    return Case(
+        state=finding.state,
+        severity=finding.severity,
+        area=finding.area,
+        found_on=finding.found_on,
+        notified_at=finding.notified_at,
+        plan_due=finding.plan_due,
+        remediation_due=finding.remediation_due,
+        review_due=finding.review_due,
+        verification_due=finding.verification_due,
+        ladder=decode_ladder(finding.ladder),
+        escalation_level=finding.escalation_level,
+        return_state=finding.return_state,
+        termination_proposed_by=finding.termination_proposed_by,
+        deadline_version=finding.deadline_version,
+        extensions=finding.extensions,
+        last_event_at=finding.last_event_at,
+    )
+
+
+def encode_ladder(ladder: dict[DeadlineKind, LadderMark]) -> dict[str, Any]:
+    return {
+        kind.value: {
+            "due": mark.due.isoformat(),
+            "since": iso(mark.since),
+            "done_until": iso(mark.done_until),
+        }
+        for kind, mark in ladder.items()
+    }
+
+
+def decode_ladder(data: dict[str, Any] | None) -> dict[DeadlineKind, LadderMark]:
+    def instant(value: str | None) -> datetime | None:
+        return datetime.fromisoformat(value) if value else None
+
+    return {
+        DeadlineKind(kind): LadderMark(
+            due=date.fromisoformat(mark["due"]),
+            since=instant(mark.get("since")),
+            done_until=instant(mark.get("done_until")),
+        )
+        for kind, mark in (data or {}).items()
+    }
+
+
+def parties_of(
+    session: Session,
+    finding: Finding,
+    case: Case | None = None,
+    cache: dict[tuple[int, int], Any] | None = None,
+) -> outbox.Parties:
+    """Who is involved in ``finding``; ``cache`` shares suppliers and contracts across a batch."""
+    cache = {} if cache is None else cache
+    key = (finding.supplier_id, finding.contract_id)
+    if key not in cache:
+        supplier = session.get(Supplier, finding.supplier_id)
+        contract = session.get(Contract, finding.contract_id)
+        assert supplier is not None and contract is not None
+        contacts = session.connection().execute(CONTACTS, {"supplier": finding.supplier_id})
+        cache[key] = (supplier, contract, [(n, e, str(lang)) for n, e, lang in contacts])
+    supplier, contract, contacts = cache[key]
+    return outbox.Parties(
+        finding=finding, supplier=supplier, contract=contract, contacts=contacts, case=case
+    )
+
+
+@dataclass(frozen=True)
+class Origin:
+    limit: Limit
+    at: datetime
+
+
+#: Which event starts which time limit.
+_ORIGINS: dict[str, dict[DeadlineKind, Limit]] = {
+    Action.NOTIFY.value: {
+        DeadlineKind.PLAN: Limit.PLAN,
+        DeadlineKind.REMEDIATION: Limit.REMEDIATION,
+    },
+    Action.REJECT_PLAN.value: {DeadlineKind.PLAN: Limit.PLAN_REVISION},
+    Action.SUBMIT_PLAN.value: {DeadlineKind.PLAN_REVIEW: Limit.PLAN_REVIEW},
+    Action.REPORT_REMEDIATION.value: {DeadlineKind.VERIFICATION: Limit.VERIFICATION},
+}
+
+
+def deadline_origins(session: Session, finding: Finding) -> dict[DeadlineKind, Origin]:
+    """For each deadline the rules set, the limit and the instant it was counted from. A
+    deadline whose latest setting was a person's date (extension, chosen revision) is left
+    out: the rules never overrule a decision."""
+    origins: dict[DeadlineKind, Origin | None] = {}
+    events = session.execute(
+        select(Event).where(col(Event.finding_id) == finding.id).order_by(col(Event.id))
+    ).scalars()
+    for event in events:
+        for item in event.data.get("deadlines", []):
+            kind = DeadlineKind(item["deadline"])
+            limit = _ORIGINS.get(event.kind, {}).get(kind)
+            chosen = event.kind == Action.EXTEND.value or "until" in event.data
+            origins[kind] = None if chosen or limit is None else Origin(limit, event.at)
+    return {kind: origin for kind, origin in origins.items() if origin is not None}
+
+
+def due_query(now: datetime) -> Any:
+    return (
+        select(Finding)
+        .where(col(Finding.next_check_at) <= now)
+        .order_by(col(Finding.next_check_at), col(Finding.id))
+    )
+
+
+def step_event(
+    finding: Finding, step: engine.DueStep, now: datetime, kind: str, state: State
+) -> dict[str, Any]:
+    return event_row(
+        finding,
+        kind,
+        at=now,
+        now=now,
+        moved=(state, state),
+        data={
+            "rule": step.id,
+            "deadline": step.kind.value,
+            "due": step.deadline.isoformat(),
+            "step_due_at": step.due_at.isoformat(),
+            "level": step.rule.level,
+            "template": step.rule.template,
+        },
+    )
+
+
+def event_row(
+    finding: Finding,
+    kind: str,
+    *,
+    at: datetime,
+    now: datetime,
+    actor: str = SYSTEM_ACTOR,
+    moved: tuple[State | None, State] | None = None,
+    data: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """An audit-trail row: ``at`` when it happened, ``now`` when it was recorded; ``moved``
+    the states before and after (the finding's own state when nothing moved)."""
+    before, after = moved if moved is not None else (finding.state, finding.state)
+    return {
+        "finding_id": finding.id,
+        "at": at,
+        "recorded_at": now,
+        "actor": actor,
+        "kind": kind,
+        "from_state": before,
+        "to_state": after,
+        "data": data or {},
+    }
+
+
+def record_events(session: Session, *events: dict[str, Any]) -> None:
+    if events:
+        session.connection().execute(INSERT_EVENT, list(events))
+
+
+def step_summary(finding: Finding, step: engine.DueStep, outcome: str) -> dict[str, Any]:
+    return {
+        "ref": finding.ref,
+        "rule": step.id,
+        "deadline": step.kind.value,
+        "due": step.deadline.isoformat(),
+        "step_due_at": step.due_at.isoformat(),
+        "to": [r.value for r in step.rule.to],
+        "template": step.rule.template,
+        "level": step.rule.level,
+        "outcome": outcome,
+        "action": None,
+    }
+
+
+SAVED_COLUMNS = (
+    "state",
+    "notified_at",
+    "plan_due",
+    "remediation_due",
+    "review_due",
+    "verification_due",
+    "ladder",
+    "escalation_level",
+    "return_state",
+    "termination_proposed_by",
+    "deadline_version",
+    "extensions",
+    "last_event_at",
+    "next_check_at",
+    "version",
+)
+SAVE_FINDING = (
+    update(Finding)
+    .where(col(Finding.id) == bindparam("finding"), col(Finding.version) == bindparam("loaded"))
+    .values({name: bindparam(f"new_{name}") for name in SAVED_COLUMNS})
+)
+
+
+@dataclass
+class SweepWrite:
+    """What a sweep writes for one finding."""
+
+    finding: Finding
+    events: list[dict[str, Any]]
+    outbox: list[dict[str, Any]]
+    saved: dict[str, Any]
+
+
+def saved_params(finding: Finding, case: Case, next_check: datetime | None) -> dict[str, Any]:
+    """The parameters of :data:`SAVE_FINDING` writing ``case`` over ``finding``."""
+    values = {
+        "state": case.state,
+        "notified_at": case.notified_at,
+        "plan_due": case.plan_due,
+        "remediation_due": case.remediation_due,
+        "review_due": case.review_due,
+        "verification_due": case.verification_due,
+        "ladder": encode_ladder(case.ladder),
+        "escalation_level": case.escalation_level,
+        "return_state": case.return_state,
+        "termination_proposed_by": case.termination_proposed_by,
+        "deadline_version": case.deadline_version,
+        "extensions": case.extensions,
+        "last_event_at": case.last_event_at,
+        "next_check_at": next_check,
+        "version": finding.version + 1,
+    }
+    return {
+        "finding": finding.id,
+        "loaded": finding.version,
+        **{f"new_{name}": value for name, value in values.items()},
+    }
+
+
+def write_plans(session: Session, plans: list[SweepWrite]) -> None:
+    if not plans:
+        return
+    outbox.insert_rows(session, [row for plan in plans for row in plan.outbox])
+    record_events(session, *(event for plan in plans for event in plan.events))
+    connection = session.connection()
+    result = connection.execute(SAVE_FINDING, [plan.saved for plan in plans])
+    if connection.dialect.supports_sane_multi_rowcount and result.rowcount != len(plans):
+        raise Conflict("a swept finding changed under the sweep; the batch is written again")
+
+
+RESCHEDULE = (
+    update(Finding)
+    .where(col(Finding.id) == bindparam("finding"), col(Finding.version) == bindparam("loaded"))
+    .values(next_check_at=bindparam("next"))
+)
+FINDING_BY_REF = select(Finding).where(col(Finding.ref) == bindparam("ref"))
+CONTACTS = (
+    select(col(SupplierContact.name), col(SupplierContact.email), col(SupplierContact.language))
+    .where(col(SupplierContact.supplier_id) == bindparam("supplier"))
+    .order_by(col(SupplierContact.id))
+)
+INSERT_EVENT = insert(Event)
+
+
+def finding_by_ref(session: Session, ref: str) -> Finding:
+    found = session.execute(FINDING_BY_REF, {"ref": ref.strip()})
+    finding: Finding | None = found.scalars().first()
+    if finding is None:
+        raise NotFound(f"finding {ref} does not exist (see `cap finding list`)")
+    return finding
+
+
+def supplier_by_org(session: Session, org_number: str) -> Supplier:
+    supplier: Supplier | None = (
+        session.execute(select(Supplier).where(col(Supplier.org_number) == org_number))
+        .scalars()
+        .first()
+    )
+    if supplier is None:
+        raise NotFound(
+            f"supplier: no supplier with organisation number {org_number} (see `cap supplier list`)"
+        )
+    return supplier
+
+
+def contracts_by_ref(session: Session, refs: set[str]) -> dict[str, Contract]:
+    if not refs:
+        return {}
+    rows = session.execute(select(Contract).where(col(Contract.reference).in_(refs))).scalars()
+    return {c.reference: c for c in rows}
+
+
+def reserve_refs(session: Session, year: int, count: int) -> int:
+    """Reserve ``count`` consecutive finding numbers for ``year``; returns the first.
+
+    The counter row is updated in the caller's transaction, so numbers are never handed out
+    twice, even by several processes, and a rolled-back import leaves no gap.
+    """
+    dialect = session.get_bind().dialect.name
+    ins = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(
+        ins(RefCounter).values(year=year, last=0).on_conflict_do_nothing(index_elements=["year"])
+    )
+    last = session.execute(
+        update(RefCounter)
+        .where(col(RefCounter.year) == year)
+        .values(last=RefCounter.last + count)
+        .returning(col(RefCounter.last))
+    ).scalar_one()
+    return int(last) - count + 1
+
+
+def add_plan(session: Session, finding_id: int, plan: PlanInput, request: ActionRequest) -> int:
+    latest = session.execute(
+        select(func.max(col(Plan.version))).where(col(Plan.finding_id) == finding_id)
+    ).scalar()
+    version = int(latest or 0) + 1
+    session.add(
+        Plan(
+            finding_id=finding_id,
+            version=version,
+            root_cause=plan.root_cause,
+            actions=[
+                {"description": a.description, "owner": a.owner, "due": a.due.isoformat()}
+                for a in plan.actions
+            ],
+            submitted_at=request.at,
+            submitted_by=request.actor,
+        )
+    )
+    return version
+
+
+def review_plan(session: Session, finding_id: int, request: ActionRequest) -> int:
+    plan: Plan = (
+        session.execute(
+            select(Plan)
+            .where(col(Plan.finding_id) == finding_id)
+            .order_by(col(Plan.version).desc())
+            .limit(1)
+        )
+        .scalars()
+        .one()
+    )
+    plan.review_outcome = "accepted" if request.action is Action.ACCEPT_PLAN else "rejected"
+    plan.review_reason = request.reason or request.note
+    plan.reviewed_by = request.actor
+    plan.reviewed_at = request.at
+    return plan.version
+
+
+def store_evidence(
+    session: Session, finding_id: int, f: EvidenceFile, request: ActionRequest
+) -> dict[str, Any]:
+    row = Evidence(
+        finding_id=finding_id,
+        file_name=PurePath(f.file_name.replace("\\", "/")).name,
+        sha256=hashlib.sha256(f.content).hexdigest(),
+        size=len(f.content),
+        content_type=f.content_type,
+        content=f.content,
+        uploaded_by=request.actor,
+        uploaded_at=request.at,
+    )
+    session.add(row)
+    session.flush()
+    return {"id": row.id, "file_name": row.file_name, "sha256": row.sha256, "size": row.size}
+
+
+def record_decision(
+    session: Session, finding_id: int, change: Change, request: ActionRequest
+) -> Decision:
+    note = change.decision
+    assert note is not None
+    if note.approves_pending:
+        pending: Decision | None = (
+            session.execute(
+                select(Decision)
+                .where(
+                    col(Decision.finding_id) == finding_id,
+                    col(Decision.approved_by).is_(None),
+                )
+                .order_by(col(Decision.id).desc())
+            )
+            .scalars()
+            .first()
+        )
+        assert pending is not None, "a termination proposal is recorded with every proposal"
+        pending.approved_by = request.actor
+        pending.approved_at = request.at
+        return pending
+    proposal = note.outcome.value == "termination"
+    decision = Decision(
+        finding_id=finding_id,
+        outcome=note.outcome,
+        rationale=note.rationale,
+        proposed_by=request.actor,
+        proposed_at=request.at,
+        approved_by=None if proposal else request.actor,
+        approved_at=None if proposal else request.at,
+    )
+    session.add(decision)
+    return decision
+
+
+def iso(value: datetime | date | None) -> str | None:
+    return value.isoformat() if value is not None else None
