@@ -29,11 +29,8 @@ import logging
 import multiprocessing
 import os
 import platform
-import signal
-import socket
 import sqlite3
 import statistics
-import sys
 import tempfile
 import time
 import traceback
@@ -44,12 +41,11 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import aiosmtplib
 import sqlalchemy
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 from sqlmodel import col
 
 from cap.config import Settings
@@ -60,16 +56,30 @@ from cap.notify.render import KINDS, RenderedEmail, Renderer, sample_context
 from cap.store.db import Database
 from cap.store.models import OutboxMessage, OutboxStatus
 
+from common import (
+    HOST,
+    ServerProcess,
+    SharedInt,
+    describe,
+    format_table,
+    postgres_url,
+    probe_postgres,
+    progress,
+    reset_schema,
+    run_report,
+    safe_url,
+    serve_until_sigterm,
+    verdict,
+)
+
 # -- the scenario ----------------------------------------------------------------------------
 
-HOST = "127.0.0.1"
 SENDER = "cap@region-stockholm.example"
 BUYER_NAME = "Region Stockholm"
 CONTRACT_MANAGER = "erik.johansson@region-stockholm.example"
 #: The instant the rows are due and the delivery pass runs at.
 NOW = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
 QUEUED_AT = NOW - timedelta(minutes=5)
-DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/cap_bench"
 
 TARGET = 2.0  # cap >= 2x the peer
 
@@ -186,19 +196,13 @@ def build_mails(variants: Sequence[Variant], count: int, prefix: str) -> list[Ma
 # -- the SMTP server (a separate process) ----------------------------------------------------
 
 
-class Counter(Protocol):
-    """A shared 64-bit integer: ``multiprocessing.Value("q", lock=False)``; one writer."""
-
-    value: int
-
-
-Counters = tuple[Counter, Counter, Counter]  # messages, bytes, connections
+Counters = tuple[SharedInt, SharedInt, SharedInt]  # messages, bytes, connections
 
 
 class CountingHandler:
     """Accept every message; count messages and bytes. Nothing else."""
 
-    def __init__(self, messages: Counter, octets: Counter) -> None:
+    def __init__(self, messages: SharedInt, octets: SharedInt) -> None:
         self.messages = messages
         self.octets = octets
 
@@ -231,70 +235,21 @@ async def _serve(conn: Connection, counters: Counters) -> None:
     server = await loop.create_server(
         lambda: CountingSMTP(handler, hostname="smtp.bench.example", ident="bench"), HOST, 0
     )
-    stop = asyncio.Event()
-    loop.add_signal_handler(signal.SIGTERM, stop.set)
-    conn.send(server.sockets[0].getsockname()[1])
-    conn.close()
-    async with server:
-        await stop.wait()
+    await serve_until_sigterm(server, conn, asyncio.Event())
 
 
-class SMTPServerProcess:
+class SMTPServerProcess(ServerProcess):
     def __init__(self) -> None:
         ctx = multiprocessing.get_context("spawn")
         self._counters: Counters = tuple(ctx.Value("q", 0, lock=False) for _ in range(3))
         parent, child = ctx.Pipe(duplex=False)
-        self._process = ctx.Process(target=serve, args=(child, self._counters), daemon=True)
-        self._process.start()
-        child.close()
-        if not parent.poll(60):
-            self.stop()
-            raise RuntimeError("the SMTP server process did not start within 60 s")
-        try:
-            self.port: int = parent.recv()
-        except EOFError:
-            self.stop()
-            raise RuntimeError(
-                f"the SMTP server process exited (code {self._process.exitcode})"
-            ) from None
-        finally:
-            parent.close()
-        self._wait_for_banner()
-
-    def _wait_for_banner(self) -> None:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                with socket.create_connection((HOST, self.port), timeout=2) as s:
-                    banner = s.recv(512)
-                    s.sendall(b"QUIT\r\n")
-                    s.recv(512)
-                if banner.startswith(b"220"):
-                    return
-                raise RuntimeError(f"unexpected SMTP banner {banner!r}")
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-
-    @property
-    def pid(self) -> int | None:
-        return self._process.pid
+        process = ctx.Process(target=serve, args=(child, self._counters), daemon=True)
+        super().__init__(process, parent, child)
 
     def counts(self) -> tuple[int, int, int]:
         """Messages, bytes and connections the server has accepted so far."""
         messages, octets, connections = self._counters
         return messages.value, octets.value, connections.value
-
-    def stop(self) -> int | None:
-        """SIGTERM (a clean shutdown), then SIGKILL if it lingers; returns the exit code."""
-        if self._process.is_alive():
-            self._process.terminate()
-            self._process.join(10)
-        if self._process.is_alive():
-            self._process.kill()
-            self._process.join(5)
-        return self._process.exitcode
 
 
 # -- the three ways to deliver ---------------------------------------------------------------
@@ -504,41 +459,10 @@ def sqlite_database(tmp: Path, name: str) -> Iterator[Database]:
         db.engine.dispose()
 
 
-def prepare_postgres(url: str) -> str:
-    """Create the database if missing; returns the server version. Raises when unreachable."""
-    parsed = make_url(url)
-    name = parsed.database
-    if not name:
-        raise ValueError(f"{parsed.render_as_string(hide_password=True)} names no database")
-    admin = create_engine(
-        parsed.set(database="postgres"),
-        isolation_level="AUTOCOMMIT",
-        connect_args={"connect_timeout": 3},
-    )
-    try:
-        with admin.connect() as conn:
-            version = str(conn.execute(text("SHOW server_version")).scalar_one())
-            exists = conn.execute(
-                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
-            ).scalar()
-            if not exists:
-                quoted = conn.dialect.identifier_preparer.quote(name)
-                conn.execute(text(f"CREATE DATABASE {quoted}"))
-    finally:
-        admin.dispose()
-    return version
-
-
 @contextmanager
 def postgres_database(url: str) -> Iterator[Database]:
     """Schema ``public`` dropped, recreated and migrated."""
-    engine = create_engine(url, connect_args={"connect_timeout": 3})
-    try:
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-    finally:
-        engine.dispose()
+    reset_schema(url, "public", create=True)
     db = Database(url)
     db.upgrade()
     try:
@@ -551,6 +475,7 @@ def postgres_database(url: str) -> Iterator[Database]:
 
 HEADER = ("#", "measure", "cap", "peer (same run)", "limit (same run)", "cap/peer",
           "cap/limit", "target", "result")  # fmt: skip
+NUMERIC_COLUMNS = {2, 3, 4, 5, 6}  # right-aligned: cap, peer, limit and the two ratios
 
 
 @dataclass
@@ -632,32 +557,6 @@ def cap_rows(
     return rows
 
 
-def verdict(passed: bool) -> str:
-    return "PASS" if passed else "FAIL"
-
-
-def format_table(rows: Sequence[tuple[str, ...]]) -> str:
-    widths = [max(len(row[i]) for row in (HEADER, *rows)) for i in range(len(HEADER))]
-    numeric = {2, 3, 4, 5, 6}  # right-aligned columns
-
-    def line(row: tuple[str, ...]) -> str:
-        cells = [
-            cell.rjust(width) if i in numeric and row is not HEADER else cell.ljust(width)
-            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
-        ]
-        return "  ".join(cells).rstrip()
-
-    rule = "  ".join("-" * w for w in widths)
-    return "\n".join([line(HEADER), rule, *(line(row) for row in rows)])
-
-
-_STARTED = time.perf_counter()
-
-
-def progress(message: str) -> None:
-    print(f"[{time.perf_counter() - _STARTED:5.1f} s] {message}", file=sys.stderr, flush=True)
-
-
 def measure(series: Series, name: str, run: Callable[[], Run]) -> None:
     if series.error is not None:
         return
@@ -665,7 +564,7 @@ def measure(series: Series, name: str, run: Callable[[], Run]) -> None:
         result = run()
     except Exception as exc:
         traceback.print_exc()
-        series.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        series.error = describe(exc)
         return
     series.runs.append(result)
     note = f"  CHECK: {'; '.join(result.checks)}" if result.checks else ""
@@ -696,14 +595,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     split_mails = mails[:split_n]  # delivered into a database of their own
     sizes_b = [len(m.data) for m in mails]
 
-    pg_url = os.environ.get("CAP_TEST_POSTGRES_URL") or DEFAULT_POSTGRES_URL
-    pg_safe = make_url(pg_url).render_as_string(hide_password=True)
-    pg_skipped: str | None = None
-    pg_version = ""
-    try:
-        pg_version = prepare_postgres(pg_url)
-    except Exception as exc:
-        pg_skipped = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
+    pg_url = postgres_url()
+    pg_safe = safe_url(pg_url)
+    pg_version, pg_skipped = probe_postgres(pg_url)
 
     series = {name: Series() for name in ("cap-sqlite", "cap-postgres", "peer", "limit")}
     server = SMTPServerProcess()
@@ -802,7 +696,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "client, server process and PostgreSQL share these CPUs"
     )
     print()
-    print(format_table(rows))
+    print(format_table(HEADER, rows, NUMERIC_COLUMNS))
     print()
     print("notes:")
     print(
@@ -852,8 +746,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except Exception:
-        traceback.print_exc()
-    sys.exit(0)
+    run_report(main)

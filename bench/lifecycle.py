@@ -48,6 +48,8 @@ from cap.domain.lifecycle import (
 )
 from cap.domain.model import Area, Case, Severity, State
 
+from common import describe, format_table, progress, run_report, verdict
+
 # -- the scenario ----------------------------------------------------------------------------
 
 BUYER = "anna.manager@region.example"
@@ -701,6 +703,7 @@ def bench_memory(sizes: Sizes) -> MemoryResult:
 # -- the report ------------------------------------------------------------------------------
 
 HEADER = ("#", "measure", "cap", "compared with (same run)", "ratio", "target", "result")
+NUMERIC_COLUMNS = {2, 4}  # right-aligned: cap, ratio
 
 
 def rate(count: float, seconds: float) -> str:
@@ -709,10 +712,6 @@ def rate(count: float, seconds: float) -> str:
 
 def mib(value: float) -> str:
     return f"{value / (1024 * 1024):,.1f} MiB"
-
-
-def verdict(passed: bool) -> str:
-    return "PASS" if passed else "FAIL"
 
 
 def triggers_rows(r: TriggerResult) -> list[tuple[str, ...]]:
@@ -836,30 +835,8 @@ def memory_rows(r: MemoryResult) -> list[tuple[str, ...]]:
 
 
 def error_row(number: str, what: str, exc: BaseException) -> tuple[str, ...]:
-    message = f"{type(exc).__name__}: {exc}".splitlines()[0][:60]
+    message = describe(exc)[:60]
     return (number, what, "ERROR", message, "", "", "FAIL")
-
-
-def format_table(rows: Sequence[tuple[str, ...]]) -> str:
-    widths = [max(len(row[i]) for row in (HEADER, *rows)) for i in range(len(HEADER))]
-    numeric = {2, 4}  # right-aligned columns
-
-    def line(row: tuple[str, ...]) -> str:
-        cells = [
-            cell.rjust(width) if i in numeric and row is not HEADER else cell.ljust(width)
-            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
-        ]
-        return "  ".join(cells).rstrip()
-
-    rule = "  ".join("-" * w for w in widths)
-    return "\n".join([line(HEADER), rule, *(line(row) for row in rows)])
-
-
-_STARTED = time.perf_counter()
-
-
-def progress(message: str) -> None:
-    print(f"[{time.perf_counter() - _STARTED:5.1f} s] {message}", file=sys.stderr, flush=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -916,7 +893,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"on {os.cpu_count()} CPUs: other work on the machine slows both sides of a comparison"
     )
     print()
-    print(format_table(rows))
+    print(format_table(HEADER, rows, NUMERIC_COLUMNS))
     print()
     print("notes:")
     print(
@@ -951,8 +928,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 if __name__ == "__main__":
     if "--probe" in sys.argv:
         sys.exit(main())  # a child process: let its failure show
-    try:
-        main()
-    except Exception:
-        traceback.print_exc()
-    sys.exit(0)
+    run_report(main)

@@ -50,7 +50,6 @@ import platform
 import pstats
 import sqlite3
 import statistics
-import sys
 import tempfile
 import threading
 import time
@@ -68,7 +67,6 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine, create_engine, event, func, select, text, update
-from sqlalchemy.engine import make_url
 from sqlmodel import col
 
 from cap.config import Settings, default_rules_path
@@ -81,6 +79,19 @@ from cap.store.db import Database
 from cap.store.models import Event, Finding, OutboxMessage, Setting
 from cap.workflow import RULES_DIGEST, SweepReport, Workflow, decode_ladder, encode_ladder
 
+from common import (
+    describe,
+    format_table,
+    postgres_url,
+    probe_postgres,
+    progress,
+    reset_schema,
+    run_report,
+    safe_url,
+    schema_url,
+    verdict,
+)
+
 # -- the scenario ----------------------------------------------------------------------------
 
 #: The instant every sweep runs at: a Tuesday, 09:30 in Stockholm (after the 09:00 send time).
@@ -89,7 +100,6 @@ BUYER = "anna.manager@region.example"
 SUPPLIER_EMAIL = "li.wei@nordic-supply.example"
 ORG_NUMBER = "556000-1234"
 CONTRACT = "RS-2019-ICT-01"
-DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/cap_bench"
 PG_SCHEMA = "bench_sweep"
 
 NOTHING_DUE_TARGET_S = 0.010
@@ -319,59 +329,21 @@ def add_world(wf: Workflow) -> tuple[int, int]:
     return int(supplier_id), int(contract_id)
 
 
-def schema_url(url: str) -> str:
-    parsed = make_url(url).update_query_dict({"options": f"-csearch_path={PG_SCHEMA}"})
-    return parsed.render_as_string(hide_password=False)
-
-
-def prepare_postgres(url: str) -> str:
-    """Create the database if missing; returns the server version. Raises when unreachable."""
-    parsed = make_url(url)
-    admin = create_engine(
-        parsed.set(database="postgres"),
-        isolation_level="AUTOCOMMIT",
-        connect_args={"connect_timeout": 3},
-    )
-    try:
-        with admin.connect() as conn:
-            version = str(conn.execute(text("SHOW server_version")).scalar_one())
-            exists = conn.execute(
-                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": parsed.database}
-            ).scalar()
-            if not exists:
-                quoted = conn.dialect.identifier_preparer.quote(str(parsed.database))
-                conn.execute(text(f"CREATE DATABASE {quoted}"))
-    finally:
-        admin.dispose()
-    return version
-
-
-def reset_pg_schema(url: str, *, create: bool) -> None:
-    engine = create_engine(url, connect_args={"connect_timeout": 3})
-    try:
-        with engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{PG_SCHEMA}" CASCADE'))
-            if create:
-                conn.execute(text(f'CREATE SCHEMA "{PG_SCHEMA}"'))
-    finally:
-        engine.dispose()
-
-
 @contextmanager
 def cap_database(kind: str, tmp: Path, pg_url: str) -> Iterator[Database]:
     """A freshly migrated SQLite file, or the PostgreSQL schema PG_SCHEMA (dropped after)."""
     if kind == "sqlite":
         db = Database(f"sqlite:///{tmp / 'cap.db'}")
     else:
-        reset_pg_schema(pg_url, create=True)
-        db = Database(schema_url(pg_url))
+        reset_schema(pg_url, PG_SCHEMA, create=True)
+        db = Database(schema_url(pg_url, PG_SCHEMA))
     try:
         db.upgrade()
         yield db
     finally:
         db.engine.dispose()
         if kind != "sqlite":
-            reset_pg_schema(pg_url, create=False)
+            reset_schema(pg_url, PG_SCHEMA, create=False)
 
 
 def changed_rules(tmp: Path) -> Path:
@@ -678,7 +650,7 @@ def split_sweep(wf: Workflow, count: int) -> Split:
         timing(split, "render", renderer, "render"),
         timing(split, "insert", outbox, "insert_rows"),
         timing(split, "evaluate", rules_engine, "evaluate"),
-        timing(split, "write", workflow_module, "_write_plans"),
+        timing(split, "write", workflow_module, "write_plans"),
     ):
         started = time.perf_counter()
         report = wf.sweep(now=T)
@@ -969,6 +941,7 @@ def bench_peer(sizes: Sizes, m: int, d: int, offsets: Sequence[timedelta], tmp: 
 # -- the report ------------------------------------------------------------------------------
 
 HEADER = ("#", "measure", "cap", "compared with (same run)", "ratio", "target", "result")
+NUMERIC_COLUMNS = {2, 4}  # right-aligned: cap, ratio
 
 
 def ms(seconds: float) -> str:
@@ -977,10 +950,6 @@ def ms(seconds: float) -> str:
 
 def secs(seconds: float) -> str:
     return f"{seconds:.2f} s"
-
-
-def verdict(passed: bool) -> str:
-    return "PASS" if passed else "FAIL"
 
 
 def cap_rows(r: CapResult, number: str) -> list[tuple[str, ...]]:
@@ -1068,31 +1037,9 @@ def error_row(number: str, what: str, message: str) -> tuple[str, ...]:
     return (number, what, "ERROR", message[:70], "", "", "FAIL")
 
 
-def format_table(rows: Sequence[tuple[str, ...]]) -> str:
-    widths = [max(len(row[i]) for row in (HEADER, *rows)) for i in range(len(HEADER))]
-    numeric = {2, 4}  # right-aligned columns
-
-    def line(row: tuple[str, ...]) -> str:
-        cells = [
-            cell.rjust(width) if i in numeric and row is not HEADER else cell.ljust(width)
-            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
-        ]
-        return "  ".join(cells).rstrip()
-
-    rule = "  ".join("-" * w for w in widths)
-    return "\n".join([line(HEADER), rule, *(line(row) for row in rows)])
-
-
-_STARTED = time.perf_counter()
-
-
-def progress(message: str) -> None:
-    print(f"[{time.perf_counter() - _STARTED:5.1f} s] {message}", file=sys.stderr, flush=True)
-
-
 def failure(exc: BaseException) -> str:
     traceback.print_exc()
-    return f"{type(exc).__name__}: {exc}".splitlines()[0]
+    return describe(exc)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -1117,14 +1064,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     load_start = os.getloadavg()[0]
 
-    pg_url = os.environ.get("CAP_TEST_POSTGRES_URL") or DEFAULT_POSTGRES_URL
-    pg_safe = make_url(pg_url).render_as_string(hide_password=True)
-    pg_skipped: str | None = None
-    pg_version = ""
-    try:
-        pg_version = prepare_postgres(pg_url)
-    except Exception as exc:
-        pg_skipped = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
+    pg_url = postgres_url()
+    pg_safe = safe_url(pg_url)
+    pg_version, pg_skipped = probe_postgres(pg_url)
 
     rows: list[tuple[str, ...]] = []
     results: dict[str, CapResult] = {}
@@ -1187,7 +1129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "work on the machine slows both sides of a comparison"
     )
     print()
-    print(format_table(rows))
+    print(format_table(HEADER, rows, NUMERIC_COLUMNS))
     print()
     print("notes:")
     print(
@@ -1262,8 +1204,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except Exception:
-        traceback.print_exc()
-    sys.exit(0)
+    run_report(main)

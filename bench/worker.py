@@ -47,7 +47,6 @@ import os
 import platform
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -60,12 +59,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import aiosmtplib
 import sqlalchemy
-from sqlalchemy import create_engine, func, select, text, update
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select, update
 from sqlmodel import col
 
 from cap.config import Settings
@@ -78,16 +76,30 @@ from cap.store.db import Database
 from cap.store.models import Finding, OutboxMessage, OutboxStatus
 from cap.workflow import Workflow
 
+from common import (
+    HOST,
+    ServerProcess,
+    SharedInt,
+    describe,
+    format_table,
+    postgres_url,
+    prepare_postgres,
+    progress,
+    reset_schema,
+    safe_url,
+    schema_url,
+    serve_until_sigterm,
+    verdict,
+)
+
 # -- the scenario ----------------------------------------------------------------------------
 
-HOST = "127.0.0.1"
 SENDER = "cap@region-stockholm.example"
 BUYER_NAME = "Region Stockholm"
 ACTOR = "anna.manager@region-stockholm.example"
 SUPPLIER_CONTACT = "li.wei@nordic-supply.example"
 CONTRACT = "RS-2019-ICT-01"
 ORG_NUMBER = "556000-1234"
-DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/cap_bench"
 SCHEMA = "bench_worker"
 STEP = "R-plan-7d"  # the one reminder each finding owes
 KIND = "plan_reminder"  # its template
@@ -118,12 +130,6 @@ QUICK = Sizes(findings=1_000, capacity=1_000, capacity_rounds=2, budget=57.0)
 # -- the SMTP server (a separate process) ----------------------------------------------------
 
 
-class Shared(Protocol):
-    """A shared 64-bit integer: ``multiprocessing.Value("q", lock=False)``; one writer."""
-
-    value: int
-
-
 Arrival = tuple[float, str]  # time.time() at acceptance, Message-ID ("" when none)
 
 _MESSAGE_ID = re.compile(rb"^message-id:[ \t]*(\S+)", re.IGNORECASE | re.MULTILINE)
@@ -138,7 +144,7 @@ def message_id_of(data: bytes) -> str:
 class RecordingHandler:
     """Accept every message; record its arrival time and Message-ID, count it."""
 
-    def __init__(self, count: Shared) -> None:
+    def __init__(self, count: SharedInt) -> None:
         self.count = count
         self.arrivals: list[Arrival] = []
 
@@ -148,14 +154,14 @@ class RecordingHandler:
         return "250 2.0.0 OK"
 
 
-def serve(port_conn: Connection, control: Connection, count: Shared) -> None:
+def serve(port_conn: Connection, control: Connection, count: SharedInt) -> None:
     """The server process: aiosmtpd on 127.0.0.1 (port sent on ``port_conn``) until SIGTERM.
     On ``control``, ``"take"`` answers with the arrivals recorded so far and forgets them."""
     logging.getLogger("mail.log").disabled = True  # no per-connection logging work
     asyncio.run(_serve(port_conn, control, count))
 
 
-async def _serve(port_conn: Connection, control: Connection, count: Shared) -> None:
+async def _serve(port_conn: Connection, control: Connection, count: SharedInt) -> None:
     from aiosmtpd.smtp import SMTP
 
     loop = asyncio.get_running_loop()
@@ -178,59 +184,18 @@ async def _serve(port_conn: Connection, control: Connection, count: Shared) -> N
             control.send(arrivals)
 
     loop.add_reader(control.fileno(), on_control)
-    loop.add_signal_handler(signal.SIGTERM, stop.set)
-    port_conn.send(server.sockets[0].getsockname()[1])
-    port_conn.close()
-    async with server:
-        await stop.wait()
+    await serve_until_sigterm(server, port_conn, stop)
 
 
-class SMTPServerProcess:
+class SMTPServerProcess(ServerProcess):
     def __init__(self) -> None:
         ctx = multiprocessing.get_context("spawn")
-        self._count: Shared = ctx.Value("q", 0, lock=False)
+        self._count: SharedInt = ctx.Value("q", 0, lock=False)
         parent, child = ctx.Pipe(duplex=False)
         self._control, control_child = ctx.Pipe(duplex=True)
-        self._process = ctx.Process(
-            target=serve, args=(child, control_child, self._count), daemon=True
-        )
-        self._process.start()
-        child.close()
-        control_child.close()
-        if not parent.poll(60):
-            self.stop()
-            raise RuntimeError("the SMTP server process did not start within 60 s")
-        try:
-            self.port: int = parent.recv()
-        except EOFError:
-            self.stop()
-            raise RuntimeError(
-                f"the SMTP server process exited (code {self._process.exitcode})"
-            ) from None
-        finally:
-            parent.close()
-        self._wait_for_banner()
+        process = ctx.Process(target=serve, args=(child, control_child, self._count), daemon=True)
+        super().__init__(process, parent, child, control_child)
         self.take()  # the banner check sent no message, but start from an empty record
-
-    def _wait_for_banner(self) -> None:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                with socket.create_connection((HOST, self.port), timeout=2) as s:
-                    banner = s.recv(512)
-                    s.sendall(b"QUIT\r\n")
-                    s.recv(512)
-                if banner.startswith(b"220"):
-                    return
-                raise RuntimeError(f"unexpected SMTP banner {banner!r}")
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-
-    @property
-    def pid(self) -> int | None:
-        return self._process.pid
 
     @property
     def count(self) -> int:
@@ -246,15 +211,10 @@ class SMTPServerProcess:
         return arrivals
 
     def stop(self) -> int | None:
-        """SIGTERM (a clean shutdown), then SIGKILL if it lingers; returns the exit code."""
-        if self._process.is_alive():
-            self._process.terminate()
-            self._process.join(10)
-        if self._process.is_alive():
-            self._process.kill()
-            self._process.join(5)
+        """The server stopped (see :meth:`ServerProcess.stop`), then the control pipe closed."""
+        exitcode = super().stop()
         self._control.close()
-        return self._process.exitcode
+        return exitcode
 
 
 # -- CPU accounting (/proc) ------------------------------------------------------------------
@@ -311,59 +271,17 @@ def machine_cpu() -> tuple[float, float]:
 # -- the database ----------------------------------------------------------------------------
 
 
-def prepare_postgres(url: str) -> str:
-    """Create the database if missing; returns the server version. Raises when unreachable."""
-    parsed = make_url(url)
-    name = parsed.database
-    if not name:
-        raise ValueError(f"{parsed.render_as_string(hide_password=True)} names no database")
-    admin = create_engine(
-        parsed.set(database="postgres"),
-        isolation_level="AUTOCOMMIT",
-        connect_args={"connect_timeout": 3},
-    )
-    try:
-        with admin.connect() as conn:
-            version = str(conn.execute(text("SHOW server_version")).scalar_one())
-            exists = conn.execute(
-                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
-            ).scalar()
-            if not exists:
-                quoted = conn.dialect.identifier_preparer.quote(name)
-                conn.execute(text(f"CREATE DATABASE {quoted}"))
-    finally:
-        admin.dispose()
-    return version
-
-
-def schema_url(url: str) -> str:
-    """``url`` with the bench's own schema first on the search path."""
-    parsed = make_url(url).update_query_dict({"options": f"-csearch_path={SCHEMA}"})
-    return parsed.render_as_string(hide_password=False)
-
-
 @contextmanager
 def fresh_database(url: str) -> Iterator[Database]:
     """The schema :data:`SCHEMA` dropped, recreated and migrated; dropped again afterwards."""
-
-    def recreate(create: bool) -> None:
-        admin = create_engine(url, connect_args={"connect_timeout": 3})
-        try:
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE'))
-                if create:
-                    conn.execute(text(f'CREATE SCHEMA "{SCHEMA}"'))
-        finally:
-            admin.dispose()
-
-    recreate(create=True)
-    db = Database(schema_url(url))
+    reset_schema(url, SCHEMA, create=True)
+    db = Database(schema_url(url, SCHEMA))
     db.upgrade()
     try:
         yield db
     finally:
         db.engine.dispose()
-        recreate(create=False)
+        reset_schema(url, SCHEMA, create=False)
 
 
 def settings_for(url: str) -> Settings:
@@ -638,7 +556,7 @@ def run_workers(
                 stop_workers(processes, run)
     except Exception as exc:
         traceback.print_exc()
-        run.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        run.error = describe(exc)
         stop_workers(processes, run)
         run.arrivals = run.arrivals or server.take()
     finally:
@@ -914,16 +832,13 @@ def measure_capacity(server: SMTPServerProcess, count: int, round_: int, result:
         )
     except Exception as exc:
         traceback.print_exc()
-        result.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        result.error = describe(exc)
 
 
 # -- the report ------------------------------------------------------------------------------
 
 HEADER = ("#", "measure", "cap", "compared with (same run)", "ratio", "target", "result")
-
-
-def verdict(passed: bool) -> str:
-    return "PASS" if passed else "FAIL"
+NUMERIC_COLUMNS = {2, 4}  # right-aligned: cap, ratio
 
 
 def rate(value: float) -> str:
@@ -1095,28 +1010,6 @@ def _codes(codes: Sequence[int | None]) -> str:
     return ",".join("?" if c is None else str(c) for c in codes) or "n/a"
 
 
-def format_table(rows: Sequence[tuple[str, ...]]) -> str:
-    widths = [max(len(row[i]) for row in (HEADER, *rows)) for i in range(len(HEADER))]
-    numeric = {2, 4}  # right-aligned columns
-
-    def line(row: tuple[str, ...]) -> str:
-        cells = [
-            cell.rjust(width) if i in numeric and row is not HEADER else cell.ljust(width)
-            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
-        ]
-        return "  ".join(cells).rstrip()
-
-    rule = "  ".join("-" * w for w in widths)
-    return "\n".join([line(HEADER), rule, *(line(row) for row in rows)])
-
-
-_STARTED = time.perf_counter()
-
-
-def progress(message: str) -> None:
-    print(f"[{time.perf_counter() - _STARTED:5.1f} s] {message}", file=sys.stderr, flush=True)
-
-
 def fit_findings(n: int, done: Sequence[Run], remaining: int, left: float) -> int:
     """N for the remaining runs: unchanged if the runs so far say it fits in ``left`` seconds,
     else scaled down (the runs' fixed costs kept)."""
@@ -1143,8 +1036,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     load_start = os.getloadavg()[0]
     notes: list[str] = []
 
-    pg_url = os.environ.get("CAP_TEST_POSTGRES_URL") or DEFAULT_POSTGRES_URL
-    pg_safe = make_url(pg_url).render_as_string(hide_password=True)
+    pg_url = postgres_url()
+    pg_safe = safe_url(pg_url)
     try:
         pg_version = prepare_postgres(pg_url)
     except Exception as exc:
@@ -1209,7 +1102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "was due earlier); throughput = N / (last arrival - release)"
     )
     print()
-    print(format_table(report_rows(runs, capacity)))
+    print(format_table(HEADER, report_rows(runs, capacity), NUMERIC_COLUMNS))
     print()
     total = time.perf_counter() - started
     print(
