@@ -316,6 +316,7 @@ def perform(
             )
         data["proposed_by"] = case.termination_proposed_by
         new.return_state = None
+        new.termination_proposed_by = None  # resolved: the decision row keeps both names
 
     if action in _DECISIONS:
         decision = DecisionNote(
