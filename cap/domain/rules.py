@@ -17,7 +17,6 @@ import json
 import re
 import tomllib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
@@ -127,26 +126,7 @@ class ExtensionRules(BaseModel):
     approvers: list[Role] = []
 
 
-@dataclass(frozen=True)
-class Step:
-    """A step selected for one finding: the rule and its offset in days from the deadline."""
-
-    rule: StepRule
-
-    @property
-    def id(self) -> str:
-        return self.rule.id
-
-
 R = TypeVar("R", bound=_Rule)
-
-#: Which deadline's ladder runs in which state.
-LADDER_STATES: dict[DeadlineKind, tuple[str, ...]] = {
-    DeadlineKind.PLAN: ("awaiting_plan",),
-    DeadlineKind.PLAN_REVIEW: ("plan_review",),
-    DeadlineKind.REMEDIATION: ("awaiting_plan", "plan_review", "remediating"),
-    DeadlineKind.VERIFICATION: ("verifying",),
-}
 
 
 class Rules:

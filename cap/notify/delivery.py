@@ -222,12 +222,6 @@ def _tls_context(settings: Settings) -> ssl.SSLContext:
     return context
 
 
-def transport_for(settings: Settings) -> Transport:
-    if settings.smtp_host:
-        return SMTPTransport(settings)
-    return FolderTransport(settings.mail_dir)
-
-
 def default_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
@@ -260,10 +254,6 @@ class Delivery:
         self.owner = owner or default_owner()
         self.stopping = False
         self._connection: Connection | None = None
-
-    @property
-    def transport(self) -> Transport:
-        return self.transports[0]
 
     async def run_pass(
         self, now: Callable[[], datetime], limit: int | None = None

@@ -356,7 +356,7 @@ class Workflow:
                     data=data,
                 ),
             )
-            self._save(session, finding, change)
+            self._save_case(session, finding, change.case)
             if not view:
                 return {
                     "ref": finding.ref,
@@ -874,9 +874,6 @@ class Workflow:
             name = PurePath(f.file_name.replace("\\", "/")).name
             if not name or any(ord(ch) < 32 for ch in name) or len(name) > 255:
                 raise InvalidInput(f"file: {f.file_name!r} is not a usable file name")
-
-    def _save(self, session: Session, finding: Finding, change: Change) -> None:
-        self._save_case(session, finding, change.case)
 
     def _save_case(self, session: Session, finding: Finding, case: Case) -> None:
         """Write ``case`` over ``finding`` if nobody changed it since it was loaded."""
