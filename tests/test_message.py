@@ -7,6 +7,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 
 import pytest
+from aiosmtplib.protocol import normalize_message_line_endings
 
 from cap.notify.message import build_message, message_id_for
 from cap.notify.render import RenderedEmail
@@ -88,3 +89,22 @@ def test_the_same_row_gives_the_same_bytes_and_both_parts_read_back() -> None:
     assert html.get_content().replace("\r\n", "\n").rstrip("\n") == HTML.rstrip("\n")
     assert message["Reply-To"] == "anna@region.example"
     assert message["Auto-Submitted"] == "auto-generated"
+
+
+@pytest.mark.parametrize(
+    "text", [TEXT, "lone\rreturn and lone\nnewline\r\n\n\r", "no newline at the end"]
+)
+def test_the_message_is_already_in_smtp_line_form(text: str) -> None:
+    # Delivery sends SIZE=len(message) and skips SMTP.sendmail's re-scan: that holds only if
+    # the bytes are what aiosmtplib would put on the wire anyway.
+    raw = build_message(
+        rendered=RenderedEmail("Subject", text, "<p>a\rb\nc</p>"),
+        sender="cap@region.example",
+        sender_name="Region Stockholm",
+        recipient="li.wei@nordic-supply.example",
+        recipient_name="Li",
+        message_id=message_id_for("NC-2026-0001/v2/cap_requested/li", "cap@region.example"),
+        date=datetime(2026, 3, 3, 9, 0, tzinfo=UTC),
+    )
+    assert normalize_message_line_endings(raw) == raw
+    assert raw.endswith(b"\r\n")

@@ -74,6 +74,8 @@ def build_message(
 
 
 def _part(subtype: str, body: str) -> list[str]:
+    # Any line break (CRLF from a web form, a lone CR) becomes one CRLF on the wire.
+    body = body.replace("\r\n", "\n").replace("\r", "\n")
     encoded = binascii.b2a_qp(body.encode("utf-8"), istext=True).decode("ascii")
     return [
         f'Content-Type: text/{subtype}; charset="utf-8"',
