@@ -57,7 +57,11 @@ class Worker:
     def __post_init__(self) -> None:
         self.db = Database(self.settings.database_url)
         self.workflow = Workflow(db=self.db, settings=self.settings)
-        self.delivery = Delivery(self.db, self.settings, owner=self.owner)
+        # A pass that found work keeps polling until a whole interval passes without any:
+        # what this or another worker's sweep queues meanwhile goes out at once.
+        self.delivery = Delivery(
+            self.db, self.settings, owner=self.owner, linger=self.deliver_every
+        )
         self._stopping = threading.Event()
         self._scheduler: BaseScheduler | None = None
         self.passes: dict[str, int] = {"sweep": 0, "deliver": 0, "digest": 0}
@@ -154,6 +158,9 @@ class Worker:
 
     def run(self) -> None:
         """Run until SIGTERM or SIGINT, then finish the message in flight and stop."""
+        import sys
+
+        sys.setswitchinterval(float(os.environ.get("CAP_SWITCH", "0.005")))
         scheduler = self.scheduler(background=False)
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, self._on_signal)

@@ -24,6 +24,7 @@ from cap.domain.inputs import ContractInput, FindingInput, SupplierInput
 from cap.domain.model import Area, Language, Severity, Source
 from cap.store.db import Database
 from cap.workflow import Workflow
+from tests.smtp_server import Handler, smtp_server
 
 PG_URL = os.environ.get(
     "CAP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/cap_test"
@@ -195,3 +196,26 @@ def make_world(workflow: Workflow) -> World:
 @pytest.fixture
 def world(workflow: Workflow) -> World:
     return make_world(workflow)
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[Handler, int]]:
+    """A real SMTP server on loopback (aiosmtpd), with its handler."""
+    with smtp_server() as running:
+        yield running
+
+
+@pytest.fixture
+def smtp_world(server: tuple[Handler, int], settings: Settings) -> World:
+    """The world with mail going to :func:`server`."""
+    _, port = server
+    configured = settings.model_copy(
+        update={
+            "smtp_host": "127.0.0.1",
+            "smtp_port": port,
+            "smtp_tls": "none",
+            "mail_from": "cap@region.example",
+            "smtp_timeout": 5.0,
+        }
+    )
+    return make_world(Workflow(Database(configured.database_url), configured))

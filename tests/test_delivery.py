@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -19,28 +18,7 @@ from cap.store.db import Database
 from cap.store.models import Finding, OutboxMessage, OutboxStatus, Supplier, SupplierContact
 from cap.workflow import Workflow
 from tests.conftest import ANNA, LI, NOW, World, make_world
-from tests.smtp_server import Handler, smtp_server
-
-
-@pytest.fixture
-def server() -> Iterator[tuple[Handler, int]]:
-    with smtp_server() as running:
-        yield running
-
-
-@pytest.fixture
-def smtp_world(server: tuple[Handler, int], settings: Settings) -> World:
-    _, port = server
-    configured = settings.model_copy(
-        update={
-            "smtp_host": "127.0.0.1",
-            "smtp_port": port,
-            "smtp_tls": "none",
-            "mail_from": "cap@region.example",
-            "smtp_timeout": 5.0,
-        }
-    )
-    return make_world(Workflow(Database(configured.database_url), configured))
+from tests.smtp_server import Handler
 
 
 def deliver(world: World, at: datetime) -> DeliveryReport:
