@@ -939,6 +939,22 @@ def report_rows(runs: Sequence[Run], capacity: Capacity) -> list[tuple[str, ...]
             )
             busy = f"machine {run.machine_busy:.0%} busy of {os.cpu_count()} CPUs"
             rows.append(info("  CPU cores used, release to last arrival", parts, busy))
+            per_message = ", ".join(
+                f"{name} {value / run.findings * 1e3:.2f} ms"
+                for name, value in run.cpu.items()
+                if name in WORK
+            )
+            rows.append(info("  CPU per message", per_message))
+            floor = cpu_floor(run)
+            if floor is not None:
+                wait, work = floor
+                rows.append(
+                    info(
+                        "  floor: sweep wait + this run's CPU work / CPUs",
+                        f"{seconds(wait)} + {seconds(work)} = {seconds(wait + work)}",
+                        "no p99 below this on this machine, however the work is scheduled",
+                    )
+                )
         checks = "; ".join(run.checks)
         warnings = sum(len(log.warnings) for log in run.logs)
         figure = f"{len(run.arrivals):,} msgs, {run.duplicates} dup, exit {_codes(run.codes)}"
@@ -956,6 +972,21 @@ def report_rows(runs: Sequence[Run], capacity: Capacity) -> list[tuple[str, ...]
         number += 3
         previous = run
     return rows
+
+
+#: The processes whose CPU time is the work of delivering the N messages.
+WORK = ("workers", "smtp server", "postgres")
+
+
+def cpu_floor(run: Run) -> tuple[float, float] | None:
+    """(wait, work): the seconds from the release until the first sweep that saw it, and the
+    CPU seconds the workers, the SMTP server and PostgreSQL spent divided by the CPUs: even
+    with every CPU busy all the time, the last message cannot arrive sooner than their sum."""
+    if not run.cpu or run.sweeps is None:
+        return None
+    wait = max(0.0, run.sweeps[0] - run.released)
+    work = sum(run.cpu.get(name, 0.0) for name in WORK) / (os.cpu_count() or 1)
+    return wait, work
 
 
 def _per_second(count: int, seconds: float) -> str:
@@ -982,6 +1013,14 @@ def observations(runs: Sequence[Run], capacity: Capacity) -> list[str]:
                     if sweeping > run.window - queued
                     else "delivery lags"
                 )
+            )
+        floor = cpu_floor(run)
+        if floor is not None and sum(floor) > DELAY_TARGET:
+            wait, work = floor
+            lines.append(
+                f"{k}: out of reach here: {wait:.1f} s waiting for a sweep plus {work:.1f} s of "
+                f"CPU work spread over all {os.cpu_count()} CPUs is {wait + work:.1f} s, above the "
+                f"{DELAY_TARGET:g} s target; only less CPU per message (or more CPUs) gets closer"
             )
         warnings = Counter(
             re.sub(r"\d+(\.\d+)?", "#", re.sub(r" \(trigger:[^)]*\)", "", w))[:200]
@@ -1029,6 +1068,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--findings", type=int, help="due findings per run (default 10,000)")
     parser.add_argument("--quick", action="store_true", help="1,000 findings")
+    parser.add_argument(
+        "--workers",
+        type=lambda text: tuple(int(part) for part in text.split(",")),
+        default=WORKER_COUNTS,
+        help="worker counts to run, comma-separated (default 1,2,4)",
+    )
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else DEFAULT
     n = args.findings if args.findings and args.findings > 0 else sizes.findings
@@ -1058,10 +1103,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         progress(f"SMTP server capacity: {capacity_n:,} messages x {sizes.capacity_rounds}")
         measure_capacity(server, capacity_n, 1, capacity)
         with tempfile.TemporaryDirectory(prefix="cap-bench-worker-") as tmp:
-            for index, k in enumerate(WORKER_COUNTS):
+            for index, k in enumerate(args.workers):
                 # Keep time for the last capacity round.
                 left = sizes.budget - (time.perf_counter() - started) - capacity.seconds - 2.0
-                fitted = fit_findings(n, runs, len(WORKER_COUNTS) - index, left)
+                fitted = fit_findings(n, runs, len(args.workers) - index, left)
                 if fitted != n:
                     note = (
                         f"N reduced from {n:,} to {fitted:,} for the runs with >= {k} workers: "
@@ -1093,9 +1138,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     print()
     print(
-        f"cap worker end to end: {len(WORKER_COUNTS)} runs, each N due findings owing one "
+        f"cap worker end to end: {len(args.workers)} runs, each N due findings owing one "
         f"{STEP} reminder, released at once; `cap worker --sweep-every {SWEEP_EVERY:g} "
-        f"--deliver-every {DELIVER_EVERY:g}` x 1, 2, 4 on PostgreSQL {pg_version}"
+        f"--deliver-every {DELIVER_EVERY:g}` x {', '.join(map(str, args.workers))} "
+        f"on PostgreSQL {pg_version}"
     )
     print(
         "delay = arrival at the SMTP server - due moment (the release commit; the step itself "
