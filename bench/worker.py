@@ -30,6 +30,11 @@ Targets (from the issue): p99 delay <= sweep interval + 10 s; throughput growing
 The limit is measured in the same run: pre-built messages of the same kind and size pushed by
 4 parallel ``aiosmtplib.SMTP`` connections from this process, no database.
 
+Beside each delay, the *floor*: the wait until the first sweep that saw the work, plus the CPU
+seconds the workers, the SMTP server and PostgreSQL spent on it divided by the CPUs. However the
+work is scheduled, the last message cannot arrive sooner on this machine; when the floor is
+above the target, only less CPU per message (or more CPUs) can meet it.
+
 The SMTP server is aiosmtpd in a separate process on 127.0.0.1 that accepts every message and
 records its Message-ID and arrival time (``time.time()``), sent back to this process at the end
 of each measurement through a pipe. CPU time of the workers, the SMTP server and PostgreSQL, and
@@ -1015,6 +1020,13 @@ def observations(runs: Sequence[Run], capacity: Capacity) -> list[str]:
                 )
             )
         floor = cpu_floor(run)
+        if floor is not None and run.throughput >= 0.9 * run.findings / sum(floor):
+            allowed = run.findings / sum(floor)
+            lines.append(
+                f"{k}: {rate(run.throughput)} is {run.throughput / allowed:.0%} of the "
+                f"{rate(allowed)} the CPUs allow at this CPU per message (N / floor): the limit "
+                "reached is the machine's CPUs, shared with the SMTP server and PostgreSQL"
+            )
         if floor is not None and sum(floor) > DELAY_TARGET:
             wait, work = floor
             lines.append(

@@ -90,3 +90,25 @@ def test_a_pass_that_finds_nothing_ends_at_once_even_when_lingering(smtp_world: 
     report = asyncio.run(delivery.run_pass(lambda: NOW))
     assert report.claimed == 0
     assert time.monotonic() - started < 2.0
+
+
+def test_stopping_mid_pass_hands_claimed_messages_back(
+    smtp_world: World, server: tuple[Handler, int]
+) -> None:
+    handler, _ = server
+    for i in range(6):
+        notify(smtp_world, f"Finding {i}")
+    wf = smtp_world.workflow
+    settings = wf.settings.model_copy(update={"delivery_batch": 2})
+    delivery = Delivery(wf.db, settings, owner="test", connections=1)
+
+    def stop_after_the_first(_: object) -> None:
+        delivery.stopping = True  # as SIGTERM does, while the next batch is being claimed
+
+    handler.on_data = stop_after_the_first
+    report = asyncio.run(delivery.run_pass(lambda: NOW))
+    assert report.sent == 1 == len(handler.received)
+    assert report.claimed >= 2  # a prefetched batch was claimed too, and handed back
+    found = statuses(smtp_world)
+    assert found.count(OutboxStatus.SENT) == 1
+    assert found.count(OutboxStatus.QUEUED) == 5 and OutboxStatus.SENDING not in found

@@ -301,6 +301,7 @@ class Delivery:
                 await asyncio.gather(
                     *(self._work(t, feed, marks, in_database, now, report) for t in self.transports)
                 )
+                await feed.settle()  # a claim still in flight when stopping adds to pending
                 if feed.pending:  # stopping: hand the rest back rather than wait for the lease
                     rest = [item.id for item in feed.pending]
                     await in_database(lambda: self.release(rest))
@@ -563,6 +564,11 @@ class _Feed:
                 self._claiming.result()  # a failed claim ends the pass with its error
             if self.exhausted:
                 return None
+
+    async def settle(self) -> None:
+        """Wait for the claim in flight, if any (its rows must be sent or handed back)."""
+        if self._claiming is not None:
+            await self._claiming
 
     async def _claim(self) -> None:
         size = self.delivery.settings.delivery_batch
