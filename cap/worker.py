@@ -57,10 +57,11 @@ class Worker:
     def __post_init__(self) -> None:
         self.db = Database(self.settings.database_url)
         self.workflow = Workflow(db=self.db, settings=self.settings)
-        # A pass that found work keeps polling until a whole interval passes without any:
-        # what this or another worker's sweep queues meanwhile goes out at once.
+        # A pass that found work keeps polling until a whole interval (at most a minute, so
+        # that idle SMTP connections are not held for long) passes without any: what this or
+        # another worker's sweep queues meanwhile goes out at once.
         self.delivery = Delivery(
-            self.db, self.settings, owner=self.owner, linger=self.deliver_every
+            self.db, self.settings, owner=self.owner, linger=min(self.deliver_every, 60.0)
         )
         self._stopping = threading.Event()
         self._scheduler: BaseScheduler | None = None
