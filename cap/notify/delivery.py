@@ -1,10 +1,12 @@
 """Delivering the outbox: claim due rows with a lease, send, then mark each one.
 
-A row is marked ``sent`` only after the server accepted it, in its own small transaction: a
-process killed between the two re-sends that one message later (same bytes, same Message-ID)
-once its lease has expired, and loses nothing. Transient failures (4xx, connection refused or
-dropped, timeouts) retry with exponential backoff until the retry horizon; permanent ones (5xx)
-fail at once and stay visible in ``cap outbox list``.
+A row is marked ``sent`` only after the server accepted it, in a short transaction shared with
+the marks of other connections that arrived meanwhile; a connection sends its next message only
+once its last one is marked. A process killed in between re-sends those messages later (at most
+one per connection; same bytes, same Message-ID) once their lease has expired, and loses
+nothing. Transient failures (4xx, connection refused or dropped, timeouts) retry with
+exponential backoff until the retry horizon; permanent ones (5xx) fail at once and stay visible
+in ``cap outbox list``.
 """
 
 from __future__ import annotations
