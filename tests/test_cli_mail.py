@@ -186,6 +186,7 @@ def test_outbox_send_over_smtp_fails_a_refused_message_and_retry_requeues_it(
         assert first.returncode == 1, first.stderr  # a message failed for good: scripts see it
         assert first.stdout.startswith("sent 1 to SMTP 127.0.0.1; 0 will be retried, 1 failed")
         assert "550 5.1.1 No such user" in first.stderr
+        assert "sending 2 message(s)" in first.stderr  # the progress bar's label
         assert "Traceback" not in first.stderr
         [received] = server.received
         assert received.recipients == [LI]

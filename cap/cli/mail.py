@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -57,7 +58,10 @@ def outbox_send(as_json: JsonOption = False) -> None:
     files in CAP_MAIL_DIR)."""
     workflow = open_workflow()
     delivery = Delivery(workflow.db, workflow.settings)
-    report = asyncio.run(delivery.run_pass(utcnow))
+    due = delivery.count_due(utcnow())
+    label = f"sending {due} message(s)"
+    with typer.progressbar(length=due, label=label, file=sys.stderr) as bar:
+        report = asyncio.run(delivery.run_pass(utcnow, progress=bar.update))
     if as_json:
         echo_json({**report.as_dict(), "errors": report.errors})
         return

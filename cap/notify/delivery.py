@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Protocol, TypeVar
 
 import aiosmtplib
-from sqlalchemy import Connection, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, Connection, bindparam, func, or_, select, update
 from sqlmodel import col
 
 from cap.config import Settings
@@ -283,11 +283,15 @@ class Delivery:
         self._connection: Connection | None = None
 
     async def run_pass(
-        self, now: Callable[[], datetime], limit: int | None = None
+        self,
+        now: Callable[[], datetime],
+        limit: int | None = None,
+        progress: Callable[[int], None] | None = None,
     ) -> DeliveryReport:
         """Send what is due at ``now()``: claim batches, send each message, mark each; until
         nothing is due (for :attr:`linger` seconds), ``limit`` messages were claimed, or
-        :attr:`stopping` is set. Claimed messages not sent when stopping are handed back."""
+        :attr:`stopping` is set. Claimed messages not sent when stopping are handed back.
+        ``progress(1)`` is called after each message sent or given up on for now."""
         report = DeliveryReport()
         started = time.perf_counter()
         loop = asyncio.get_running_loop()
@@ -297,11 +301,15 @@ class Delivery:
                 return await loop.run_in_executor(database, function)
 
             feed = _Feed(self, in_database, now, limit, report)
+            done = progress or (lambda _: None)
             marks = _GroupMarks(self, in_database, now)
             try:
                 await in_database(self._hold_connection)
                 await asyncio.gather(
-                    *(self._work(t, feed, marks, in_database, now, report) for t in self.transports)
+                    *(
+                        self._work(t, feed, marks, in_database, now, report, done)
+                        for t in self.transports
+                    )
                 )
                 await feed.settle()  # a claim still in flight when stopping adds to pending
                 if feed.pending:  # stopping: hand the rest back rather than wait for the lease
@@ -322,9 +330,11 @@ class Delivery:
         in_database: _InDatabase,
         now: Callable[[], datetime],
         report: DeliveryReport,
+        done: Callable[[int], None],
     ) -> None:
         while not self.stopping and (item := await feed.next()) is not None:
             await self._deliver_one(transport, item, marks, in_database, now, report)
+            done(1)
 
     async def _deliver_one(
         self,
@@ -388,6 +398,12 @@ class Delivery:
                 connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
             yield connection
 
+    def count_due(self, now: datetime) -> int:
+        """How many messages a pass at ``now`` would take (for a progress bar)."""
+        with self.db.read() as session:
+            query = select(func.count()).select_from(OutboxMessage).where(_due(now))
+            return int(session.execute(query).scalar_one())
+
     def claim(self, now: datetime, limit: int) -> list[Outgoing]:
         """Take up to ``limit`` due rows: queued and due, or ``sending`` with an expired lease
         (its worker died). On PostgreSQL, rows another worker is claiming are skipped."""
@@ -410,14 +426,7 @@ class Delivery:
                     col(OutboxMessage.queued_at),
                 )
                 .outerjoin(Finding, col(Finding.id) == col(OutboxMessage.finding_id))
-                .where(
-                    or_(
-                        (col(OutboxMessage.status) == OutboxStatus.QUEUED)
-                        & (col(OutboxMessage.next_attempt_at) <= now),
-                        (col(OutboxMessage.status) == OutboxStatus.SENDING)
-                        & (col(OutboxMessage.claimed_until) < now),
-                    )
-                )
+                .where(_due(now))
                 .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
                 .limit(limit)
             )
@@ -493,6 +502,16 @@ class Delivery:
                 )
                 .values(status=OutboxStatus.QUEUED, claimed_by=None, claimed_until=None)
             )
+
+
+def _due(now: datetime) -> ColumnElement[bool]:
+    """Queued and due, or ``sending`` with an expired lease (its worker died)."""
+    return or_(
+        (col(OutboxMessage.status) == OutboxStatus.QUEUED)
+        & (col(OutboxMessage.next_attempt_at) <= now),
+        (col(OutboxMessage.status) == OutboxStatus.SENDING)
+        & (col(OutboxMessage.claimed_until) < now),
+    )
 
 
 #: Built once: the statement that marks a group of messages sent.
