@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -112,3 +113,24 @@ def test_stopping_mid_pass_hands_claimed_messages_back(
     found = statuses(smtp_world)
     assert found.count(OutboxStatus.SENT) == 1
     assert found.count(OutboxStatus.QUEUED) == 5 and OutboxStatus.SENDING not in found
+
+
+def test_a_pass_never_claims_again_what_it_holds_when_the_lease_is_short(
+    smtp_world: World, server: tuple[Handler, int]
+) -> None:
+    # A lease shorter than the pass (or the demo's fast clock) must not make the pass take
+    # its own rows a second time while it still holds them: each is sent once.
+    handler, _ = server
+    refs = [notify(smtp_world, f"Finding {i}") for i in range(6)]
+    wf = smtp_world.workflow
+    settings = wf.settings.model_copy(update={"delivery_batch": 2, "delivery_lease_seconds": 0.5})
+    ticks = iter(range(10_000))
+
+    def clock() -> datetime:  # one second further at every look
+        return NOW + timedelta(seconds=next(ticks))
+
+    delivery = Delivery(wf.db, settings, owner="test", connections=1)
+    report = asyncio.run(delivery.run_pass(clock))
+    assert (report.sent, report.lost_lease) == (6, 0)
+    assert sorted(m["X-Cap-Finding"] for m in handler.messages_to(LI)) == sorted(refs)
+    assert statuses(smtp_world) == [OutboxStatus.SENT] * 6

@@ -20,7 +20,7 @@ import socket
 import ssl
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -334,6 +334,7 @@ class Delivery:
     ) -> None:
         while not self.stopping and (item := await feed.next()) is not None:
             await self._deliver_one(transport, item, marks, in_database, now, report)
+            feed.held.discard(item.id)
             done(1)
 
     async def _deliver_one(
@@ -404,9 +405,10 @@ class Delivery:
             query = select(func.count()).select_from(OutboxMessage).where(_due(now))
             return int(session.execute(query).scalar_one())
 
-    def claim(self, now: datetime, limit: int) -> list[Outgoing]:
+    def claim(self, now: datetime, limit: int, skip: Collection[int] = ()) -> list[Outgoing]:
         """Take up to ``limit`` due rows: queued and due, or ``sending`` with an expired lease
-        (its worker died). On PostgreSQL, rows another worker is claiming are skipped."""
+        (its worker died); never those in ``skip`` (the caller holds them already). On
+        PostgreSQL, rows another worker is claiming are skipped."""
         lease = now + timedelta(seconds=self.settings.delivery_lease_seconds)
         with self.db.write() as session:
             query = (
@@ -426,7 +428,7 @@ class Delivery:
                     col(OutboxMessage.queued_at),
                 )
                 .outerjoin(Finding, col(Finding.id) == col(OutboxMessage.finding_id))
-                .where(_due(now))
+                .where(_due(now), col(OutboxMessage.id).not_in(skip))
                 .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
                 .limit(limit)
             )
@@ -563,6 +565,9 @@ class _Feed:
         self.limit = limit
         self.report = report
         self.pending: deque[Outgoing] = deque()
+        #: The rows this pass has claimed and not finished: a lease shorter than the pass (or
+        #: a fast clock) makes them claimable again, and they must not be sent twice.
+        self.held: set[int] = set()
         self.exhausted = False
         self._claiming: asyncio.Task[None] | None = None
         self._low_water = len(delivery.transports)
@@ -599,7 +604,9 @@ class _Feed:
                 self.exhausted = True
                 return
         at = self.now()
-        batch = await self.in_database(lambda: self.delivery.claim(at, size))
+        held = list(self.held)
+        batch = await self.in_database(lambda: self.delivery.claim(at, size, skip=held))
+        self.held.update(item.id for item in batch)
         if batch:
             self.report.claimed += len(batch)
             self.pending.extend(batch)
