@@ -404,10 +404,10 @@ def split_cap(db: Database, settings: Settings, mails: Sequence[Mail]) -> Split:
 
         return timed
 
-    def timed_claim(now: datetime, limit: int) -> list[Outgoing]:
+    def timed_claim(now: datetime, limit: int, skip: Collection[int] = ()) -> list[Outgoing]:
         started = time.perf_counter()
         try:
-            items = claim(now, limit)
+            items = claim(now, limit, skip)
         finally:
             split.claim += time.perf_counter() - started
         for item in items:

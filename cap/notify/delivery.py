@@ -572,6 +572,7 @@ class _Feed:
         self._claiming: asyncio.Task[None] | None = None
         self._low_water = len(delivery.transports)
         self._idle_since: float | None = None
+        self._first_lease_end: datetime | None = None
 
     async def next(self) -> Outgoing | None:
         """The next message to send, or None when the pass is over."""
@@ -604,9 +605,15 @@ class _Feed:
                 self.exhausted = True
                 return
         at = self.now()
-        held = list(self.held)
-        batch = await self.in_database(lambda: self.delivery.claim(at, size, skip=held))
+        # Only once the first lease of the pass may have run out can a held row be claimable:
+        # until then, the claim need not name them (a long NOT IN costs on every claim).
+        leases_out = self._first_lease_end is not None and at >= self._first_lease_end
+        skip = list(self.held) if leases_out else []
+        batch = await self.in_database(lambda: self.delivery.claim(at, size, skip=skip))
         self.held.update(item.id for item in batch)
+        if batch and self._first_lease_end is None:
+            lease = timedelta(seconds=self.delivery.settings.delivery_lease_seconds)
+            self._first_lease_end = at + lease
         if batch:
             self.report.claimed += len(batch)
             self.pending.extend(batch)
