@@ -38,7 +38,8 @@ def test_a_refusal_leaves_the_connection_usable_for_the_next_message(
     smtp_world: World, server: tuple[Handler, int]
 ) -> None:
     handler, _ = server
-    refused, accepted = notify(smtp_world, "First"), notify(smtp_world, "Second")
+    notify(smtp_world, "First")  # queued first: its refusal comes before the second send
+    accepted = notify(smtp_world, "Second")
     handler.script[LI] = ["550 5.1.1 No such user"]  # the first message only
     wf = smtp_world.workflow
     delivery = Delivery(wf.db, wf.settings, owner="test", connections=1)
@@ -47,7 +48,6 @@ def test_a_refusal_leaves_the_connection_usable_for_the_next_message(
     assert (report.sent, report.failed) == (1, 1), report.errors
     assert statuses(smtp_world) == [OutboxStatus.FAILED, OutboxStatus.SENT]
     assert [m["X-Cap-Finding"] for m in handler.messages_to(LI)] == [accepted]
-    assert refused != accepted
 
 
 def test_many_messages_over_several_connections_are_each_marked_once(

@@ -106,6 +106,11 @@ _INSERT_IF_NEW = {
     "postgresql": postgresql.insert(OutboxMessage).on_conflict_do_nothing(index_elements=["key"]),
     "sqlite": sqlite.insert(OutboxMessage).on_conflict_do_nothing(index_elements=["key"]),
 }
+#: The same, listing the row when it was new (for one row: see :func:`insert_row`).
+_INSERT_IF_NEW_RETURNING = {
+    dialect: statement.returning(col(OutboxMessage.id))
+    for dialect, statement in _INSERT_IF_NEW.items()
+}
 
 
 def _case_of(parties: Parties) -> Case:
@@ -338,5 +343,5 @@ def insert_rows(session: Session, rows: list[dict[str, Any]]) -> None:
 def insert_row(session: Session, row: dict[str, Any]) -> bool:
     """Insert one outbox row unless its key exists already; True if it was new."""
     connection = session.connection()
-    statement = _INSERT_IF_NEW[connection.dialect.name].returning(col(OutboxMessage.id))
+    statement = _INSERT_IF_NEW_RETURNING[connection.dialect.name]
     return connection.execute(statement, row).first() is not None
