@@ -9,30 +9,27 @@ CLI calls, so the subprocess count stays low. Independent invocations run concur
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from cli_fixtures import Cap, in_parallel, user_error, workflow_for
+from cli_fixtures import _run_in_tmp as _run_in_tmp  # the shared fixtures, found by name
+from cli_fixtures import cap as cap
 from conftest import ANNA, BO, CECILIA, DAVID, LI, World, _truncate_pg, make_world
 
-from cap.config import Settings
 from cap.domain.inputs import ContractInput, FindingInput, PlanInput, SupplierInput
 from cap.domain.lifecycle import Action, ActionRequest
 from cap.domain.model import Area, Severity, Source, State
-from cap.store.db import Database
 from cap.workflow import EvidenceFile, Workflow
 
-CAP = shutil.which("cap") or "cap"
 REF = re.compile(r"^NC-(\d{4})-(\d{4})$")
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 ACTIONS = (
@@ -69,7 +66,6 @@ PLAN = {
 }
 
 DESCRIPTION = "80-hour weeks\nin peak season"
-T = TypeVar("T")
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -86,72 +82,6 @@ def iso(instant: datetime) -> str:
 
 def today() -> date:
     return datetime.now(STOCKHOLM).date()
-
-
-@dataclass
-class Cap:
-    """Runs the installed ``cap`` entry point against one database."""
-
-    url: str
-    tmp: Path
-    actor: str | None = ANNA
-
-    def run(
-        self, *args: str, actor: str | None = "", env: dict[str, str] | None = None
-    ) -> subprocess.CompletedProcess[str]:
-        """``actor=""``: the default actor (CAP_ACTOR); ``None``: CAP_ACTOR unset."""
-        full = {k: v for k, v in os.environ.items() if not k.startswith("CAP_")}
-        full.update(CAP_DATABASE_URL=self.url, CAP_MAIL_DIR=str(self.tmp / "mail"), **env or {})
-        who = self.actor if actor == "" else actor
-        if who:
-            full["CAP_ACTOR"] = who
-        return subprocess.run(
-            [CAP, *args], env=full, capture_output=True, text=True, timeout=120, check=False
-        )
-
-    def ok(self, *args: str, **kwargs: Any) -> str:
-        result = self.run(*args, **kwargs)
-        assert result.returncode == 0, (args, result.stdout, result.stderr)
-        assert "Traceback" not in result.stderr
-        return result.stdout
-
-    def fails(self, *args: str, code: int | None = None, **kwargs: Any) -> str:
-        """Run a command that must fail with one ``error:`` line on stderr; return that line."""
-        return user_error(self.run(*args, **kwargs), code)
-
-    def json(self, *args: str, **kwargs: Any) -> Any:
-        return json.loads(self.ok(*args, "--json", **kwargs))
-
-    def show(self, ref: str) -> dict[str, Any]:
-        view: dict[str, Any] = self.json("finding", "show", ref)
-        return view
-
-
-def user_error(result: subprocess.CompletedProcess[str], code: int | None = None) -> str:
-    """Check ``result`` is a failed run with one ``error: ...`` line on stderr and no traceback."""
-    assert result.returncode != 0, (result.args, result.stdout)
-    if code is not None:
-        assert result.returncode == code, (result.args, result.returncode, result.stderr)
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, (result.args, result.stderr)
-    assert lines[0].startswith("error: "), lines[0]
-    return lines[0]
-
-
-def in_parallel(*calls: Callable[[], T]) -> list[T]:
-    """Run independent calls (each one or more subprocesses) concurrently; results in order."""
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        return [f.result() for f in [pool.submit(c) for c in calls]]
-
-
-@contextmanager
-def workflow_for(url: str) -> Iterator[Workflow]:
-    wf = Workflow(db=Database(url), settings=Settings(database_url=url))
-    try:
-        yield wf
-    finally:
-        wf.db.engine.dispose()
 
 
 @dataclass
@@ -180,21 +110,10 @@ class Setup:
         return ref
 
 
-@pytest.fixture(autouse=True)
-def _run_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Subprocesses start in a scratch directory: relative paths (CAP_MAIL_DIR...) land there."""
-    monkeypatch.chdir(tmp_path)
-
-
 @pytest.fixture
 def setup(sqlite_url: str) -> Iterator[Setup]:
     with workflow_for(sqlite_url) as wf:
         yield Setup(make_world(wf))
-
-
-@pytest.fixture
-def cap(sqlite_url: str, tmp_path: Path) -> Cap:
-    return Cap(sqlite_url, tmp_path)
 
 
 def write_json(path: Path, value: Any) -> Path:

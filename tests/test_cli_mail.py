@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
@@ -19,10 +18,13 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from cli_fixtures import Cap, in_parallel, user_error, workflow_for
+from cli_fixtures import _run_in_tmp as _run_in_tmp  # the shared fixtures, found by name
+from cli_fixtures import cap as cap
+from cli_fixtures import world as world
 from conftest import ANNA, LI, NOW, World, make_world
 from smtp_server import Handler, smtp_server
 from sqlalchemy import select
-from test_cli import Cap, in_parallel, user_error, workflow_for
 
 from cap.domain.lifecycle import Action, ActionRequest
 from cap.notify.render import KINDS
@@ -33,25 +35,6 @@ TITLE = "Forced overtime at final assembly"
 
 
 # -- helpers ---------------------------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def _run_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Subprocesses start in a scratch directory: relative paths land there."""
-    monkeypatch.chdir(tmp_path)
-
-
-@pytest.fixture
-def cap(sqlite_url: str, tmp_path: Path) -> Cap:
-    """``cap`` on the test's database, with CAP_MAIL_DIR=tmp_path/"mail"."""
-    return Cap(sqlite_url, tmp_path)
-
-
-@pytest.fixture
-def world(sqlite_url: str) -> Iterator[World]:
-    """A supplier (contact Li Wei, English) and a contract managed by Anna."""
-    with workflow_for(sqlite_url) as wf:
-        yield make_world(wf)
 
 
 def notified(world: World, title: str = TITLE, at: datetime = NOW) -> str:

@@ -17,7 +17,6 @@ import json
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -25,9 +24,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from cli_fixtures import Cap, in_parallel, user_error, workflow_for
+from cli_fixtures import _run_in_tmp as _run_in_tmp  # the shared fixtures, found by name
+from cli_fixtures import cap as cap
+from cli_fixtures import world as world
 from conftest import ANNA, LI, NOW, World, make_world
 from sqlalchemy import select, update
-from test_cli import PLAN, Cap, in_parallel, user_error, workflow_for
+from test_cli import PLAN
 
 from cap.config import default_rules_path
 from cap.domain.inputs import PlanInput
@@ -48,25 +51,6 @@ REMEDIATION_DUE = "2026-09-03"
 
 
 # -- helpers ---------------------------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def _run_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Subprocesses start in a scratch directory: relative paths (CAP_RULES...) land there."""
-    monkeypatch.chdir(tmp_path)
-
-
-@pytest.fixture
-def cap(sqlite_url: str, tmp_path: Path) -> Cap:
-    return Cap(sqlite_url, tmp_path)
-
-
-@pytest.fixture
-def world(sqlite_url: str) -> Iterator[World]:
-    """A supplier (contact Li Wei, English) and a contract managed by Anna, in the database
-    the ``cap`` fixture runs against."""
-    with workflow_for(sqlite_url) as wf:
-        yield make_world(wf)
 
 
 def notified(world: World, title: str = "Forced overtime at final assembly") -> str:
