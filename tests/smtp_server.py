@@ -2,11 +2,13 @@
 
 ``script`` maps a recipient address to the replies its next deliveries get, in order: an
 SMTP reply string such as ``"451 4.3.0 try later"`` for RCPT, ``"drop"`` to close the
-connection without answering, or ``"ok"``. When its list is used up, deliveries succeed.
+connection without answering, ``"stall"`` to answer only after :data:`STALL_SECONDS` (a server
+that hangs), or ``"ok"``. When its list is used up, deliveries succeed.
 """
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -18,6 +20,9 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+
+#: How long a ``"stall"`` reply keeps the client waiting: longer than any test's SMTP timeout.
+STALL_SECONDS = 30.0
 
 
 @dataclass
@@ -53,6 +58,9 @@ class Handler:
             assert server.transport is not None
             server.transport.close()
             return "421 closing"  # never reaches the client: the connection is gone
+        if reply == "stall":
+            await asyncio.sleep(STALL_SECONDS)
+            reply = "ok"
         if reply != "ok":
             return reply
         envelope.rcpt_tos.append(address)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import re
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -18,7 +20,7 @@ from cap.store.db import Database
 from cap.store.models import Finding, OutboxMessage, OutboxStatus, Supplier, SupplierContact
 from cap.workflow import Workflow
 from tests.conftest import ANNA, LI, NOW, World, make_world
-from tests.smtp_server import Handler
+from tests.smtp_server import STALL_SECONDS, Handler
 
 
 def deliver(world: World, at: datetime) -> DeliveryReport:
@@ -144,6 +146,32 @@ def test_a_connection_dropped_mid_batch_loses_nothing(
     subjects = sorted(m["X-Cap-Finding"] for m in handler.messages_to(LI))
     assert subjects == sorted(refs)  # each finding's request arrived exactly once
     assert all(r.status is OutboxStatus.SENT for r in outbox(smtp_world))
+
+
+def test_a_server_that_stops_answering_is_given_up_on_and_retried_later(
+    smtp_world: World, server: tuple[Handler, int]
+) -> None:
+    handler, _ = server
+    wf = smtp_world.workflow
+    patient = wf.settings.model_copy(update={"smtp_timeout": 0.5})
+    hung, fine = notify(smtp_world, title="Hung"), notify(smtp_world, title="Fine")
+    handler.script[LI] = ["stall"]  # the first message's RCPT never gets an answer in time
+    started = time.monotonic()
+    first = asyncio.run(Delivery(wf.db, patient, owner="test", connections=1).run_pass(lambda: NOW))
+    assert time.monotonic() - started < STALL_SECONDS / 2  # it did not wait for the server
+    assert (first.sent, first.retrying, first.failed) == (1, 1, 0)
+    retried = [row for row in outbox(smtp_world) if row.status is OutboxStatus.QUEUED]
+    assert [(row.attempts, row.next_attempt_at) for row in retried] == [
+        (1, NOW + timedelta(minutes=1))
+    ]
+    assert retried[0].last_error is not None
+    assert re.search("no answer|timed out", retried[0].last_error, re.IGNORECASE)
+    # The hung connection was dropped: the other message went out on a fresh one.
+    assert [m["X-Cap-Finding"] for m in handler.messages_to(LI)] == [fine]
+
+    second = deliver(smtp_world, NOW + timedelta(minutes=1))
+    assert second.sent == 1
+    assert sorted(m["X-Cap-Finding"] for m in handler.messages_to(LI)) == sorted([hung, fine])
 
 
 def test_running_delivery_twice_sends_nothing_new(

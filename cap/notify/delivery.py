@@ -144,9 +144,10 @@ class SMTPTransport:
 
     async def send(self, sender: str, recipient: str, message: bytes) -> None:
         try:
-            await asyncio.wait_for(
-                self._send(sender, recipient, message), timeout=self.settings.smtp_timeout
-            )
+            # A deadline on the whole transaction (aiosmtplib's own timeout is per read); unlike
+            # wait_for, it runs no task of its own per message.
+            async with asyncio.timeout(self.settings.smtp_timeout):
+                await self._send(sender, recipient, message)
         except TimeoutError:
             await self._drop()
             raise TransportError(
