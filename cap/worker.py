@@ -243,3 +243,6 @@ def configure_logging(level: str = "INFO") -> None:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     # "skipped: maximum number of running instances reached" is the design, not a problem.
     logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
+    # transitions says "Finished processing state ... callbacks" at INFO on every state change:
+    # the audit trail and our sweep lines already tell what changed.
+    logging.getLogger("transitions").setLevel(logging.WARNING)

@@ -13,7 +13,7 @@ from cap.config import Settings
 from cap.domain.lifecycle import Action, ActionRequest
 from cap.store.db import Database
 from cap.store.models import OutboxMessage, OutboxStatus
-from cap.worker import Worker, check_health
+from cap.worker import Worker, check_health, configure_logging
 from cap.workflow import Workflow
 from tests.conftest import ANNA, NOW, World, make_world
 
@@ -90,3 +90,23 @@ def test_no_heartbeat_means_unhealthy(staffed: World) -> None:
     later = datetime.now(UTC) + timedelta(minutes=10)
     stale = check_health(staffed.workflow.db, now=later, max_age=timedelta(minutes=5))
     assert not stale.healthy and "no heartbeat for" in stale.message
+
+
+def test_the_worker_log_holds_its_passes_not_library_chatter(
+    staffed: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    notified(staffed, 1)
+    worker = Worker(
+        staffed.workflow.settings, clock=lambda: NOW + timedelta(days=70), owner="quiet"
+    )
+    names = ("cap", "apscheduler", "apscheduler.scheduler", "transitions")
+    saved = {name: logging.getLogger(name).level for name in names}
+    try:
+        configure_logging()  # the levels `cap worker` and `cap serve` run with
+        with caplog.at_level(logging.INFO):
+            worker.sweep_job()  # escalates the finding: a state change in transitions
+    finally:
+        for name, level in saved.items():
+            logging.getLogger(name).setLevel(level)
+    assert any(r.name == "cap.worker" and "escalated=1" in r.getMessage() for r in caplog.records)
+    assert [r.name for r in caplog.records if not r.name.startswith("cap")] == []
