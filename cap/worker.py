@@ -159,9 +159,6 @@ class Worker:
 
     def run(self) -> None:
         """Run until SIGTERM or SIGINT, then finish the message in flight and stop."""
-        import sys
-
-        sys.setswitchinterval(float(os.environ.get("CAP_SWITCH", "0.005")))
         scheduler = self.scheduler(background=False)
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, self._on_signal)
