@@ -39,16 +39,19 @@ def outbox(world: World) -> list[OutboxMessage]:
         return list(session.execute(select(OutboxMessage).order_by(OutboxMessage.id)).scalars())
 
 
-def add_swedish_contact(world: World) -> str:
-    email = "karin@nordic-supply.example"
+def add_contact(world: World, email: str, language: Language) -> str:
+    """A second contact of the supplier, written straight to the database."""
     with world.workflow.db.write() as session:
         supplier_id = session.execute(select(Supplier.id)).scalar_one()
+        name = email.split("@")[0].capitalize()
         session.add(
-            SupplierContact(
-                supplier_id=supplier_id, name="Karin", email=email, language=Language.SV
-            )
+            SupplierContact(supplier_id=supplier_id, name=name, email=email, language=language)
         )
     return email
+
+
+def add_swedish_contact(world: World) -> str:
+    return add_contact(world, "karin@nordic-supply.example", Language.SV)
 
 
 def test_it_sends_the_cap_request_in_each_contacts_language(
@@ -172,6 +175,39 @@ def test_a_server_that_stops_answering_is_given_up_on_and_retried_later(
     second = deliver(smtp_world, NOW + timedelta(minutes=1))
     assert second.sent == 1
     assert sorted(m["X-Cap-Finding"] for m in handler.messages_to(LI)) == sorted([hung, fine])
+
+
+def test_a_message_that_cannot_be_built_fails_alone(
+    smtp_world: World, server: tuple[Handler, int]
+) -> None:
+    handler, _ = server
+    # An address with a non-ASCII local part, stored before addresses were checked for it:
+    # without SMTPUTF8 no server can be given it.
+    bjorn = add_contact(smtp_world, "björn@nordic-supply.example", Language.SV)
+    notify(smtp_world)
+    report = deliver(smtp_world, NOW)
+    assert (report.sent, report.failed, report.retrying) == (1, 1, 0)
+    rows = {row.recipient: row for row in outbox(smtp_world)}
+    assert rows[LI].status is OutboxStatus.SENT and len(handler.messages_to(LI)) == 1
+    assert rows[bjorn].status is OutboxStatus.FAILED
+    assert rows[bjorn].last_error is not None
+    assert rows[bjorn].last_error.startswith("the message cannot be built: UnicodeEncodeError")
+    assert deliver(smtp_world, NOW + timedelta(days=1)).claimed == 0  # not tried again
+
+
+def test_a_mail_folder_that_cannot_be_written_retries_later(world: World, tmp_path: Path) -> None:
+    wf = world.workflow
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the mail folder should be")
+    settings = wf.settings.model_copy(update={"mail_dir": blocked})
+    notify(world)
+    report = asyncio.run(Delivery(wf.db, settings).run_pass(lambda: NOW))
+    assert (report.sent, report.retrying) == (0, 1)
+    [row] = outbox(world)
+    assert row.status is OutboxStatus.QUEUED and row.attempts == 1
+    assert row.last_error is not None and row.last_error.startswith(f"cannot write {blocked}")
+    later = asyncio.run(Delivery(wf.db, wf.settings).run_pass(lambda: NOW + timedelta(minutes=1)))
+    assert later.sent == 1 and len(list(wf.settings.mail_dir.glob("*.eml"))) == 1
 
 
 def test_running_delivery_twice_sends_nothing_new(

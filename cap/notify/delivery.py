@@ -219,7 +219,6 @@ class FolderTransport:
         self.folder = folder
 
     async def send(self, sender: str, recipient: str, message: bytes) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
         # Readable and stable: a re-sent message replaces its own file.
         digest = _header(message, b"Message-ID").strip("<>").split("@")[0][:12]
         finding = _header(message, b"X-Cap-Finding")
@@ -227,8 +226,12 @@ class FolderTransport:
         target = self.folder / f"{finding}_{kind}_{digest}.eml"
         temporary = target.with_suffix(f".{os.getpid()}.tmp")
         # Write then rename: a reader never sees half a message, a re-send replaces it.
-        temporary.write_bytes(message)
-        os.replace(temporary, target)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            temporary.write_bytes(message)
+            os.replace(temporary, target)
+        except OSError as exc:  # a full disk, a folder made read-only: retry later
+            raise TransportError(f"cannot write {target}: {exc}", permanent=False) from None
 
     async def close(self) -> None:
         return None
@@ -348,7 +351,7 @@ class Delivery:
         report: DeliveryReport,
     ) -> None:
         try:
-            message = item.message(self.settings)
+            message = self._message(item)
             await transport.send(self.settings.mail_from, item.recipient, message)
         except TransportError as exc:
             error, permanent, at = str(exc), exc.permanent, now()
@@ -366,6 +369,17 @@ class Delivery:
             report.lost_lease += 1
             log.warning("#%s was sent but its lease had passed to another worker", item.id)
         report.sent += 1
+
+    def _message(self, item: Outgoing) -> bytes:
+        """The message of ``item``; a row no message can be made of (an address that is not
+        ASCII, stored before addresses were checked for it) fails alone, never the pass."""
+        try:
+            return item.message(self.settings)
+        except Exception as exc:
+            log.exception("outbox #%s to %s: the message cannot be built", item.id, item.recipient)
+            raise TransportError(
+                f"the message cannot be built: {type(exc).__name__}: {exc}", permanent=True
+            ) from None
 
     def _hold_connection(self) -> None:
         """Open the pass's connection (in the database thread, which alone uses it)."""
