@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cap.domain.calendar import BusinessCalendar
+from cap.domain.inputs import email_address
 from cap.domain.rules import Rules, load_rules
 
 
@@ -65,6 +67,23 @@ class Settings(BaseSettings):
     sweep_every: float = Field(default=300.0, gt=0, description="Seconds between sweeps")
     deliver_every: float = Field(default=10.0, gt=0, description="Seconds between deliveries")
 
+    @field_validator("sustainability_manager", "decision_makers")
+    @classmethod
+    def _check_addresses(cls, value: str) -> str:
+        """Each comma-separated address must be one cap can send to (found at start, not at
+        the first escalation)."""
+        for address in _addresses(value):
+            email_address(address)
+        return value
+
+    @field_validator("mail_from")
+    @classmethod
+    def _check_sender(cls, value: str) -> str:
+        # Not email_address: a relay on the same host may well take ``cap@localhost``.
+        if not _SENDER.fullmatch(value):
+            raise ValueError(f"{value!r} is not a sender address such as cap@region.example")
+        return value
+
     @property
     def decision_maker_addresses(self) -> list[str]:
         return _addresses(self.decision_makers)
@@ -88,6 +107,11 @@ class Settings(BaseSettings):
     @property
     def calendar(self) -> BusinessCalendar:
         return self.rule_set.calendar
+
+
+#: A sender address: RFC 5322 atoms, one @, a host name (which may lack a dot): nothing that
+#: could end a header or an SMTP command.
+_SENDER = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
 
 
 def _addresses(value: str) -> list[str]:

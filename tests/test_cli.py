@@ -421,6 +421,10 @@ def test_user_errors_are_one_line_without_traceback(cap: Cap, setup: Setup, tmp_
          ["title:", "one line"]),
         (["finding", "list"], {"env": {"CAP_EVIDENCE_MAX_BYTES": "lots"}}, 2,
          ["CAP_EVIDENCE_MAX_BYTES"]),
+        (["finding", "list"], {"env": {"CAP_DECISION_MAKERS": f"{ANNA}, cecilia"}}, 2,
+         ["CAP_DECISION_MAKERS: 'cecilia' is not an email address"]),
+        (["outbox", "send"], {"env": {"CAP_MAIL_FROM": "cap@region.example\r\nBcc: x@y"}}, 2,
+         ["CAP_MAIL_FROM:", "is not a sender address"]),
         (["finding", "evidence", remediating, str(attached["id"]), "--out",
           str(tmp_path / "no-such-dir" / "rota.pdf")], {}, 2, ["out:", "cannot write"]),
     ]  # fmt: skip
@@ -531,6 +535,18 @@ def test_finding_list_filters(cap: Cap, setup: Setup) -> None:
              "--email", "qa@acme.example"],
             "error: country: 'SWE' is not a two-letter country code",
             id="country",
+        ),
+        pytest.param(
+            ["supplier", "add", "Acme", "--org-number", "556000-9999", "--country", "SE",
+             "--email", "björn@acme.example"],
+            "error: email: 'björn@acme.example' has letters outside ASCII",
+            id="non-ascii-email",
+        ),
+        pytest.param(
+            ["contract", "add", "RS-9", "--supplier", "556000-1234", "--category", "PCs",
+             "--manager", "anna"],
+            "error: manager: 'anna' is not an email address",
+            id="manager-email",
         ),
         pytest.param(
             ["contract", "add", "RS-9", "--supplier", "556000-1234", "--category", "PCs",

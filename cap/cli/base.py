@@ -49,6 +49,9 @@ def settings_from_env() -> Settings:
     except ValidationError as exc:
         error = exc.errors(include_url=False)[0]
         name = "CAP_" + "_".join(str(p) for p in error["loc"]).upper()
+        if error["type"] == "value_error":  # our own check: its message names the value
+            message = error["msg"].removeprefix("Value error, ")
+            raise InvalidInput(f"{name}: {message}") from None
         raise InvalidInput(f"{name}: {error['msg']} (got {error['input']!r})") from None
 
 
@@ -95,10 +98,10 @@ def actor_of(value: str | None) -> str:
     actor = value or os.environ.get("CAP_ACTOR")
     if not actor:
         raise InvalidInput("as: say who did this with --as EMAIL (or set CAP_ACTOR)")
-    from cap.domain.inputs import _email
+    from cap.domain.inputs import email_address
 
     try:
-        return _email(actor)
+        return email_address(actor)
     except ValueError as exc:
         raise InvalidInput(f"as: {exc}") from None
 

@@ -49,10 +49,18 @@ def _text(value: str) -> str:
     return value
 
 
-def _email(value: str) -> str:
+def email_address(value: str) -> str:
+    """``value`` stripped, if it is an address cap can send to; ValueError saying why not."""
     value = value.strip()
     if len(value) > 254 or not _EMAIL.match(value):
         raise ValueError(f"{value!r} is not an email address")
+    if not value.isascii():
+        # Servers take such an address only with SMTPUTF8, and few do: a reminder to it could
+        # never be delivered.
+        raise ValueError(
+            f"{value!r} has letters outside ASCII, which mail servers rarely accept; "
+            "give the ASCII address"
+        )
     return value
 
 
@@ -75,7 +83,7 @@ def _reference(value: str) -> str:
 
 Line = Annotated[str, AfterValidator(_line)]
 Text = Annotated[str, AfterValidator(_text)]
-Email = Annotated[str, AfterValidator(_email)]
+Email = Annotated[str, AfterValidator(email_address)]
 Country = Annotated[str, AfterValidator(_country)]
 Reference = Annotated[str, AfterValidator(_reference)]
 
