@@ -11,13 +11,14 @@ writes a heartbeat row that ``cap worker --check`` reads.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
 import signal
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import FrameType
@@ -28,6 +29,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlmodel import col
 
 from cap.clock import utcnow
@@ -72,6 +74,10 @@ class Worker:
     def sweep_job(self) -> None:
         if self._stopping.is_set():
             return
+        with self._outage("sweep"):
+            self._sweep()
+
+    def _sweep(self) -> None:
         report = self.workflow.sweep(now=self.clock(), stop=self._stopping.is_set)
         self.passes["sweep"] += 1
         _line(
@@ -95,16 +101,36 @@ class Worker:
     def deliver_job(self) -> None:
         if self._stopping.is_set():
             return
+        with self._outage("deliver"):
+            self._deliver()
+
+    def _deliver(self) -> None:
         report = asyncio.run(self.delivery.run_pass(self.clock))
         self.passes["deliver"] += 1
         _line("deliver", **report.as_dict())
         self.heartbeat("deliver", report.as_dict())
 
     def digest_job(self) -> None:
+        with self._outage("digest"):
+            self._digest()
+
+    def _digest(self) -> None:
         queued = self.workflow.queue_digests(now=self.clock())
         self.passes["digest"] += 1
         _line("digest", queued=len(queued))
         self.heartbeat("digest", {"queued": len(queued)})
+
+    @contextlib.contextmanager
+    def _outage(self, job: str) -> Iterator[None]:
+        """A database that is down or unreachable fails the pass with one log line, not a
+        traceback per pass; the next pass tries again, and nothing is lost (what a pass had
+        claimed waits for its lease). No heartbeat is written, so ``--check`` reports it."""
+        try:
+            yield
+        except OperationalError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            log.error("event=%s error=database-unavailable (%s); the next pass retries",
+                      job, reason)  # fmt: skip
 
     def heartbeat(self, job: str, data: dict[str, Any]) -> None:
         """Record that this worker is alive and what its last pass did."""
