@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from conftest import ANNA, World, make_world
 
 from cap.config import Settings
 from cap.store.db import Database
 from cap.workflow import Workflow
+from tests.conftest import ANNA, World, make_world
 
 CAP = shutil.which("cap") or "cap"
 T = TypeVar("T")

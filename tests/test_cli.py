@@ -20,15 +20,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from cli_fixtures import Cap, in_parallel, user_error, workflow_for
-from cli_fixtures import _run_in_tmp as _run_in_tmp  # the shared fixtures, found by name
-from cli_fixtures import cap as cap
-from conftest import ANNA, BO, CECILIA, DAVID, LI, World, _truncate_pg, make_world
 
 from cap.domain.inputs import ContractInput, FindingInput, PlanInput, SupplierInput
 from cap.domain.lifecycle import Action, ActionRequest
 from cap.domain.model import Area, Severity, Source, State
 from cap.workflow import EvidenceFile, Workflow
+from tests.cli_fixtures import Cap, in_parallel, user_error, workflow_for
+from tests.cli_fixtures import _run_in_tmp as _run_in_tmp  # the shared fixtures, found by name
+from tests.cli_fixtures import cap as cap
+from tests.conftest import ANNA, BO, CECILIA, DAVID, LI, World, _truncate_pg, make_world
 
 REF = re.compile(r"^NC-(\d{4})-(\d{4})$")
 STOCKHOLM = ZoneInfo("Europe/Stockholm")

@@ -18,18 +18,18 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from cli_fixtures import Cap, in_parallel, user_error, workflow_for
-from cli_fixtures import _run_in_tmp as _run_in_tmp  # the shared fixtures, found by name
-from cli_fixtures import cap as cap
-from cli_fixtures import world as world
-from conftest import ANNA, LI, NOW, World, make_world
-from smtp_server import Handler, smtp_server
 from sqlalchemy import select
 
 from cap.domain.lifecycle import Action, ActionRequest
 from cap.notify.render import KINDS
 from cap.store.db import Database
 from cap.store.models import Finding, OutboxMessage
+from tests.cli_fixtures import Cap, in_parallel, user_error, workflow_for
+from tests.cli_fixtures import _run_in_tmp as _run_in_tmp  # the shared fixtures, found by name
+from tests.cli_fixtures import cap as cap
+from tests.cli_fixtures import world as world
+from tests.conftest import ANNA, LI, NOW, World, make_world
+from tests.smtp_server import Handler, smtp_server
 
 TITLE = "Forced overtime at final assembly"
 

@@ -24,11 +24,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from cli_fixtures import Cap, in_parallel, user_error, workflow_for
-from cli_fixtures import _run_in_tmp as _run_in_tmp  # the shared fixtures, found by name
-from cli_fixtures import cap as cap
-from cli_fixtures import world as world
-from conftest import ANNA, LI, NOW, World, make_world
 from sqlalchemy import select, update
 from test_cli import PLAN
 
@@ -39,6 +34,11 @@ from cap.domain.rules import load_rules
 from cap.notify.render import KINDS
 from cap.store.db import Database
 from cap.store.models import Event, Finding, OutboxMessage
+from tests.cli_fixtures import Cap, in_parallel, user_error, workflow_for
+from tests.cli_fixtures import _run_in_tmp as _run_in_tmp  # the shared fixtures, found by name
+from tests.cli_fixtures import cap as cap
+from tests.cli_fixtures import world as world
+from tests.conftest import ANNA, LI, NOW, World, make_world
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 #: When the findings are communicated: Tuesday 3 March 2026, 10:00 in Stockholm (NOW).

@@ -20,11 +20,11 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import BO, World, _truncate_pg, make_world
 
 from cap.config import Settings
 from cap.store.db import Database
 from cap.workflow import Workflow
+from tests.conftest import BO, World, _truncate_pg, make_world
 
 CAP = shutil.which("cap") or "cap"
 REF = re.compile(r"^NC-(\d{4})-(\d{4})$")
