@@ -760,7 +760,7 @@ def triggers_rows(r: TriggerResult) -> list[tuple[str, ...]]:
 
 def sqlite_rows(r: SqliteResult) -> list[tuple[str, ...]]:
     fraction = (r.actions / r.cap_s) / (r.actions / r.raw_s)
-    rows = [
+    rows: list[tuple[str, ...]] = [
         (
             "2",
             f"committed actions/s on SQLite, {r.actions:,} acts",

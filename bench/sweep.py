@@ -422,9 +422,9 @@ class RefreshSpy:
         self.calls: list[tuple[float, int]] = []
         self._inner = wf.refresh_schedule
 
-        def timed(now: datetime) -> int:
+        def timed(now: datetime, *args: int, **kwargs: int) -> int:
             started = time.perf_counter()
-            count = self._inner(now)
+            count = self._inner(now, *args, **kwargs)
             self.calls.append((time.perf_counter() - started, count))
             return count
 

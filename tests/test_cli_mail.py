@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlmodel import col
 
 from cap.domain.lifecycle import Action, ActionRequest
 from cap.notify.render import KINDS
@@ -65,9 +66,9 @@ def outbox(url: str) -> list[Row]:
     try:
         with db.read() as session:
             rows = session.execute(
-                select(OutboxMessage, Finding.ref)
-                .outerjoin(Finding, Finding.id == OutboxMessage.finding_id)
-                .order_by(OutboxMessage.id)
+                select(OutboxMessage, col(Finding.ref))
+                .outerjoin(Finding, col(Finding.id) == col(OutboxMessage.finding_id))
+                .order_by(col(OutboxMessage.id))
             ).all()
             return [
                 Row(m.id, ref, m.kind, m.recipient, m.status.value, m.attempts, m.subject,
@@ -228,6 +229,10 @@ def test_mail_preview(cap: Cap, world: World) -> None:
         lambda: cap.run("mail", "preview", "no_such_kind"),
         lambda: cap.ok("mail", "preview", "cap_requested", "--lang", "en", "--finding", ref),
     )
+    # in_parallel returns the results as a list of one type: say which call gave which.
+    assert isinstance(english, str) and isinstance(html, str) and isinstance(real, str)
+    assert isinstance(german, subprocess.CompletedProcess)
+    assert isinstance(unknown, subprocess.CompletedProcess)
 
     subject, blank, *text = english.splitlines()
     assert subject.startswith("Subject: ") and "Corrective action plan requested" in subject

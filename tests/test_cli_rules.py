@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select, update
-from test_cli import PLAN
+from sqlmodel import col
 
 from cap.config import default_rules_path
 from cap.domain.inputs import PlanInput
@@ -39,6 +39,7 @@ from tests.cli_fixtures import _run_in_tmp as _run_in_tmp  # the shared fixtures
 from tests.cli_fixtures import cap as cap
 from tests.cli_fixtures import world as world
 from tests.conftest import ANNA, LI, NOW, World, make_world
+from tests.test_cli import PLAN
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 #: When the findings are communicated: Tuesday 3 March 2026, 10:00 in Stockholm (NOW).
@@ -94,23 +95,24 @@ def snapshot(url: str) -> Snapshot:
         with db.read() as session:
             outbox = session.execute(
                 select(
-                    OutboxMessage.id,
-                    Finding.ref,
-                    OutboxMessage.kind,
-                    OutboxMessage.recipient,
-                    OutboxMessage.status,
+                    col(OutboxMessage.id),
+                    col(Finding.ref),
+                    col(OutboxMessage.kind),
+                    col(OutboxMessage.recipient),
+                    col(OutboxMessage.status),
                 )
-                .outerjoin(Finding, Finding.id == OutboxMessage.finding_id)
-                .order_by(OutboxMessage.id)
+                .outerjoin(Finding, col(Finding.id) == col(OutboxMessage.finding_id))
+                .order_by(col(OutboxMessage.id))
             ).all()
             events = session.execute(
-                select(Finding.ref, Event.kind, Event.actor, Event.data)
-                .join(Finding, Finding.id == Event.finding_id)
-                .order_by(Event.id)
+                select(col(Finding.ref), col(Event.kind), col(Event.actor), col(Event.data))
+                .join(Finding, col(Finding.id) == col(Event.finding_id))
+                .order_by(col(Event.id))
             ).all()
             findings = session.execute(
-                select(Finding.ref, Finding.version, Finding.plan_due, Finding.next_check_at)
-                .order_by(Finding.id)
+                select(col(Finding.ref), col(Finding.version), col(Finding.plan_due),
+                       col(Finding.next_check_at))
+                .order_by(col(Finding.id))
             ).all()  # fmt: skip
     finally:
         db.engine.dispose()
@@ -375,7 +377,7 @@ def failing_sweep(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Pat
         with wf.db.write() as session:
             session.execute(
                 update(Finding)
-                .where(Finding.ref == broken)
+                .where(col(Finding.ref) == broken)
                 .values(ladder={"plan": {"due": "garbage"}})
             )
     cap = Cap(url, tmp)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
+from sqlmodel import col
 
 from cap.config import Settings
 from cap.domain.inputs import PlanInput
@@ -36,13 +37,15 @@ def notify(world: World, **finding: object) -> str:
 
 def outbox(world: World) -> list[OutboxMessage]:
     with world.workflow.db.read() as session:
-        return list(session.execute(select(OutboxMessage).order_by(OutboxMessage.id)).scalars())
+        return list(
+            session.execute(select(OutboxMessage).order_by(col(OutboxMessage.id))).scalars()
+        )
 
 
 def add_contact(world: World, email: str, language: Language) -> str:
     """A second contact of the supplier, written straight to the database."""
     with world.workflow.db.write() as session:
-        supplier_id = session.execute(select(Supplier.id)).scalar_one()
+        supplier_id = session.execute(select(col(Supplier.id))).scalar_one()
         name = email.split("@")[0].capitalize()
         session.add(
             SupplierContact(supplier_id=supplier_id, name=name, email=email, language=language)
@@ -190,8 +193,9 @@ def test_a_message_that_cannot_be_built_fails_alone(
     rows = {row.recipient: row for row in outbox(smtp_world)}
     assert rows[LI].status is OutboxStatus.SENT and len(handler.messages_to(LI)) == 1
     assert rows[bjorn].status is OutboxStatus.FAILED
-    assert rows[bjorn].last_error is not None
-    assert rows[bjorn].last_error.startswith("the message cannot be built: UnicodeEncodeError")
+    error = rows[bjorn].last_error
+    assert error is not None
+    assert error.startswith("the message cannot be built: UnicodeEncodeError")
     assert deliver(smtp_world, NOW + timedelta(days=1)).claimed == 0  # not tried again
 
 
@@ -293,7 +297,7 @@ def test_each_action_queues_what_it_should(world: World) -> None:
         "root_cause": "Capacity",
         "actions": [{"description": "Cap hours", "owner": "Plant", "due": "2026-05-01"}],
     }
-    wf.act(ref, ActionRequest(Action.SUBMIT_PLAN, LI, at), now=at, plan=PlanInput(**plan))  # type: ignore[arg-type]
+    wf.act(ref, ActionRequest(Action.SUBMIT_PLAN, LI, at), now=at, plan=PlanInput(**plan))
     wf.act(ref, ActionRequest(Action.REJECT_PLAN, ANNA, at, reason="Vague"), now=at)
     kinds = [(r.kind, r.recipient) for r in outbox(world)]
     assert kinds == [

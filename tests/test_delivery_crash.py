@@ -79,7 +79,7 @@ def test_a_killed_delivery_loses_nothing_and_duplicates_at_most_one(
         assert process.wait(timeout=60) == -signal.SIGKILL
         accepted = len(handler.received)
         with world.workflow.db.read() as session:
-            rows = session.execute(select(OutboxMessage)).scalars()
+            rows = session.execute(select(OutboxMessage)).scalars().all()
             statuses = Counter(r.status for r in rows)
         in_flight = accepted - statuses[OutboxStatus.SENT]
         assert 1 <= in_flight <= connections  # accepted by the server, never marked sent

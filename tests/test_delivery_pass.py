@@ -7,6 +7,7 @@ import time
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from cap.domain.lifecycle import Action, ActionRequest
 from cap.notify.delivery import Delivery
@@ -24,7 +25,9 @@ def notify(world: World, title: str) -> str:
 def statuses(world: World) -> list[OutboxStatus]:
     with world.workflow.db.read() as session:
         return list(
-            session.execute(select(OutboxMessage.status).order_by(OutboxMessage.id)).scalars()
+            session.execute(
+                select(col(OutboxMessage.status)).order_by(col(OutboxMessage.id))
+            ).scalars()
         )
 
 

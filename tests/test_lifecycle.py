@@ -42,7 +42,11 @@ def do(
     return perform(case, request, now=at + timedelta(seconds=1), calendar=CAL, policy=POLICY)
 
 
-def run(*steps: tuple[Action, dict[str, object]], case: Case | None = None) -> Case:
+#: One step of :func:`run`: an action and the keyword arguments of its request.
+Step = tuple[Action, dict[str, object]]
+
+
+def run(*steps: Step, case: Case | None = None) -> Case:
     current = case or new_case()
     at = T0
     for action, kwargs in steps:
@@ -51,10 +55,10 @@ def run(*steps: tuple[Action, dict[str, object]], case: Case | None = None) -> C
     return current
 
 
-NOTIFIED = (Action.NOTIFY, {})
-PLAN_IN = (Action.SUBMIT_PLAN, {})
-ACCEPTED = (Action.ACCEPT_PLAN, {})
-REPORTED = (Action.REPORT_REMEDIATION, {})
+NOTIFIED: Step = (Action.NOTIFY, {})
+PLAN_IN: Step = (Action.SUBMIT_PLAN, {})
+ACCEPTED: Step = (Action.ACCEPT_PLAN, {})
+REPORTED: Step = (Action.REPORT_REMEDIATION, {})
 
 
 def test_it_requests_a_plan_within_a_month_and_the_fix_within_six() -> None:
@@ -266,7 +270,12 @@ def test_leaving_sanction_review_drops_a_pending_termination() -> None:
 
 
 def test_withdrawal_is_possible_from_open_active_and_review_states() -> None:
-    for steps in [(), (NOTIFIED,), (NOTIFIED, (Action.ESCALATE, {"reason": "r"}))]:
+    histories: list[tuple[Step, ...]] = [
+        (),
+        (NOTIFIED,),
+        (NOTIFIED, (Action.ESCALATE, {"reason": "r"})),
+    ]
+    for steps in histories:
         case = run(*steps)
         change = do(case, Action.WITHDRAW, at=T0 + timedelta(days=9), reason="duplicate")
         assert change.to_state is State.WITHDRAWN

@@ -69,7 +69,7 @@ def test_random_action_sequences_never_reach_an_inconsistent_finding(
     history: list[tuple[Action, str, State]] = []
     for pick, allowed_only, anything, actor, minutes, explain, until_days, kind in sequence:
         # Withdrawal ends a sequence: it comes only from the "any action" draws.
-        allowed = [a for a in allowed_actions(case.state) if a is not Action.WITHDRAW]
+        allowed: list[Action] = [a for a in allowed_actions(case.state) if a is not Action.WITHDRAW]
         if allowed and (allowed_only or pick > 0.2):
             action = allowed[min(int(pick * len(allowed)), len(allowed) - 1)]
         else:

@@ -7,7 +7,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import Table, func, inspect, select, text
 
 from cap.config import Settings
 from cap.domain.lifecycle import Action, ActionRequest
@@ -77,9 +77,9 @@ def test_a_key_is_queued_once(world: World) -> None:
     wf.act(ref, ActionRequest(Action.NOTIFY, ANNA, NOW), now=NOW)
     with wf.db.read() as session:
         [row] = session.execute(select(OutboxMessage)).scalars().all()
-    duplicate = {
-        c.name: getattr(row, c.name) for c in OutboxMessage.__table__.columns if c.name != "id"
-    }
+    table = inspect(OutboxMessage).local_table  # OutboxMessage.__table__
+    assert isinstance(table, Table)
+    duplicate = {c.name: getattr(row, c.name) for c in table.columns if c.name != "id"}
     duplicate["subject"] = "a second attempt to queue the same notification"
     with wf.db.write() as session:
         insert_rows(session, [duplicate])

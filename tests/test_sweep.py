@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, text, update
+from sqlmodel import col
 
 from cap.config import Settings
 from cap.domain.lifecycle import Action, ActionRequest
@@ -39,7 +40,7 @@ def notified(world: World, **kwargs: object) -> str:
 
 def mails(world: World) -> list[tuple[str, str]]:
     with world.workflow.db.read() as session:
-        rows = session.execute(select(OutboxMessage).order_by(OutboxMessage.id)).scalars()
+        rows = session.execute(select(OutboxMessage).order_by(col(OutboxMessage.id))).scalars()
         return [(r.kind, r.recipient) for r in rows]
 
 
@@ -120,12 +121,14 @@ def test_a_finding_that_breaks_is_pushed_back_and_the_others_go_on(staffed: Worl
     fine = notified(staffed, title="Fine")
     with staffed.workflow.db.write() as session:
         session.execute(
-            update(Finding).where(Finding.ref == broken).values(ladder={"plan": {"due": "garbage"}})
+            update(Finding)
+            .where(col(Finding.ref) == broken)
+            .values(ladder={"plan": {"due": "garbage"}})
         )
     report = staffed.workflow.sweep(now=FIRST_REMINDER)
     assert report.steps == 1 and len(report.errors) == 1 and broken in report.errors[0]
     with staffed.workflow.db.read() as session:
-        pushed = session.execute(select(Finding).where(Finding.ref == broken)).scalar_one()
+        pushed = session.execute(select(Finding).where(col(Finding.ref) == broken)).scalar_one()
     assert pushed.next_check_at == FIRST_REMINDER + timedelta(hours=1)
     assert [k for k, _ in mails(staffed)].count("plan_reminder") == 1
     assert ("reminder", "R-plan-7d") in events(staffed, fine)
@@ -147,7 +150,7 @@ def test_a_rules_change_reschedules_open_findings(staffed: World, tmp_path: obje
     other = Workflow(wf.db, wf.settings.model_copy(update={"rules": changed}))
     assert other.refresh_schedule(STOCKHOLM_NOTIFY) == 1
     with wf.db.read() as session:
-        row = session.execute(select(Finding).where(Finding.ref == ref)).scalar_one()
+        row = session.execute(select(Finding).where(col(Finding.ref) == ref)).scalar_one()
     # 7 April - 10 days = 28 March, a Saturday: back to Friday 27 March, 09:00 CET.
     assert row.next_check_at == datetime(2026, 3, 27, 8, 0, tzinfo=UTC)
     assert row.plan_due is not None and row.plan_due.isoformat() == "2026-04-07"  # deadlines stay
@@ -172,7 +175,7 @@ def test_closing_a_finding_stops_its_ladder(staffed: World) -> None:
     at = STOCKHOLM_NOTIFY + timedelta(days=1)
     wf.act(ref, ActionRequest(Action.WITHDRAW, ANNA, at, reason="duplicate"), now=at)
     with wf.db.read() as session:
-        row = session.execute(select(Finding).where(Finding.ref == ref)).scalar_one()
+        row = session.execute(select(Finding).where(col(Finding.ref) == ref)).scalar_one()
         count = session.execute(select(func.count()).select_from(Event)).scalar_one()
     assert row.next_check_at is None
     assert wf.sweep(now=PLAN_ESCALATION).examined == 0

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import make_url, select, text
+from sqlmodel import col
 
 from cap.config import Settings
 from cap.domain.lifecycle import Action, ActionRequest
@@ -85,7 +86,7 @@ def test_a_restarted_postgresql_is_reconnected_to_without_a_failed_pass(
         worker.deliver_job()
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
     with world.workflow.db.read() as session:
-        rows = session.execute(select(OutboxMessage.kind, OutboxMessage.status)).all()
+        rows = session.execute(select(col(OutboxMessage.kind), col(OutboxMessage.status))).all()
     assert {kind for kind, _ in rows} > {"cap_requested"}  # the sweep queued its notices
     assert {status for _, status in rows} == {OutboxStatus.SENT}
     worker.db.engine.dispose()

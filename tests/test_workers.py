@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
+from sqlmodel import col
 
 from cap.config import Settings
 from cap.domain.inputs import FindingInput
@@ -88,7 +89,7 @@ def _wait_for(condition: object, timeout: float, what: str) -> None:
 def _outbox_counts(db: Database) -> Counter[OutboxStatus]:
     with db.read() as session:
         rows = session.execute(
-            select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+            select(col(OutboxMessage.status), func.count()).group_by(col(OutboxMessage.status))
         ).all()
     return Counter({status: n for status, n in rows})
 

@@ -6,9 +6,11 @@ import hashlib
 import threading
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from cap.config import Settings, default_rules_path
 from cap.domain.inputs import ContractInput, PlanAction, PlanInput, SupplierInput
@@ -33,7 +35,7 @@ PLAN = PlanInput(
 
 def act(
     world: World, ref: str, action: Action, at: datetime, actor: str = ANNA, **kw: object
-) -> dict[str, object]:
+) -> dict[str, Any]:
     request = ActionRequest(action=action, actor=actor, at=at, **kw)  # type: ignore[arg-type]
     plan = PLAN if action is Action.SUBMIT_PLAN else None
     return world.workflow.act(ref, request, now=at, plan=plan)
@@ -49,7 +51,7 @@ def count(workflow: Workflow, model: type, **where: object) -> int:
 
 def finding_row(workflow: Workflow, ref: str) -> Finding:
     with workflow.db.read() as session:
-        return session.execute(select(Finding).where(Finding.ref == ref)).scalar_one()
+        return session.scalars(select(Finding).where(col(Finding.ref) == ref)).one()
 
 
 def test_it_records_the_whole_life_of_a_finding(world: World) -> None:
