@@ -10,7 +10,7 @@ from datetime import date, datetime
 from pathlib import PurePath
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
@@ -108,9 +108,10 @@ def parties_of(
     cache = {} if cache is None else cache
     key = (finding.supplier_id, finding.contract_id)
     if key not in cache:
-        supplier = session.get(Supplier, finding.supplier_id)
-        contract = session.get(Contract, finding.contract_id)
-        assert supplier is not None and contract is not None
+        # One query for both (two session.get calls were two round trips and ORM lookups).
+        supplier, contract = session.execute(
+            PARTIES, {"supplier": finding.supplier_id, "contract": finding.contract_id}
+        ).one()
         contacts = session.connection().execute(CONTACTS, {"supplier": finding.supplier_id})
         cache[key] = (supplier, contract, [(n, e, str(lang)) for n, e, lang in contacts])
     supplier, contract, contacts = cache[key]
@@ -304,6 +305,11 @@ RESCHEDULE = (
     .values(next_check_at=bindparam("next"))
 )
 FINDING_BY_REF = select(Finding).where(col(Finding.ref) == bindparam("ref"))
+PARTIES = (
+    select(Supplier, Contract)
+    .join_from(Supplier, Contract, true())  # one row each: the product is that one row
+    .where(col(Supplier.id) == bindparam("supplier"), col(Contract.id) == bindparam("contract"))
+)
 CONTACTS = (
     select(col(SupplierContact.name), col(SupplierContact.email), col(SupplierContact.language))
     .where(col(SupplierContact.supplier_id) == bindparam("supplier"))
