@@ -3,7 +3,8 @@
 ``script`` maps a recipient address to the replies its next deliveries get, in order: an
 SMTP reply string such as ``"451 4.3.0 try later"`` for RCPT, ``"drop"`` to close the
 connection without answering, ``"stall"`` to answer only after :data:`STALL_SECONDS` (a server
-that hangs), or ``"ok"``. When its list is used up, deliveries succeed.
+that hangs), ``"data:"`` and a reply to accept the recipient and refuse the message after
+its DATA (a content filter), or ``"ok"``. When its list is used up, deliveries succeed.
 """
 
 from __future__ import annotations
@@ -61,12 +62,19 @@ class Handler:
         if reply == "stall":
             await asyncio.sleep(STALL_SECONDS)
             reply = "ok"
+        if reply.startswith("data:"):
+            session.refuse_data = reply.removeprefix("data:")  # type: ignore[attr-defined]
+            reply = "ok"
         if reply != "ok":
             return reply
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        refusal: str | None = getattr(session, "refuse_data", None)
+        if refusal is not None:
+            del session.refuse_data  # type: ignore[attr-defined]
+            return refusal
         content = envelope.original_content or b""
         item = Received(str(envelope.mail_from), list(envelope.rcpt_tos), content)
         with self.lock:

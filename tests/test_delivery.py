@@ -122,6 +122,24 @@ def test_a_permanent_refusal_fails_at_once_and_stays_visible(
     assert handler.received == []
 
 
+def test_a_message_refused_after_its_content_fails_and_the_connection_goes_on(
+    smtp_world: World, server: tuple[Handler, int]
+) -> None:
+    handler, _ = server
+    refused, accepted = notify(smtp_world, title="Refused"), notify(smtp_world, title="Accepted")
+    handler.script[LI] = ["data:554 5.6.0 Message content rejected"]
+    wf = smtp_world.workflow
+    one = Delivery(wf.db, wf.settings, owner="test", connections=1)  # both on one connection
+    report = asyncio.run(one.run_pass(lambda: NOW))
+    assert (report.sent, report.failed) == (1, 1)
+    [failed] = [row for row in outbox(smtp_world) if row.status is OutboxStatus.FAILED]
+    assert failed.last_error is not None and failed.last_error.startswith("554")
+    assert [m["X-Cap-Finding"] for m in handler.messages_to(LI)] == [accepted]
+    with wf.db.read() as session:
+        query = select(col(Finding.id)).where(col(Finding.ref) == refused)
+        assert failed.finding_id == session.scalars(query).one()
+
+
 def test_it_gives_up_on_temporary_failures_after_the_horizon(
     smtp_world: World, server: tuple[Handler, int]
 ) -> None:
@@ -274,6 +292,25 @@ def test_html_in_a_description_is_escaped(smtp_world: World, server: tuple[Handl
     assert "&amp;" in html
     plain = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert '<script>alert("x")</script> & <b>bold</b>' in plain
+
+
+def test_lines_that_begin_with_a_dot_arrive_intact(
+    smtp_world: World, server: tuple[Handler, int]
+) -> None:
+    # SMTP ends a message at a line holding one dot and drops a leading dot unless the sender
+    # doubled it; the description comes from people, so it may hold both.
+    handler, _ = server
+    lines = [".hidden behind a dot", ".", "..two dots", "end."]
+    ref = smtp_world.finding()
+    with smtp_world.workflow.db.write() as session:
+        session.execute(update(Finding).values(description="\n".join(lines)))
+    smtp_world.workflow.act(ref, ActionRequest(Action.NOTIFY, ANNA, NOW), now=NOW)
+    assert deliver(smtp_world, NOW).sent == 1
+    [message] = handler.messages_to(LI)
+    plain = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "\n".join(lines) in plain.replace("\r\n", "\n")
+    [row] = outbox(smtp_world)
+    assert row.status is OutboxStatus.SENT
 
 
 def test_without_an_smtp_host_mail_goes_to_a_folder(world: World, tmp_path: Path) -> None:

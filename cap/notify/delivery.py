@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Protocol, TypeVar
 
 import aiosmtplib
+from aiosmtplib import SMTPStatus
 from sqlalchemy import ColumnElement, Connection, bindparam, func, or_, select, update
 from sqlmodel import col
 
@@ -193,7 +194,7 @@ class SMTPTransport:
         try:
             await smtp.mail(sender, options=options)
             await smtp.rcpt(recipient)
-            await smtp.data(message)
+            await _data(smtp, message)
         except aiosmtplib.SMTPResponseException:
             with contextlib.suppress(aiosmtplib.SMTPException, OSError):
                 await smtp.rset()
@@ -210,6 +211,32 @@ class SMTPTransport:
             with contextlib.suppress(aiosmtplib.SMTPException):
                 await self._smtp.quit()
         await self._drop()
+
+
+async def _data(smtp: aiosmtplib.SMTP, message: bytes) -> None:
+    """DATA, then ``message`` dot-stuffed, then the final dot.
+
+    ``SMTP.data`` would rewrite every line ending of the message with one regex and
+    dot-stuff it with another: 0.2 ms a message, a tenth of a worker's CPU per email. Our
+    messages have CRLF line endings by construction (tests/test_message.py checks it against
+    aiosmtplib's own normalisation), so dot-stuffing is one ``bytes.replace``. The message is
+    written and its reply awaited with nothing in between, as ``execute_data_command`` does.
+    """
+    start = await smtp.execute_command(b"DATA")
+    if start.code != SMTPStatus.start_input:
+        raise aiosmtplib.SMTPDataError(start.code, start.message)
+    protocol = smtp.protocol
+    if protocol is None:
+        raise aiosmtplib.SMTPServerDisconnected("Connection lost")
+    body = message.replace(b"\r\n.", b"\r\n..")  # RFC 5321 4.5.2
+    if body.startswith(b"."):
+        body = b"." + body
+    if not body.endswith(b"\r\n"):
+        body += b"\r\n"
+    protocol.write(body + b".\r\n")
+    reply = await protocol.read_response(timeout=smtp.timeout)
+    if reply.code != SMTPStatus.completed:
+        raise aiosmtplib.SMTPDataError(reply.code, reply.message)
 
 
 class FolderTransport:
