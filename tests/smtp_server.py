@@ -44,12 +44,23 @@ class Handler:
     script: dict[str, list[str]] = field(default_factory=dict)
     received: list[Received] = field(default_factory=list)
     on_data: Callable[[Received], None] | None = None
+    #: A reply to every MAIL FROM instead of accepting it (a relay refusing our sender).
+    mail_reply: str | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def _next(self, address: str) -> str:
         with self.lock:
             replies = self.script.get(address)
             return replies.pop(0) if replies else "ok"
+
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        if self.mail_reply is not None:
+            return self.mail_reply
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]

@@ -140,6 +140,20 @@ def test_a_message_refused_after_its_content_fails_and_the_connection_goes_on(
         assert failed.finding_id == session.scalars(query).one()
 
 
+def test_a_relay_that_refuses_our_sender_fails_the_message_visibly(
+    smtp_world: World, server: tuple[Handler, int]
+) -> None:
+    handler, _ = server
+    handler.mail_reply = "553 5.7.1 Sender address rejected: not owned by user"
+    notify(smtp_world)
+    report = deliver(smtp_world, NOW)
+    assert (report.sent, report.failed) == (0, 1)
+    [row] = outbox(smtp_world)
+    assert row.status is OutboxStatus.FAILED
+    assert row.last_error is not None and row.last_error.startswith("553 5.7.1 Sender address")
+    assert handler.received == []
+
+
 def test_it_gives_up_on_temporary_failures_after_the_horizon(
     smtp_world: World, server: tuple[Handler, int]
 ) -> None:

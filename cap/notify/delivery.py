@@ -189,11 +189,17 @@ class SMTPTransport:
         """MAIL, RCPT, DATA for one recipient; RSET after a refusal so the connection stays
         usable. (``SMTP.sendmail`` would re-scan each message's line endings to size it and
         parse both addresses again: a fifth of delivery's CPU. Our messages have CRLF line
-        endings by construction, so their length is their RFC 1870 size.)"""
-        options = [f"SIZE={len(message)}"] if smtp.supports_extension("size") else []
+        endings by construction, so their length is their RFC 1870 size; see :func:`_data`.)"""
+        options = [f"SIZE={len(message)}".encode()] if smtp.supports_extension("size") else []
         try:
-            await smtp.mail(sender, options=options)
-            await smtp.rcpt(recipient)
+            # Our addresses are checked ASCII addr-specs: SMTP.mail and .rcpt would parse each
+            # again with email.utils (0.03 ms a message). execute_command still refuses CR/LF.
+            mail = await smtp.execute_command(b"MAIL", b"FROM:<%s>" % sender.encode(), *options)
+            if mail.code != SMTPStatus.completed:
+                raise aiosmtplib.SMTPSenderRefused(mail.code, mail.message, sender)
+            rcpt = await smtp.execute_command(b"RCPT", b"TO:<%s>" % recipient.encode())
+            if rcpt.code not in (SMTPStatus.completed, SMTPStatus.will_forward):
+                raise aiosmtplib.SMTPRecipientRefused(rcpt.code, rcpt.message, recipient)
             await _data(smtp, message)
         except aiosmtplib.SMTPResponseException:
             with contextlib.suppress(aiosmtplib.SMTPException, OSError):
