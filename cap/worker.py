@@ -35,7 +35,7 @@ from sqlmodel import col
 from cap.clock import utcnow
 from cap.config import Settings
 from cap.notify.delivery import Delivery
-from cap.store.db import Database
+from cap.store.db import Database, unavailable_reason
 from cap.store.models import Setting
 from cap.workflow import Workflow
 
@@ -128,9 +128,8 @@ class Worker:
         try:
             yield
         except OperationalError as exc:
-            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             log.error("event=%s error=database-unavailable (%s); the next pass retries",
-                      job, reason)  # fmt: skip
+                      job, unavailable_reason(exc))  # fmt: skip
 
     def heartbeat(self, job: str, data: dict[str, Any]) -> None:
         """Record that this worker is alive and what its last pass did."""

@@ -142,6 +142,14 @@ def test_init_creates_then_reports_up_to_date_and_other_commands_need_it(tmp_pat
     assert "run `cap init`" in line
 
 
+def test_an_unreachable_database_is_one_line_naming_it(tmp_path: Path) -> None:
+    # psycopg's message has a second line ("Is the server running...?"): only the first shows.
+    nobody = Cap("postgresql+psycopg://postgres@127.0.0.1:1/cap", tmp_path)
+    line = user_error(nobody.run("supplier", "list"), code=3)
+    assert line.startswith("error: cannot open the database postgresql+psycopg://postgres@")
+    assert "Connection refused" in line
+
+
 # -- suppliers and contracts -----------------------------------------------------------------
 
 

@@ -21,7 +21,7 @@ from cap.cli import (  # noqa: F401  (the commands register themselves)
 )
 from cap.cli.base import app
 from cap.errors import CapError
-from cap.store.db import DatabaseUnavailable
+from cap.store.db import DatabaseUnavailable, unavailable_reason
 
 __all__ = ["app", "main"]
 
@@ -40,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     except CapError as exc:
         _fail(exc.message, exc.exit_code)
     except OperationalError as exc:
-        _fail(f"database: {str(exc.orig).strip().splitlines()[0]}", DatabaseUnavailable.exit_code)
+        _fail(f"database: {unavailable_reason(exc)}", DatabaseUnavailable.exit_code)
     except IntegrityError:
         # A unique key taken between our check and our insert, by someone acting at once.
         _fail("someone else just recorded the same thing; nothing was changed, try again", 7)

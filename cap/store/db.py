@@ -27,6 +27,12 @@ class DatabaseUnavailable(CapError):
     exit_code = 3
 
 
+def unavailable_reason(exc: OperationalError) -> str:
+    """The first line of the driver's message, for people (its SQL and details are for logs)."""
+    lines = str(exc.orig if exc.orig is not None else exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``. SQLite gets WAL, a busy timeout, foreign keys and writes that
     begin with ``BEGIN IMMEDIATE`` (so a read-then-write never fails half-way on a lock)."""
@@ -115,7 +121,7 @@ class Database:
                 return version.scalar()
         except OperationalError as exc:
             raise DatabaseUnavailable(
-                f"cannot open the database {self.safe_url}: {exc.orig}"
+                f"cannot open the database {self.safe_url}: {unavailable_reason(exc)}"
             ) from None
 
     def head_revision(self) -> str:
