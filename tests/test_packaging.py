@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import sysconfig
 import venv
 from pathlib import Path
 
@@ -41,9 +42,20 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     [wheel] = (base / "dist").glob("*.whl")
     env_dir = base / "venv"
-    # The dependencies come from this interpreter's site-packages; cap itself from the wheel.
-    venv.create(env_dir, system_site_packages=True, with_pip=False)
+    venv.create(env_dir, system_site_packages=False, with_pip=False)
     python = env_dir / "bin" / "python"
+    # The dependencies come from the interpreter running the tests, which may itself be a
+    # virtual environment (system_site_packages would reach past it to the base interpreter).
+    # Plain path lines: that folder's own .pth files (the editable install of this checkout)
+    # are not processed, so `cap` can only come from the wheel.
+    site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    parents = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    (Path(site) / "_test_dependencies.pth").write_text("\n".join(sorted(parents)) + "\n")
     subprocess.run(
         [
             sys.executable,
