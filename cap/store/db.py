@@ -129,6 +129,13 @@ class Database:
 
     def require_current(self) -> None:
         """Refuse to work on a database that is missing or older than this version of cap."""
+        missing = self._missing_file()
+        if missing is not None:
+            # Connecting would create an empty file that later looks like a database.
+            raise DatabaseUnavailable(
+                f"there is no database at {missing}; run `cap init` to create it, or point "
+                "CAP_DATABASE_URL at the one you use"
+            )
         current = self.current_revision()
         if current is None:
             raise DatabaseUnavailable(
@@ -139,6 +146,14 @@ class Database:
                 f"the database {self.safe_url} is at schema {current}, this cap needs "
                 f"{self.head_revision()}; run `cap init` to upgrade it (back it up first)"
             )
+
+    def _missing_file(self) -> Path | None:
+        """The SQLite file this URL names, if it does not exist (None for other databases)."""
+        url = make_url(self.url)
+        if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+            return None
+        path = Path(url.database)
+        return None if path.exists() else path
 
     @property
     def safe_url(self) -> str:
