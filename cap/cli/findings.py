@@ -224,11 +224,18 @@ def finding_evidence(
     ref: Annotated[str, typer.Argument(help="The finding.")],
     evidence_id: Annotated[int, typer.Argument(help="The evidence number (see show).")],
     out: Annotated[Path, typer.Option(help="Where to write the file.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite the file if it exists.")
+    ] = False,
 ) -> None:
-    """Save an evidence file of a finding to disk."""
+    """Save an evidence file of a finding to disk (an existing file only with --force)."""
     meta, content = open_workflow().evidence_content(ref, evidence_id)
     try:
-        out.write_bytes(content)
+        # "x" refuses an existing file in the same system call that creates it.
+        with out.open("wb" if force else "xb") as handle:
+            handle.write(content)
+    except FileExistsError:
+        raise InvalidInput(f"out: {out} exists; add --force to overwrite it") from None
     except OSError as exc:
         raise InvalidInput(f"out: cannot write {out} ({exc.strerror})") from None
     typer.echo(f"wrote {meta['file_name']} ({meta['size']:,} bytes) to {out}")
