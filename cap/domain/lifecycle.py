@@ -42,6 +42,7 @@ __all__ = [
     "DecisionNote",
     "Periods",
     "allowed_actions",
+    "available_actions",
     "build_machine",
     "current_deadline",
     "deadline_of",
@@ -130,6 +131,14 @@ _ALLOWED: dict[State, tuple[Action, ...]] = {
 def allowed_actions(state: State) -> tuple[Action, ...]:
     """The actions the state allows, in lifecycle order."""
     return _ALLOWED[state]
+
+
+def available_actions(case: Case) -> tuple[Action, ...]:
+    """The actions a person can take on ``case`` now: its state's, less the termination step
+    that does not fit (approval needs a proposal; a second proposal is refused)."""
+    pending = case.termination_proposed_by is not None
+    skip = Action.TERMINATE if pending else Action.APPROVE_TERMINATION
+    return tuple(a for a in _ALLOWED[case.state] if a is not skip)
 
 
 class Periods(Protocol):
@@ -240,7 +249,7 @@ def perform(
     """
     action = request.action
     if action not in _ALLOWED[case.state]:
-        allowed = ", ".join(a.label for a in _ALLOWED[case.state]) or "nothing (final state)"
+        allowed = ", ".join(a.label for a in available_actions(case)) or "nothing (final state)"
         raise ActionRefused(
             f"cannot {action.label}: the finding is {case.state.value}; allowed now: {allowed}"
         )
