@@ -32,6 +32,20 @@ _ONE_DAY = timedelta(days=1)
 # the process locale, which `holidays` would otherwise consult.
 _NAME_LANGUAGE = "en_US"
 
+# Years a calendar without holiday data counts in: a date outside is a typo, not a deadline.
+_PLAIN_YEARS = (1900, 9998)
+# With holiday data, its years, kept a year inside Python's 1-9999: the end of 9999-12-31 and
+# an instant of year 1 in a zone east of UTC cannot be represented.
+_SAFE_YEARS = (2, 9998)
+
+
+class OutsideCalendar(InvalidInput, ValueError):
+    """A date or instant the calendar cannot count with: no holiday data for its year, or too
+    close to the years 1-9999 to move by a period or turn into an instant.
+
+    Also a ValueError: calendar arithmetic raised ValueError for these before it had a class.
+    """
+
 
 @dataclass(frozen=True)
 class Period:
@@ -70,7 +84,7 @@ def add_months(day: date, months: int) -> date:
     """
     year, month0 = divmod(day.year * 12 + day.month - 1 + months, 12)
     if not 1 <= year <= 9999:
-        raise ValueError(f"{day.isoformat()} + {months} months is outside the years 1-9999")
+        raise OutsideCalendar(f"{day.isoformat()} + {months} months is outside the years 1-9999")
     last = calendar.monthrange(year, month0 + 1)[1]
     return date(year, month0 + 1, min(day.day, last))
 
@@ -106,14 +120,14 @@ def _swedish_eves(year: int) -> dict[date, str]:
 def _closed_days(country: str, year: int) -> Mapping[date, str]:
     """Public holidays (and, for Sweden, the three eves) of ``country`` in ``year``, by date.
 
-    ValueError when `holidays` has no data for that year: outside its range it silently
+    OutsideCalendar when `holidays` has no data for that year: outside its range it silently
     returns no holidays, which would make e.g. Christmas an ordinary working day.
     """
     cls = _holiday_class(country)
     if cls is None:
         raise ValueError(f"unknown country code {country!r}")
     if not cls.start_year <= year <= cls.end_year:
-        raise ValueError(
+        raise OutsideCalendar(
             f"no public holiday data for {country!r} in {year} "
             f"(covered: {cls.start_year}-{cls.end_year})"
         )
@@ -138,7 +152,8 @@ class BusinessCalendar:
 
     Construction raises InvalidInput naming the field for an unknown time zone or country.
     Instances are immutable and hashable. Methods raise ValueError for naive datetimes and
-    for dates whose year the holiday data does not cover (for SE: 1953-2100).
+    :class:`OutsideCalendar` for dates outside :meth:`covered_years` (for SE: 1953-2100);
+    :meth:`check_covered` says so up front, naming the field.
     """
 
     timezone: str = "Europe/Stockholm"
@@ -174,10 +189,52 @@ class BusinessCalendar:
         """The calendar's time zone."""
         return ZoneInfo(self.timezone)
 
+    def covered_years(self) -> tuple[int, int]:
+        """The first and last year the calendar counts in: the years of the country's holiday
+        data (SE: 1953-2100), without a country 1900-9998."""
+        if self.country is None:
+            return _PLAIN_YEARS
+        cls = _holiday_class(self.country)
+        assert cls is not None  # checked at construction
+        return max(cls.start_year, _SAFE_YEARS[0]), min(cls.end_year, _SAFE_YEARS[1])
+
+    def check_covered(self, value: date | datetime, field: str) -> None:
+        """OutsideCalendar naming ``field`` unless ``value`` (a date, or an aware instant's
+        local date) falls in :meth:`covered_years`."""
+        if isinstance(value, datetime):
+            _require_aware(value, field)
+            try:
+                # UTC first: converting an instant near year 1 or 9999 to the calendar's zone
+                # overflows, while one inside the covered years converts safely.
+                covered = self._covers(value.astimezone(UTC)) and self._covers(
+                    self.local_date(value)
+                )
+            except OverflowError:
+                covered = False
+        else:
+            covered = self._covers(value)
+        if not covered:
+            raise self._outside(field, f"{value.isoformat()} is")
+
+    def _covers(self, day: date) -> bool:
+        first, last = self.covered_years()
+        return first <= day.year <= last
+
+    def _outside(self, field: str, subject: str) -> OutsideCalendar:
+        first, last = self.covered_years()
+        data = f", the holiday data for {self.country}" if self.country is not None else ""
+        return OutsideCalendar(
+            f"{field}: {subject} outside the years the calendar covers ({first}-{last}{data})"
+        )
+
     def local_date(self, instant: datetime) -> date:
-        """The date ``instant`` falls on in the calendar's time zone. Naive -> ValueError."""
+        """The date ``instant`` falls on in the calendar's time zone. Naive -> ValueError,
+        an instant whose local date is not a Python date (year 1 or 9999) -> OutsideCalendar."""
         _require_aware(instant, "instant")
-        return instant.astimezone(self.tz).date()
+        try:
+            return instant.astimezone(self.tz).date()
+        except OverflowError:
+            raise self._outside("instant", f"{instant.isoformat()} is") from None
 
     def closed_reason(self, day: date) -> str | None:
         """Why ``day`` is closed, or None if it is open.
@@ -200,12 +257,23 @@ class BusinessCalendar:
         """True on weekends, public holidays, the Swedish eves (SE only) and extra closed days."""
         return self.closed_reason(day) is not None
 
-    def roll(self, day: date) -> date:
-        """The first day on or after ``day`` that is not closed; ``day`` if not roll_forward."""
+    def roll(self, day: date, *, field: str = "date") -> date:
+        """The first day on or after ``day`` that is not closed; ``day`` if not roll_forward.
+
+        OutsideCalendar naming ``field`` when ``day``, or the open day after it, lies outside
+        :meth:`covered_years` (2100-12-31 is New Year's Eve: for SE it rolls into 2101)."""
         if not self.roll_forward:
             return day
-        while self.is_closed(day):
-            day += _ONE_DAY
+        start = day
+        try:
+            while self.is_closed(day):
+                day += _ONE_DAY
+        except OutsideCalendar:
+            self.check_covered(start, field)
+            reason = self.closed_reason(start)
+            raise self._outside(
+                field, f"{start.isoformat()} is closed ({reason}) and the next open day is"
+            ) from None
         return day
 
     def roll_back(self, day: date) -> date:
@@ -220,34 +288,50 @@ class BusinessCalendar:
         return day
 
     def at(self, day: date, clock: time) -> datetime:
-        """The UTC instant of local ``day`` at ``clock`` (a time skipped by DST moves later)."""
+        """The UTC instant of local ``day`` at ``clock`` (a time skipped by DST moves later).
+        OutsideCalendar where that instant is not a Python datetime (year 1 or 9999)."""
         local = datetime.combine(day, clock, tzinfo=self.tz)
-        return max(local.astimezone(UTC), local.replace(fold=1).astimezone(UTC))
+        try:
+            return max(local.astimezone(UTC), local.replace(fold=1).astimezone(UTC))
+        except OverflowError:
+            raise self._outside("day", f"{day.isoformat()} is") from None
 
     def end_of_day(self, day: date) -> datetime:
         """The UTC instant at which local ``day`` ends: the next local midnight.
 
         On a day with a DST change this is 23 or 25 hours after it began. Where midnight
         itself is skipped or repeated, it is the instant from which the local date is no
-        longer ``day``.
+        longer ``day``. OutsideCalendar where that instant is not a Python datetime (the end
+        of 9999-12-31, year 1 east of UTC).
         """
-        midnight = datetime.combine(day + _ONE_DAY, time(0), tzinfo=self.tz)
-        # fold=0 is right when midnight is skipped, fold=1 when it occurs twice; the later of
-        # the two is right in both cases and equal to either otherwise.
-        return max(
-            midnight.astimezone(UTC),
-            midnight.replace(fold=1).astimezone(UTC),
-        )
+        try:
+            midnight = datetime.combine(day + _ONE_DAY, time(0), tzinfo=self.tz)
+            # fold=0 is right when midnight is skipped, fold=1 when it occurs twice; the later
+            # of the two is right in both cases and equal to either otherwise.
+            return max(
+                midnight.astimezone(UTC),
+                midnight.replace(fold=1).astimezone(UTC),
+            )
+        except OverflowError:
+            raise self._outside("day", f"{day.isoformat()} is") from None
 
-    def due_date(self, start: datetime, period: Period) -> date:
+    def due_date(self, start: datetime, period: Period, *, field: str = "deadline") -> date:
         """THE one function for deadlines.
 
         The local date of ``start``, plus ``period.months`` calendar months (clamped to the
         month's end), plus ``period.days`` days, then rolled forward off closed days.
-        Naive ``start`` -> ValueError.
+        Naive ``start`` -> ValueError; a deadline outside :meth:`covered_years` ->
+        OutsideCalendar naming ``field``.
         """
-        day = add_months(self.local_date(start), period.months) + timedelta(days=period.days)
-        return self.roll(day)
+        begin = self.local_date(start)
+        try:
+            day: date | None = add_months(begin, period.months) + timedelta(days=period.days)
+        except (OutsideCalendar, OverflowError):
+            day = None
+        if day is None or not self._covers(day):
+            landing = day.isoformat() if day is not None else "past the year 9999"
+            raise self._outside(field, f"{period} after {begin.isoformat()} is {landing},")
+        return self.roll(day, field=field)
 
     def due_instant(self, day: date) -> datetime:
         """The instant a deadline on ``day`` expires; the same as ``end_of_day(day)``."""

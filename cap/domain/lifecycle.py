@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from transitions import EventData, Machine
 
-from cap.domain.calendar import BusinessCalendar, Period
+from cap.domain.calendar import BusinessCalendar, Period, add_months
 from cap.domain.model import (
     ACTIVE_STATES,
     Action,
@@ -58,6 +58,10 @@ SANCTION_REVIEW_LEVEL = 3
 
 #: How far in the future an ``at`` may lie: clocks of the people recording actions drift.
 CLOCK_SKEW = timedelta(minutes=5)
+
+#: How many years after the action a date typed for a new deadline (``until``) may lie:
+#: further is a typo (2046 for 2026), not an extension anyone grants.
+UNTIL_HORIZON_YEARS = 3
 
 
 #: States a sanction review can return to: the active states.
@@ -253,7 +257,7 @@ def perform(
         raise ActionRefused(
             f"cannot {action.label}: the finding is {case.state.value}; allowed now: {allowed}"
         )
-    _check_request(case, request, now)
+    _check_request(case, request, now, calendar)
     if case.found_on is not None and calendar.local_date(request.at) < case.found_on:
         raise InvalidInput(
             f"at: {request.at.isoformat()} is before the finding was found "
@@ -274,7 +278,8 @@ def perform(
     )
 
     def limit(kind: Limit) -> date:
-        return calendar.due_date(request.at, policy.period(kind, case.severity, case.area))
+        period = policy.period(kind, case.severity, case.area)
+        return calendar.due_date(request.at, period, field=f"{kind.value}_due")
 
     at = request.at
     if action is Action.NOTIFY:
@@ -360,13 +365,25 @@ def perform(
     )
 
 
-def _check_request(case: Case, request: ActionRequest, now: datetime) -> None:
+def _check_request(
+    case: Case, request: ActionRequest, now: datetime, calendar: BusinessCalendar
+) -> None:
     if request.at.tzinfo is None:
         raise InvalidInput("at: needs a UTC offset, for example 2026-03-02T10:00:00+01:00")
     if request.at > now + CLOCK_SKEW:
         raise InvalidInput(
             f"at: {request.at.isoformat()} is in the future; record actions once they happened"
         )
+    calendar.check_covered(request.at, "at")
+    if request.until is not None:
+        calendar.check_covered(request.until, "until")
+        years = UNTIL_HORIZON_YEARS
+        latest = add_months(calendar.local_date(request.at), 12 * years)
+        if request.until > latest:
+            raise InvalidInput(
+                f"until: {request.until.isoformat()} is more than {years} years away; give a "
+                f"date up to {latest.isoformat()} ({years} years after the action)"
+            )
     if case.last_event_at is not None and request.at < case.last_event_at:
         raise InvalidInput(
             f"at: {request.at.isoformat()} is before the finding's last recorded event "
@@ -408,7 +425,7 @@ def _set_requested(
     case: Case, kind: DeadlineKind, requested: date, calendar: BusinessCalendar, at: datetime
 ) -> DeadlineChange:
     # Every deadline obeys the same calendar rule, including dates a person typed in.
-    due = calendar.roll(requested)
+    due = calendar.roll(requested, field="until")
     change = set_deadline(case, kind, due, at)
     if due != requested:
         return DeadlineChange(kind, change.old, due, requested)

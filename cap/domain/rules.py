@@ -24,6 +24,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from cap.domain.calendar import BusinessCalendar, Period
+from cap.domain.inputs import describe
 from cap.domain.model import Action, Area, DeadlineKind, Limit, Role, Severity
 from cap.errors import InvalidInput
 
@@ -368,14 +369,7 @@ def _validate(model: type[M], data: Any, where: str) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        error = exc.errors(include_url=False)[0]
-        field = ".".join(str(p) for p in error["loc"]) or "value"
-        message = str(error["msg"]).removeprefix("Value error, ")
-        if error["type"] == "extra_forbidden":
-            message = "is not a known field"
-        elif error["type"] == "enum":
-            message = f"{error['input']!r} is not one of {error['ctx']['expected']}"
-        raise RulesError(f"{where}: {field}: {message}") from None
+        raise RulesError(describe(exc, where, model=model)) from None
 
 
 def _read_toml(file: Path) -> dict[str, Any]:
