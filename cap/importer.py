@@ -24,6 +24,7 @@ COLUMNS = (
     "site",
     "site_country",
     "found_on",
+    "external_id",
 )
 REQUIRED = ("contract", "severity", "area", "source", "title")
 OPTIONAL = tuple(c for c in COLUMNS if c not in REQUIRED)
@@ -87,6 +88,8 @@ def parse_findings(
 
     findings: list[ImportRow] = []
     problems: list[str] = []
+    # (contract, external_id) -> the line that gave it first: a second such row is a bad row.
+    external_ids: dict[tuple[str, str], int] = {}
     for line, values in records:
         if len(findings) + len(problems) >= max_rows:
             raise InvalidInput(
@@ -112,7 +115,17 @@ def parse_findings(
         except ValidationError as exc:
             problems.append(describe(exc, where))
             continue
-        if contracts is not None and finding.contract not in contracts:
+        given_at = (
+            external_ids.setdefault((finding.contract, finding.external_id), line)
+            if finding.external_id
+            else line
+        )
+        if given_at != line:
+            problems.append(
+                f"{where}: external_id: {finding.external_id} is given twice for contract "
+                f"{finding.contract} (first at {name}:{given_at})"
+            )
+        elif contracts is not None and finding.contract not in contracts:
             problems.append(f"{where}: contract: {finding.contract} does not exist")
         elif today is not None and finding.found_on is not None and finding.found_on > today:
             problems.append(

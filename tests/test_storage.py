@@ -37,8 +37,9 @@ def test_the_schema_head_constant_is_alembics_head() -> None:
 
 def test_init_creates_then_reports_up_to_date(tmp_path: Path) -> None:
     db = Database(f"sqlite:///{tmp_path / 'new.db'}")
-    with pytest.raises(DatabaseUnavailable, match="run `cap init` first"):
+    with pytest.raises(DatabaseUnavailable, match=r"there is no database at .*run `cap init`"):
         db.require_current()
+    assert not (tmp_path / "new.db").exists()
     before, after = db.upgrade()
     assert before is None and after == db.head_revision()
     assert db.upgrade() == (after, after)

@@ -182,7 +182,7 @@ def test_a_finding_cannot_be_found_in_the_future_or_on_an_unknown_contract(world
     with pytest.raises(InvalidInput, match="found_on: 2026-03-04 is in the future"):
         world.finding(found_on=date(2026, 3, 4))
     unknown = World(world.workflow, contract="RS-NOPE")
-    with pytest.raises(InvalidInput, match="contract: RS-NOPE does not exist"):
+    with pytest.raises(NotFound, match="contract: RS-NOPE does not exist"):
         unknown.finding()
     assert count(world.workflow, Finding) == 0
 

@@ -72,10 +72,18 @@ class Contract(SQLModel, table=True):
 
 
 class Finding(SQLModel, table=True):
+    # An audit report's own reference names one finding of a contract (NULLs never collide).
+    # A unique index rather than a constraint: SQLite adds an index in place, while adding a
+    # constraint copies the table, and dropping the old `finding` fails on its foreign keys.
+    __table_args__ = (
+        Index("uq_finding_contract_external_id", "contract_id", "external_id", unique=True),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     ref: str = Field(max_length=20, unique=True)
     supplier_id: int = Field(foreign_key="supplier.id", index=True)
     contract_id: int = Field(foreign_key="contract.id", index=True)
+    external_id: str | None = Field(default=None, max_length=80)
     site: str | None = Field(default=None, max_length=200)
     site_country: str | None = Field(default=None, max_length=2)
     source: Source = Field(sa_column=_enum(Source))

@@ -340,9 +340,18 @@ def supplier_by_org(session: Session, org_number: str) -> Supplier:
 
 
 def contracts_by_ref(session: Session, refs: set[str]) -> dict[str, Contract]:
+    """The contracts named, locked until the transaction ends, so that two writers logging
+    findings on one contract check for duplicates one after the other (PostgreSQL: FOR NO KEY
+    UPDATE, which still lets others insert rows that refer to the contract; SQLite already
+    writes one transaction at a time)."""
     if not refs:
         return {}
-    rows = session.execute(select(Contract).where(col(Contract.reference).in_(refs))).scalars()
+    rows = session.execute(
+        select(Contract)
+        .where(col(Contract.reference).in_(refs))
+        .order_by(col(Contract.id))  # the same order for every writer: no deadlock
+        .with_for_update(key_share=True)
+    ).scalars()
     return {c.reference: c for c in rows}
 
 
