@@ -87,16 +87,20 @@ class Worker:
             skipped=report.skipped,
             escalated=report.escalated,
             queued=report.queued,
+            unreached=len(report.unreached),
             errors=len(report.errors),
             seconds=round(report.seconds, 3),
         )
+        for case in report.unreached:  # each names the setting to fix
+            log.warning("%s", case)
         if report.skipped:
             log.info(
                 "caught up: applied %d step(s), skipped %d older one(s) (see the audit trail)",
                 report.steps,
                 report.skipped,
             )
-        self.heartbeat("sweep", report.as_dict() | {"actions": len(report.actions)})
+        counts = {"actions": len(report.actions), "unreached": len(report.unreached)}
+        self.heartbeat("sweep", report.as_dict() | counts)
 
     def deliver_job(self) -> None:
         if self._stopping.is_set():

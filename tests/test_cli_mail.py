@@ -109,8 +109,8 @@ def test_outbox_list_then_send_writes_eml_files_once(
         lambda: cap.json("outbox", "list"),
     )
     header, row = table.splitlines()
-    assert header.split() == ["ID", "STATUS", "FINDING", "KIND", "TO", "TRIES", "NEXT", "TRY",
-                              "LAST", "ERROR"]  # fmt: skip
+    assert header.split() == ["ID", "STATUS", "FINDING", "KIND", "TO", "TRIES", "SENT", "(LOCAL)",
+                              "NEXT", "TRY", "(LOCAL)", "LAST", "ERROR"]  # fmt: skip
     assert row.split()[:6] == [str(queued.id), "queued", ref, "cap_requested", LI, "0"]
     [item] = listed
     assert (item["id"], item["finding"], item["kind"], item["recipient"], item["role"]) == (
@@ -258,7 +258,8 @@ def test_mail_preview(cap: Cap, world: World) -> None:
     for kind in KINDS:
         assert kind in line, kind
 
-    subject, _, *text = real.splitlines()
+    origin, subject, _, *text = real.splitlines()
+    assert origin.startswith("(queued ") and origin.endswith(f" for supplier {LI})"), origin
     assert subject.startswith(f"Subject: {ref}: "), subject
     assert TITLE in subject
     assert "7 April 2026" in subject  # the finding's plan deadline
@@ -275,7 +276,9 @@ def test_mail_preview_of_a_finding_without_a_deadline_is_not_a_crash(
     result = cap.run("mail", "preview", "cap_requested", "--lang", "en", "--finding", ref)
     assert "Traceback" not in result.stderr, result.stderr[-300:]
     if result.returncode == 0:
-        assert result.stdout.startswith(f"Subject: {ref}: "), result.stdout
+        origin, subject, *_ = result.stdout.splitlines()
+        assert origin == f"(not sent yet: rendered for supplier {LI})", origin
+        assert subject.startswith(f"Subject: {ref}: "), result.stdout
     else:
         assert ref in user_error(result)
 

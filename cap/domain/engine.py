@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from typing import Literal
 
 from cap.domain.lifecycle import IN_FORCE, deadline_of
 from cap.domain.model import Case, DeadlineKind, LadderMark
@@ -147,6 +148,12 @@ def next_check_at(case: Case, rules: Rules) -> datetime | None:
     return min(earliest, default=None)
 
 
+#: Where a timeline entry stands at the moment the timeline is drawn: a step already taken
+#: ("done"), the step the next sweep applies ("due"), one catch-up passes over
+#: ("catch_up_skip"), a deadline already passed ("passed"), or anything still ahead.
+TimelineStatus = Literal["done", "due", "catch_up_skip", "passed", "upcoming"]
+
+
 @dataclass(frozen=True)
 class TimelineEntry:
     """One dated item of a finding's future (or past) under the rules."""
@@ -160,9 +167,10 @@ class TimelineEntry:
     level: int
     action: str | None
     done: bool
+    status: TimelineStatus | None = None  # only for a timeline drawn at a moment
 
     def as_dict(self) -> dict[str, object]:
-        return {
+        entry: dict[str, object] = {
             "at": self.at.isoformat(),
             "kind": self.kind,
             "deadline": self.deadline.value,
@@ -173,11 +181,21 @@ class TimelineEntry:
             "action": self.action,
             "done": self.done,
         }
+        if self.status is not None:
+            entry["status"] = self.status
+        return entry
 
 
-def timeline(case: Case, rules: Rules) -> list[TimelineEntry]:
+def timeline(case: Case, rules: Rules, now: datetime | None = None) -> list[TimelineEntry]:
     """Every deadline in force and every step of its ladder, in time order; ``done`` marks the
-    steps already processed."""
+    steps already processed.
+
+    The first automatic escalation still to come ends the list: the finding is then in
+    sanction review, where no deadline binds, so nothing after that instant would happen.
+    With ``now``, each entry gets its :data:`TimelineStatus` as a sweep at ``now`` sees it
+    (:func:`evaluate`): of the steps already due, the one it applies and the ones catch-up
+    passes over.
+    """
     entries: list[TimelineEntry] = []
     for kind in IN_FORCE.get(case.state, ()):
         deadline = deadline_of(case, kind)
@@ -212,4 +230,30 @@ def timeline(case: Case, rules: Rules) -> list[TimelineEntry]:
                     done=done_until is not None and step.due_at <= done_until,
                 )
             )
-    return sorted(entries, key=lambda e: (e.at, e.kind != "deadline"))
+    entries.sort(key=lambda e: (e.at, e.kind != "deadline"))
+    escalation = next((e.at for e in entries if e.action == "escalate" and not e.done), None)
+    if escalation is not None:
+        entries = [e for e in entries if e.at <= escalation]
+    if now is None:
+        return entries
+    evaluation = evaluate(case, rules, now)
+    due = {(s.kind, s.id) for s in evaluation.due}
+    skipped = {(s.kind, s.id) for s in evaluation.skipped}
+    return [replace(e, status=_status(e, due, skipped, now)) for e in entries]
+
+
+def _status(
+    entry: TimelineEntry,
+    due: set[tuple[DeadlineKind, str]],
+    skipped: set[tuple[DeadlineKind, str]],
+    now: datetime,
+) -> TimelineStatus:
+    if entry.done:
+        return "done"
+    if entry.rule is None:
+        return "passed" if entry.at <= now else "upcoming"
+    if (entry.deadline, entry.rule) in due:
+        return "due"
+    if (entry.deadline, entry.rule) in skipped:
+        return "catch_up_skip"
+    return "upcoming"

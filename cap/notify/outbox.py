@@ -35,11 +35,13 @@ class Recipient:
 
 @dataclass(frozen=True)
 class Notice:
-    """An email of ``kind`` to everyone in ``roles``, about the date of ``deadline``."""
+    """An email of ``kind`` to everyone in ``roles``, about the date of ``deadline``, sent
+    under the rule ``rule`` (its id, which the audit trail names when nobody is reached)."""
 
     kind: str
     roles: tuple[Role, ...]
     deadline: DeadlineKind | None = None
+    rule: str | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ class Parties:
 
 
 __all__ = [
+    "ROLE_SETTINGS",
     "Notice",
     "Parties",
     "Prepared",
@@ -64,6 +67,13 @@ __all__ = [
     "renderer_for",
     "template_context",
 ]
+
+
+#: The setting that gives the addresses of each buyer role a finding does not name itself.
+ROLE_SETTINGS: dict[Role, str] = {
+    Role.SUSTAINABILITY_MANAGER: "CAP_SUSTAINABILITY_MANAGER",
+    Role.DECISION_MAKERS: "CAP_DECISION_MAKERS",
+}
 
 
 @lru_cache(maxsize=4)
@@ -90,10 +100,10 @@ def recipients(
             people = [
                 Recipient(e, None, staff, role) for e in settings.sustainability_manager_addresses
             ]
-            why = "CAP_SUSTAINABILITY_MANAGER is not set"
+            why = f"{ROLE_SETTINGS[role]} is not set"
         else:
             people = [Recipient(e, None, staff, role) for e in settings.decision_maker_addresses]
-            why = "CAP_DECISION_MAKERS is not set"
+            why = f"{ROLE_SETTINGS[role]} is not set"
         if not people:
             missing.append({"role": role.value, "why": why})
         seen = {r.email.casefold() for r in found}
@@ -205,7 +215,8 @@ def prepare(
     not_sent: list[dict[str, str]] = []
     for notice in notices:
         people, missing = recipients(notice.roles, parties, settings)
-        not_sent.extend({"kind": notice.kind, **m} for m in missing)
+        named = {"rule": notice.rule} if notice.rule is not None else {}
+        not_sent.extend({**named, "kind": notice.kind, **m} for m in missing)
         due = deadline
         if due is None and notice.deadline is not None:
             due = deadline_of(_case_of(parties), notice.deadline)

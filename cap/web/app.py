@@ -17,12 +17,17 @@ from cap.clock import utcnow
 from cap.config import Settings
 from cap.store.db import Database
 from cap.worker import check_health
+from cap.workflow import unaddressed_roles
 
 
 def create_app(settings: Settings) -> FastAPI:
     db = Database(settings.database_url)
     app = FastAPI(title="cap", version=__version__, docs_url=None, redoc_url=None)
     max_age = timedelta(seconds=3 * max(settings.sweep_every, settings.deliver_every) + 30)
+    # The settings and rules of a process do not change while it runs: neither do these.
+    warnings = "".join(
+        f"<li>warning: {html.escape(str(role))}</li>" for role in unaddressed_roles(settings)
+    )
 
     @app.get("/health")
     def health() -> JSONResponse:
@@ -50,6 +55,7 @@ def create_app(settings: Settings) -> FastAPI:
             "healthy" if state.healthy else "unhealthy"
         }: {html.escape(state.message)}</p>
 <table><tr><th>worker</th><th>last pass</th><th>when</th></tr>{rows}</table>
+{f'<ul id="warnings" style="color: #8a5a00;">{warnings}</ul>' if warnings else ""}
 </body></html>"""
 
     return app

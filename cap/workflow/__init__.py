@@ -7,6 +7,7 @@ domain decides, this module loads and writes. A finding is written with an optim
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -15,6 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import PurePath
 from typing import Any
 
+from jinja2 import UndefinedError
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import defer
@@ -36,9 +38,16 @@ from cap.domain.lifecycle import (
     perform,
     set_deadline,
 )
-from cap.domain.model import Case, DeadlineKind, Limit, Role, State
+from cap.domain.model import Case, Role, State
 from cap.domain.rules import NoticeRule, Rules
-from cap.errors import ActionRefused, AlreadyExists, Conflict, InvalidInput, NotFound
+from cap.errors import (
+    ActionRefused,
+    AlreadyExists,
+    CapError,
+    Conflict,
+    InvalidInput,
+    NotFound,
+)
 from cap.notify import links as outbox_links
 from cap.notify import outbox
 from cap.store.db import Database
@@ -83,6 +92,7 @@ from cap.workflow.records import (
     supplier_by_org,
     write_plans,
 )
+from cap.workflow.screening import SkippedRow, screen
 from cap.workflow.views import (
     contract_view,
     decision_view,
@@ -98,13 +108,19 @@ from cap.workflow.views import (
 __all__ = [
     "RULES_DIGEST",
     "SYSTEM_ACTOR",
+    "EmailPreview",
     "EvidenceFile",
     "FindingFilter",
     "ImportResult",
+    "SkippedRow",
     "SweepReport",
+    "UnaddressedRole",
+    "Unreached",
     "Workflow",
     "decode_ladder",
     "encode_ladder",
+    "unaddressed_roles",
+    "unreached_of",
 ]
 
 log = logging.getLogger("cap.workflow")
@@ -117,6 +133,92 @@ RULES_DIGEST = "rules_digest"
 @dataclass(frozen=True)
 class ImportResult:
     refs: list[str]
+    skipped: list[SkippedRow] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Unreached:
+    """A notification that reached nobody in one of its roles: ``why`` names what to fix
+    (for a buyer role, the setting to give addresses in)."""
+
+    ref: str
+    rule: str
+    template: str
+    role: str
+    why: str
+
+    def __str__(self) -> str:
+        return (
+            f"{self.ref}: rule {self.rule} ({self.template}) reached nobody for {self.role}: "
+            f"{self.why}"
+        )
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "ref": self.ref,
+            "rule": self.rule,
+            "template": self.template,
+            "role": self.role,
+            "why": self.why,
+        }
+
+
+def unreached_of(ref: str, trail: dict[str, list[dict[str, str]]]) -> list[Unreached]:
+    """What an action's notifications (the ``notifications`` of its event) did not reach."""
+    return [
+        Unreached(ref, m.get("rule", "?"), m["kind"], m["role"], m["why"])
+        for m in trail.get("not_sent", [])
+    ]
+
+
+@dataclass(frozen=True)
+class UnaddressedRole:
+    """A role the rules in force send emails to, with no address configured."""
+
+    role: Role
+    setting: str
+    rules: tuple[str, ...]  # the ids of the steps and notices that send to it
+
+    def __str__(self) -> str:
+        return (
+            f"{self.setting} is not set: the {self.role.value} get no email from rules "
+            f"{', '.join(self.rules)}"
+        )
+
+
+def unaddressed_roles(settings: Settings) -> list[UnaddressedRole]:
+    """The buyer roles the rules in force send to that have no address: each of their
+    emails would reach nobody (found before the first escalation, not after)."""
+    rules = settings.rule_set
+    configured = {
+        Role.SUSTAINABILITY_MANAGER: settings.sustainability_manager_addresses,
+        Role.DECISION_MAKERS: settings.decision_maker_addresses,
+    }
+    found = []
+    for role, setting in outbox.ROLE_SETTINGS.items():
+        if configured[role]:
+            continue
+        senders = tuple(
+            [s.id for s in rules.steps if role in s.to]
+            + [n.id for n in rules.notices if role in n.to]
+        )
+        if senders:
+            found.append(UnaddressedRole(role, setting, senders))
+    return found
+
+
+@dataclass(frozen=True)
+class EmailPreview:
+    """One email of a finding as its reader gets it: the latest one queued, or else the one
+    the rules would send (``queued_at`` is then ``None``)."""
+
+    subject: str
+    text: str
+    html: str
+    language: str
+    role: str
+    recipient: str
+    queued_at: datetime | None
 
 
 @dataclass
@@ -130,6 +232,7 @@ class SweepReport:
     seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
     actions: list[dict[str, Any]] = field(default_factory=list)
+    unreached: list[Unreached] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -142,7 +245,66 @@ class SweepReport:
             "seconds": round(self.seconds, 3),
             "errors": self.errors,
             "actions": self.actions,
+            "unreached": [u.as_dict() for u in self.unreached],
         }
+
+
+def _action_context(
+    reason: str | None, note: str | None, decision: Decision | None
+) -> dict[str, Any]:
+    """What an action's emails say beyond the finding: its reason, note and decision."""
+    extra: dict[str, Any] = {"reason": reason, "note": note}
+    if decision is not None:
+        extra["decision"] = {
+            "outcome": decision.outcome,
+            "rationale": decision.rationale or "",
+            "proposed_by": decision.proposed_by,
+            "approved_by": decision.approved_by,
+        }
+    return extra
+
+
+def _latest_context(session: Session, finding: Finding) -> dict[str, Any]:
+    """The reason, note and decision an action's email would carry if sent now: the finding's
+    latest ones, or none."""
+    events = session.execute(
+        select(Event).where(col(Event.finding_id) == finding.id).order_by(col(Event.id).desc())
+    ).scalars()
+    reason: str | None = None
+    note: str | None = None
+    for event in events:
+        reason = reason or event.data.get("reason")
+        note = note or event.data.get("note")
+        if reason and note:
+            break
+    decision = (
+        session.execute(
+            select(Decision)
+            .where(col(Decision.finding_id) == finding.id)
+            .order_by(col(Decision.id).desc())
+        )
+        .scalars()
+        .first()
+    )
+    return _action_context(reason, note, decision)
+
+
+def _automatic_escalation(
+    case: Case, step: engine.DueStep, now: datetime, rules: Rules
+) -> Change | None:
+    """The sanction review an escalating step opens, or ``None`` if the state refuses it."""
+    if Action.ESCALATE not in allowed_actions(case.state):
+        return None
+    request = ActionRequest(
+        Action.ESCALATE,
+        SYSTEM_ACTOR,
+        now,
+        reason=(
+            f"rule {step.id}: {step.rule.offset} days after the {step.kind.value} deadline of "
+            f"{step.deadline.isoformat()}"
+        ),
+    )
+    return perform(case, request, now=now, calendar=rules.calendar, policy=rules)
 
 
 @dataclass
@@ -232,8 +394,33 @@ class Workflow:
     # -- findings ----------------------------------------------------------------------------
 
     def log_finding(self, data: FindingInput, *, actor: str, now: datetime) -> str:
-        """Record a new finding in state ``open``; returns its ref (NC-YYYY-NNNN)."""
-        return self.log_findings([data], actor=actor, now=now, where=lambda i: "").refs[0]
+        """Record a new finding in state ``open``; returns its ref (NC-YYYY-NNNN).
+
+        Logged by hand, one at a time, it is not held against similar findings (its author sees
+        what they log); its external id, though, must be new on the contract.
+        """
+        with self.db.write() as session:
+            contracts = contracts_by_ref(session, {data.contract})
+            if not contracts:
+                raise NotFound(
+                    f"contract: {data.contract} does not exist (see `cap contract list`)"
+                )
+            result = self._log_findings(
+                session,
+                [data],
+                contracts,
+                actor=actor,
+                now=now,
+                where=lambda i: "",
+                allow_duplicates=True,
+            )
+            if result.skipped:
+                taken = result.skipped[0]
+                raise AlreadyExists(
+                    f"external-id: {taken.external_id} is already finding {taken.ref} "
+                    f"of contract {data.contract}"
+                )
+            return result.refs[0]
 
     def log_findings(
         self,
@@ -243,58 +430,90 @@ class Workflow:
         now: datetime,
         where: Callable[[int], str] = lambda i: f"finding {i + 1}",
         progress: Callable[[int], None] | None = None,
+        allow_duplicates: bool = False,
     ) -> ImportResult:
         """Record many findings at once: all of them or, on the first bad row, none.
 
-        ``where(i)`` names row ``i`` in error messages (a CSV line number, say).
+        ``where(i)`` names row ``i`` in error messages (a CSV line number, say). A row whose
+        external id is already a finding of its contract is skipped (see ``skipped``), so a
+        report imported again adds only what is new; a row without one, like a finding of its
+        contract (or an earlier row) in title, site and found_on, is a bad row unless
+        ``allow_duplicates``.
         """
-        today = self.settings.calendar.local_date(now)
         with self.db.write() as session:
             contracts = contracts_by_ref(session, {r.contract for r in rows})
-            problems: list[str] = []
-            for i, row in enumerate(rows):
-                prefix = f"{where(i)}: " if where(i) else ""
-                if row.contract not in contracts:
-                    problems.append(f"{prefix}contract: {row.contract} does not exist")
-                elif row.found_on and row.found_on > today:
-                    problems.append(
-                        f"{prefix}found_on: {row.found_on} is in the future (today is {today})"
-                    )
-            if problems:
-                raise InvalidInput("\n".join(problems))
-            year = today.year
-            first = reserve_refs(session, year, len(rows))
-            created: list[Finding] = []
-            for i, row in enumerate(rows):
-                contract = contracts[row.contract]
-                finding = Finding(
-                    ref=f"NC-{year}-{first + i:04d}",
-                    supplier_id=contract.supplier_id,
-                    contract_id=contract.id or 0,
-                    site=row.site,
-                    site_country=row.site_country,
-                    source=row.source,
-                    area=row.area,
-                    severity=row.severity,
-                    title=row.title,
-                    description=row.description,
-                    found_on=row.found_on or today,
-                    state=State.OPEN,
-                    created_at=now,
-                    created_by=actor,
-                )
-                session.add(finding)
-                created.append(finding)
-                if progress:
-                    progress(1)
-            session.flush()
-            record_events(
+            return self._log_findings(
                 session,
-                *(event_row(f, "logged", actor=actor, at=now, now=now, moved=(None, State.OPEN))
-                  for f in created),
-            )  # fmt: skip
-            refs = [f.ref for f in created]
-            return ImportResult(refs=refs)
+                rows,
+                contracts,
+                actor=actor,
+                now=now,
+                where=where,
+                progress=progress,
+                allow_duplicates=allow_duplicates,
+            )
+
+    def _log_findings(
+        self,
+        session: Session,
+        rows: Sequence[FindingInput],
+        contracts: dict[str, Contract],
+        *,
+        actor: str,
+        now: datetime,
+        where: Callable[[int], str],
+        allow_duplicates: bool,
+        progress: Callable[[int], None] | None = None,
+    ) -> ImportResult:
+        today = self.settings.calendar.local_date(now)
+        screened = screen(
+            session,
+            rows,
+            contracts,
+            today=today,
+            where=where,
+            allow_duplicates=allow_duplicates,
+        )
+        if screened.problems:
+            raise screened.refusal()
+        if progress and screened.skipped:
+            progress(len(screened.skipped))
+        if not screened.new:
+            return ImportResult(refs=[], skipped=screened.skipped)
+        year = today.year
+        first = reserve_refs(session, year, len(screened.new))
+        created: list[Finding] = []
+        for number, i in enumerate(screened.new, start=first):
+            row = rows[i]
+            contract = contracts[row.contract]
+            finding = Finding(
+                ref=f"NC-{year}-{number:04d}",
+                supplier_id=contract.supplier_id,
+                contract_id=contract.id or 0,
+                external_id=row.external_id,
+                site=row.site,
+                site_country=row.site_country,
+                source=row.source,
+                area=row.area,
+                severity=row.severity,
+                title=row.title,
+                description=row.description,
+                found_on=row.found_on or today,
+                state=State.OPEN,
+                created_at=now,
+                created_by=actor,
+            )
+            session.add(finding)
+            created.append(finding)
+            if progress:
+                progress(1)
+        session.flush()
+        record_events(
+            session,
+            *(event_row(f, "logged", actor=actor, at=now, now=now, moved=(None, State.OPEN))
+              for f in created),
+        )  # fmt: skip
+        return ImportResult(refs=[f.ref for f in created], skipped=screened.skipped)
 
     def act(
         self,
@@ -453,8 +672,11 @@ class Workflow:
         rules = self.settings.rule_set
         if dry_run:
             with self.db.read() as session:
+                parties: dict[tuple[int, int], Any] = {}
                 for finding in session.execute(due_query(now)).scalars():
-                    self._sweep_finding(session, finding, rules, now, report, write=False)
+                    self._sweep_finding(
+                        session, finding, rules, now, report, write=False, cache=parties
+                    )
                     if progress:
                         progress(1)
             report.seconds = time.perf_counter() - started
@@ -543,7 +765,6 @@ class Workflow:
             ladder=evaluation.ladder,
             escalation_level=max(case.escalation_level, evaluation.level),
         )
-        today = rules.calendar.local_date(now)
         events: list[dict[str, Any]] = []
         rows: list[dict[str, Any]] = []
         for step in evaluation.skipped:
@@ -557,52 +778,16 @@ class Workflow:
             event = step_event(
                 finding, step, now, "reminder" if step.rule.offset < 0 else "escalation", case.state
             )
-            days = (step.deadline - today).days
-            if write:
-                parties = parties_of(session, finding, new, cache)
-                # A reminder is about the coming deadline; after it, the email's date is what
-                # is owed next, which the templates word themselves ("immediately").
-                before = step.rule.offset <= 0
-                prepared = outbox.prepare(
-                    self.settings,
-                    notices=[
-                        outbox.Notice(
-                            step.rule.template,
-                            tuple(step.rule.to),
-                            step.kind if before else None,
-                        )
-                    ],
-                    parties=parties,
-                    key=step.key(finding.ref, case.deadline_version),
-                    now=now,
-                    extra={
-                        "days_left": max(days, 0) if before else None,
-                        "days_overdue": None if before else max(-days, 0),
-                    },
-                    deadline=step.deadline if before else None,
-                )
-                rows += prepared.rows
-                report.queued += len(prepared.queued)
-                event["data"]["notifications"] = prepared.trail
             events.append(event)
+            escalated: dict[str, Any] | None = None
             if step.rule.action == "escalate":
-                if Action.ESCALATE not in allowed_actions(new.state):
+                change = _automatic_escalation(new, step, now, rules)
+                if change is None:
                     event["data"]["action_refused"] = (
                         f"escalate is not allowed in {new.state.value}"
                     )
-                    continue
-                request = ActionRequest(
-                    Action.ESCALATE,
-                    SYSTEM_ACTOR,
-                    now,
-                    reason=(
-                        f"rule {step.id}: {step.rule.offset} days after the {step.kind.value} "
-                        f"deadline of {step.deadline.isoformat()}"
-                    ),
-                )
-                change = perform(new, request, now=now, calendar=rules.calendar, policy=rules)
-                events.append(
-                    event_row(
+                else:
+                    escalated = event_row(
                         finding,
                         Action.ESCALATE.value,
                         at=now,
@@ -610,10 +795,28 @@ class Workflow:
                         moved=(change.from_state, change.to_state),
                         data={**change.data, "rule": step.id},
                     )
-                )
-                new = change.case
-                report.escalated += 1
-                summary["action"] = "escalate"
+                    new = change.case
+                    report.escalated += 1
+                    summary["action"] = "escalate"
+            # The email describes the finding as the step leaves it: in sanction review after
+            # an escalation, not in the state it is leaving.
+            parties = parties_of(session, finding, new, cache)
+            if write:
+                prepared = self._step_notifications(step, parties, case.deadline_version, now)
+                rows += prepared.rows
+                report.queued += len(prepared.queued)
+                event["data"]["notifications"] = prepared.trail
+                missing = prepared.not_sent
+            else:
+                # Who would get it, without rendering: a dry run counts what it would queue.
+                people, missing = outbox.recipients(step.rule.to, parties, self.settings)
+                report.queued += len(people)
+            report.unreached += [
+                Unreached(finding.ref, step.id, step.rule.template, m["role"], m["why"])
+                for m in missing
+            ]
+            if escalated is not None:
+                events.append(escalated)
         if events:
             new.last_event_at = max(filter(None, [case.last_event_at, now]))
         # Unless an escalation moved the finding, the evaluation knows its next step already.
@@ -623,6 +826,31 @@ class Workflow:
             else engine.next_check_at(new, rules)
         )
         return SweepWrite(finding, events, rows, saved_params(finding, new, next_check))
+
+    def _step_notifications(
+        self, step: engine.DueStep, parties: outbox.Parties, deadline_version: int, now: datetime
+    ) -> outbox.Prepared:
+        """The emails of a ladder step sent at ``now`` (rendered, not written)."""
+        days = (step.deadline - self.settings.calendar.local_date(now)).days
+        # A reminder is about the coming deadline; after it, the email's date is what is owed
+        # next, which the templates word themselves ("immediately").
+        before = step.rule.offset <= 0
+        return outbox.prepare(
+            self.settings,
+            notices=[
+                outbox.Notice(
+                    step.rule.template, tuple(step.rule.to), step.kind if before else None, step.id
+                )
+            ],
+            parties=parties,
+            key=step.key(parties.finding.ref, deadline_version),
+            now=now,
+            extra={
+                "days_left": max(days, 0) if before else None,
+                "days_overdue": None if before else max(-days, 0),
+            },
+            deadline=step.deadline if before else None,
+        )
 
     def refresh_schedule(self, now: datetime, batch: int = 2000) -> int:
         """After a rules change, recompute when each open finding is next due (once per change).
@@ -684,7 +912,8 @@ class Workflow:
         return count
 
     def timeline(self, ref: str, *, now: datetime) -> dict[str, Any]:
-        """A finding's history and what the rules will do next, with dates."""
+        """A finding's history and what the rules will do next, with dates; each step still
+        to take says whether the next sweep applies it, passes over it (catch-up) or waits."""
         rules = self.settings.rule_set
         with self.db.read() as session:
             finding = finding_by_ref(session, ref)
@@ -693,7 +922,7 @@ class Workflow:
             ).scalars()
             upcoming = [
                 entry.as_dict()
-                for entry in engine.timeline(case_of(finding), rules)
+                for entry in engine.timeline(case_of(finding), rules, now)
                 if not entry.done
             ]
             return {
@@ -703,41 +932,128 @@ class Workflow:
                 "upcoming": upcoming,
             }
 
-    def preview_email(
-        self, kind: str, language: str, ref: str, *, now: datetime
-    ) -> outbox.RenderedEmail:
-        """Render ``kind`` for a real finding, addressed to its supplier's first contact."""
+    def preview_email(self, kind: str, language: str, ref: str, *, now: datetime) -> EmailPreview:
+        """``kind`` for a real finding as its reader gets it: the latest such email queued for
+        the finding (in ``language`` if one was), else the one the rules would send, rendered
+        as sending renders it, for the first person it reaches."""
         with self.db.read() as session:
             finding = finding_by_ref(session, ref)
-            parties = parties_of(session, finding)
-            name, email = (
-                (parties.contacts[0][0], parties.contacts[0][1])
-                if parties.contacts
-                else (None, "supplier@example.invalid")
+            stored = (
+                session.execute(
+                    select(OutboxMessage)
+                    .where(
+                        col(OutboxMessage.finding_id) == finding.id,
+                        col(OutboxMessage.kind) == kind,
+                    )
+                    # The latest cause first, and of its recipients the first, as below.
+                    .order_by(col(OutboxMessage.created_at).desc(), col(OutboxMessage.id))
+                )
+                .scalars()
+                .all()
             )
-            current = current_deadline(case_of(finding))
-            if current is None:  # not notified yet (or done): show the plan date it would get
-                rules = self.settings.rule_set
-                period = rules.period(Limit.PLAN, finding.severity, finding.area)
-                current = (DeadlineKind.PLAN, rules.calendar.due_date(now, period))
-            context = outbox.template_context(
+            if stored:
+                m = next((m for m in stored if m.language == language), stored[0])
+                return EmailPreview(
+                    m.subject, m.text_body, m.html_body, m.language, m.recipient_role,
+                    m.recipient, m.created_at,
+                )  # fmt: skip
+            try:
+                rows = self._unsent_email(session, finding, kind, now)
+            except UndefinedError:
+                raise ActionRefused(
+                    f"finding: {ref} ({finding.state.value}) lacks what a {kind} email says "
+                    "(a date, a reason or a decision); preview it without --finding for sample "
+                    "data"
+                ) from None
+            row = next((r for r in rows if r["language"] == language), rows[0])
+            return EmailPreview(
+                row["subject"], row["text_body"], row["html_body"], row["language"],
+                row["recipient_role"], row["recipient"], None,
+            )  # fmt: skip
+
+    def _unsent_email(
+        self, session: Session, finding: Finding, kind: str, now: datetime
+    ) -> list[dict[str, Any]]:
+        """The outbox rows the first rule sending ``kind`` that reaches someone would write
+        for ``finding``: a ladder step in force (as the sweep would send it, when it falls
+        due), else a notice (as the action would send it, now)."""
+        rules = self.settings.rule_set
+        case = case_of(finding)
+        if case.state is State.OPEN:
+            # Every email names deadlines that notifying sets: show the finding notified now.
+            request = ActionRequest(Action.NOTIFY, SYSTEM_ACTOR, now)
+            case = perform(case, request, now=now, calendar=rules.calendar, policy=rules).case
+        marks = case.ladder
+        steps = sorted(
+            (
+                step
+                for deadline in IN_FORCE.get(case.state, ())
+                for step in engine.ladder_steps(case, deadline, rules)
+                if step.rule.template == kind
+            ),
+            # Steps still to come first: one already taken either sent its email or had
+            # nobody to send it to.
+            key=lambda s: (
+                (mark := marks.get(s.kind)) is not None
+                and mark.due == s.deadline
+                and mark.done_until is not None
+                and s.due_at <= mark.done_until,
+                s.due_at,
+            ),
+        )
+        notices = sorted(
+            (
+                n
+                for n in rules.notices
+                if n.template == kind and n.matches(case.severity, case.area)
+            ),
+            key=lambda n: n.on not in allowed_actions(case.state),
+        )
+        missing: list[str] = []
+        for step in steps:
+            at = max(now, step.due_at)
+            stepped = replace(case, escalation_level=max(case.escalation_level, step.rule.level))
+            if step.rule.action == "escalate":
+                change = _automatic_escalation(stepped, step, at, rules)
+                stepped = change.case if change is not None else stepped
+            parties = parties_of(session, finding, stepped)
+            prepared = self._step_notifications(step, parties, case.deadline_version, at)
+            if prepared.rows:
+                return prepared.rows
+            missing += [m["why"] for m in prepared.not_sent]
+        extra = _latest_context(session, finding) if notices else {}
+        for notice in notices:
+            acted = case
+            if notice.on in allowed_actions(case.state):
+                request = ActionRequest(
+                    notice.on, SYSTEM_ACTOR, now, reason=extra["reason"], note=extra["note"]
+                )
+                # An action that needs what nobody gave yet (a date) leaves the finding as is.
+                with contextlib.suppress(CapError):
+                    acted = perform(
+                        case, request, now=now, calendar=rules.calendar, policy=rules
+                    ).case
+            prepared = outbox.prepare(
                 self.settings,
-                finding=outbox.finding_context(parties),
-                recipient={"name": name, "email": email, "role": Role.SUPPLIER},
-                link=outbox_links.finding_link(self.settings, finding.ref),
-                deadline=current[1],
-                reason="(the reason given)",
-                note="(the note given)",
-                decision={
-                    "outcome": "warning",
-                    "rationale": "(the rationale given)",
-                    "proposed_by": "(proposer)",
-                    "approved_by": "(approver)",
-                },
-                findings=[],
-                today=self.settings.calendar.local_date(now),
+                notices=[outbox.Notice(kind, tuple(notice.to), notice.deadline, notice.id)],
+                parties=parties_of(session, finding, acted),
+                key=f"{finding.ref}/v{finding.version + 1}",
+                now=now,
+                extra=extra,
             )
-            return outbox.renderer_for(self.settings.templates_dir).render(kind, language, context)
+            if prepared.rows:
+                return prepared.rows
+            missing += [m["why"] for m in prepared.not_sent]
+        if missing:
+            raise ActionRefused(
+                f"finding: a {kind} email for {finding.ref} would reach nobody: "
+                f"{'; '.join(dict.fromkeys(missing))}"
+            )
+        raise ActionRefused(
+            f"finding: no rule sends {kind} for {finding.ref} ({case.state.value}, "
+            f"{case.severity.value}, {case.area.value}) and none was queued; preview it without "
+            "--finding for sample data"
+        )
 
     def queue_digests(self, *, now: datetime, horizon_days: int = 14) -> list[dict[str, Any]]:
         """Queue today's digest for each contract manager with findings overdue or due within
@@ -923,14 +1239,6 @@ class Workflow:
         now: datetime,
     ) -> dict[str, list[dict[str, str]]]:
         parties = parties_of(session, finding, change.case)
-        extra: dict[str, Any] = {"reason": request.reason, "note": request.note}
-        if decision is not None:
-            extra["decision"] = {
-                "outcome": decision.outcome,
-                "rationale": decision.rationale or "",
-                "proposed_by": decision.proposed_by,
-                "approved_by": decision.approved_by,
-            }
         # An extension's email is about the date it set; the others name their deadline.
         deadline = (
             change.deadline_changes[-1].new
@@ -940,12 +1248,12 @@ class Workflow:
         return outbox.queue(
             session,
             self.settings,
-            notices=[outbox.Notice(n.template, tuple(n.to), n.deadline) for n in notices],
+            notices=[outbox.Notice(n.template, tuple(n.to), n.deadline, n.id) for n in notices],
             parties=parties,
             # The finding's version after this action names the action uniquely.
             key=f"{finding.ref}/v{finding.version + 1}",
             now=now,
-            extra=extra,
+            extra=_action_context(request.reason, request.note, decision),
             deadline=deadline,
         )
 
@@ -980,6 +1288,7 @@ class Workflow:
                 "source": finding.source.value,
                 "site": finding.site,
                 "site_country": finding.site_country,
+                "external_id": finding.external_id,
                 "found_on": finding.found_on.isoformat(),
                 "notified_at": iso(finding.notified_at),
                 "supplier_country": supplier.country,
