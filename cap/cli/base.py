@@ -5,13 +5,18 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
-from datetime import date, datetime
-from typing import Annotated, Any
+from datetime import date, datetime, tzinfo
+from typing import Annotated, Any, TypeVar
 
 import typer
 from pydantic import ValidationError
 
+from cap import __version__
+from cap.clock import clock_of, simulation_of, utcnow
 from cap.config import Settings
+from cap.domain.calendar import BusinessCalendar
+from cap.domain.inputs import describe
+from cap.domain.lifecycle import CLOCK_SKEW
 from cap.errors import InvalidInput
 from cap.store.db import Database
 from cap.workflow import Workflow
@@ -23,6 +28,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
     add_completion=False,
+    # Every command and group inherits its help option names from here.
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 supplier_app = typer.Typer(help="Suppliers and their contacts.", no_args_is_help=True)
 contract_app = typer.Typer(
@@ -37,6 +44,25 @@ app.add_typer(contract_app, name="contract")
 app.add_typer(finding_app, name="finding")
 app.add_typer(lifecycle_app, name="lifecycle")
 
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Options of cap itself, before the command."""
+
+
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
@@ -47,12 +73,11 @@ def settings_from_env() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
-        error = exc.errors(include_url=False)[0]
-        name = "CAP_" + "_".join(str(p) for p in error["loc"]).upper()
-        if error["type"] == "value_error":  # our own check: its message names the value
-            message = error["msg"].removeprefix("Value error, ")
-            raise InvalidInput(f"{name}: {message}") from None
-        raise InvalidInput(f"{name}: {error['msg']} (got {error['input']!r})") from None
+        raise InvalidInput(describe(exc, name=_variable)) from None
+
+
+def _variable(loc: Sequence[int | str]) -> str:
+    return "CAP_" + "_".join(str(p) for p in loc).upper()
 
 
 def open_workflow(*, require_schema: bool = True) -> Workflow:
@@ -94,6 +119,48 @@ def parse_instant(value: str | None, field: str = "at") -> datetime | None:
     return parsed
 
 
+Moment = TypeVar("Moment", date, datetime)
+
+
+def within_calendar(
+    value: Moment | None, field: str, calendar: BusinessCalendar | None = None
+) -> Moment | None:
+    """``value`` (a date or instant given by the user) if the calendar counts in its year;
+    else one InvalidInput naming ``field`` and the years covered. ``calendar``: the current
+    rules' by default. A command checks its moment before it does any work."""
+    if value is not None:
+        (calendar or settings_from_env().calendar).check_covered(value, field)
+    return value
+
+
+def database_now(workflow: Workflow) -> datetime:
+    """The CLI's now: the clock of the database (a demo database runs on a simulated one)."""
+    return clock_of(workflow.db)()
+
+
+def command_moment(
+    workflow: Workflow, asked: datetime | None, field: str, *, why_not_ahead: str | None
+) -> datetime:
+    """The moment a command works at: ``asked`` (see :func:`parse_instant`) or now.
+
+    ``why_not_ahead`` says why the command may not look into the future (what it records
+    would be dated then); ``None`` lets it (it writes nothing). A simulation database may
+    always look ahead: its time is made up. Up to :data:`CLOCK_SKEW` ahead counts as now.
+    """
+    simulation = simulation_of(workflow.db)
+    now = (simulation or utcnow)()
+    if asked is None:
+        return now
+    if why_not_ahead is not None and simulation is None and asked > now + CLOCK_SKEW:
+        calendar = workflow.settings.calendar
+        local = now.astimezone(calendar.tz).strftime("%Y-%m-%d %H:%M")
+        raise InvalidInput(
+            f"{field}: {asked.isoformat()} is in the future (it is now {local} "
+            f"{calendar.timezone}); {why_not_ahead}"
+        )
+    return asked
+
+
 def actor_of(value: str | None) -> str:
     actor = value or os.environ.get("CAP_ACTOR")
     if not actor:
@@ -106,16 +173,20 @@ def actor_of(value: str | None) -> str:
         raise InvalidInput(f"as: {exc}") from None
 
 
-def table(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]]) -> None:
+def table(
+    rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]], *, indent: str = ""
+) -> None:
     """Print ``rows`` as an aligned table; columns are (key, heading)."""
     if not rows:
-        typer.echo("(none)")
+        typer.echo(f"{indent}(none)")
         return
     cells = [[cell(r.get(k)) for k, _ in columns] for r in rows]
     widths = [max(len(h), *(len(c[i]) for c in cells)) for i, (_, h) in enumerate(columns)]
-    typer.echo("  ".join(h.ljust(w) for (_, h), w in zip(columns, widths, strict=True)).rstrip())
+    heading = "  ".join(h.ljust(w) for (_, h), w in zip(columns, widths, strict=True))
+    typer.echo(f"{indent}{heading}".rstrip())
     for row in cells:
-        typer.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+        line = "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True))
+        typer.echo(f"{indent}{line}".rstrip())
 
 
 def cell(value: Any) -> str:
@@ -125,3 +196,11 @@ def cell(value: Any) -> str:
         return "yes" if value else ""
     text = str(value).replace("\n", " ")
     return text if len(text) <= 48 else text[:47] + "…"
+
+
+def local_time(value: str | datetime | None, tz: tzinfo) -> str | None:
+    """An instant as people read it: local to the buyer, to the minute, with the weekday."""
+    if value is None:
+        return None
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M %a")

@@ -11,6 +11,7 @@ from cap.cli.base import (
     JsonOption,
     app,
     contract_app,
+    database_now,
     echo_json,
     lifecycle_app,
     open_workflow,
@@ -19,7 +20,6 @@ from cap.cli.base import (
     supplier_app,
     table,
 )
-from cap.clock import utcnow
 from cap.domain.inputs import ContractInput, SupplierInput, parse
 from cap.domain.lifecycle import mermaid_diagram
 from cap.domain.model import Language
@@ -81,7 +81,8 @@ def supplier_add(
             "language": language,
         },
     )
-    view = open_workflow().add_supplier(data, now=utcnow())
+    workflow = open_workflow()
+    view = workflow.add_supplier(data, now=database_now(workflow))
     if as_json:
         echo_json(view)
     else:
@@ -132,7 +133,8 @@ def contract_add(
             "value": value,
         },
     )
-    view = open_workflow().add_contract(data, now=utcnow())
+    workflow = open_workflow()
+    view = workflow.add_contract(data, now=database_now(workflow))
     if as_json:
         echo_json(view)
     else:

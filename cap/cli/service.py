@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from cap.cli.base import JsonOption, app, open_workflow, settings_from_env
-from cap.clock import utcnow
+from cap.clock import SimulatedClock, clock_of, record_simulation, utcnow
 from cap.config import Settings
 from cap.errors import InvalidInput
 from cap.store.db import Database
@@ -39,7 +39,9 @@ def worker(
     """Run reminders, escalations and email delivery on a timer until stopped (SIGTERM or
     Ctrl-C finish the message in flight). Any number of workers can share a PostgreSQL
     database."""
+    from cap.domain.rules import RulesError
     from cap.worker import Worker, check_health, configure_logging
+    from cap.workflow import unaddressed_roles
 
     settings = settings_from_env()
     sweep = sweep_every or settings.sweep_every
@@ -47,16 +49,27 @@ def worker(
     if check:
         workflow = open_workflow()
         limit = timedelta(seconds=max_age or 3 * max(sweep, deliver) + 30)
+        # Heartbeats are dated by the real clock, even on a simulation: they tell about processes.
         health = check_health(workflow.db, now=utcnow(), max_age=limit)
+        # Emails that would reach nobody do not make a worker unhealthy, but must be seen;
+        # neither do rules broken since the workers started (they keep theirs).
+        try:
+            warnings = [str(role) for role in unaddressed_roles(workflow.settings)]
+        except RulesError as exc:
+            warnings = [f"{exc} (a worker started now would refuse to run)"]
         if as_json:
             typer.echo(json.dumps({"healthy": health.healthy, "message": health.message,
-                                   "workers": health.workers}, indent=2))  # fmt: skip
+                                   "workers": health.workers, "warnings": warnings},
+                                  indent=2))  # fmt: skip
         else:
             typer.echo(("healthy: " if health.healthy else "unhealthy: ") + health.message)
+        for warning in warnings:
+            typer.echo(f"warning: {warning}", err=True)
         raise typer.Exit(0 if health.healthy else 1)
-    open_workflow().settings.rule_set  # noqa: B018 - refuse to start on broken rules
+    workflow = open_workflow()
+    workflow.settings.rule_set  # noqa: B018 - refuse to start on broken rules
     configure_logging(log_level)
-    Worker(settings, sweep_every=sweep, deliver_every=deliver).run()
+    Worker(settings, sweep_every=sweep, deliver_every=deliver, clock=clock_of(workflow.db)).run()
 
 
 @app.command("serve")
@@ -68,8 +81,10 @@ def serve(
 ) -> None:
     """The web application and the worker in one process: the embedded default."""
     settings = settings_from_env()
-    open_workflow().settings.rule_set  # noqa: B018 - refuse to start on broken rules
-    _serve(settings, host, port, sweep_every=sweep_every, deliver_every=deliver_every)
+    workflow = open_workflow()
+    workflow.settings.rule_set  # noqa: B018 - refuse to start on broken rules
+    _serve(settings, host, port, clock=clock_of(workflow.db), sweep_every=sweep_every,
+           deliver_every=deliver_every)  # fmt: skip
 
 
 def _serve(
@@ -77,7 +92,7 @@ def _serve(
     host: str,
     port: int,
     *,
-    clock: Callable[[], datetime] = utcnow,
+    clock: Callable[[], datetime],
     sweep_every: float | None = None,
     deliver_every: float | None = None,
 ) -> None:
@@ -130,6 +145,10 @@ def demo(
         raise InvalidInput("speed: must be 0 (real time) or more simulated days per second")
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
+    # An earlier demo's emails belong to the database just replaced. Only .eml files go: the
+    # folder may have been pointed at one that holds other things.
+    for old in mail_dir.glob("*.eml"):
+        old.unlink(missing_ok=True)
     url = f"sqlite:///{db.resolve()}"
     os.environ["CAP_DATABASE_URL"] = url
     os.environ["CAP_MAIL_DIR"] = str(mail_dir.resolve())
@@ -139,21 +158,19 @@ def demo(
     settings = settings_from_env()
     Database(url).upgrade()
     workflow = open_workflow()
-    started = utcnow()
-    summary = seed(workflow, now=started)
+    # The data set is dated from now, then runs at `speed`: the database carries its clock so
+    # that `cap` in another terminal sees the time the demo's worker sees.
+    clock = SimulatedClock(started=utcnow(), days_per_second=speed)
+    record_simulation(workflow.db, clock)
+    summary = seed(workflow, now=clock.started)
     states = ", ".join(f"{n} {state}" for state, n in sorted(summary.findings.items()))
     typer.echo(f"demo database {db}: {summary.suppliers} suppliers, {summary.contracts} "
                f"contracts, findings: {states}")  # fmt: skip
     if not serve_after:
         return
-    factor = speed * 86_400
-
-    def clock() -> datetime:
-        return started + (utcnow() - started) * factor if factor else utcnow()
-
     typer.echo(
         f"emails go to {mail_dir}/; the clock runs {speed:g} day(s) per second. In another "
         f"terminal: CAP_DATABASE_URL={url} cap finding list"
     )
-    _serve(settings, host, port, clock=clock, sweep_every=1.0 if factor else None,
+    _serve(settings, host, port, clock=clock, sweep_every=1.0 if speed else None,
            deliver_every=1.0)  # fmt: skip
