@@ -128,6 +128,8 @@ def test_init_creates_then_reports_up_to_date_and_other_commands_need_it(tmp_pat
     db_file = tmp_path / "new" / "cap.db"
     db_file.parent.mkdir()
     fresh = Cap(f"sqlite:///{db_file}", tmp_path)
+    # A file that is no cap database yet (a missing file is refused before: test_cli_no_database).
+    (tmp_path / "empty.db").touch()
     uninitialised = Cap(f"sqlite:///{tmp_path / 'empty.db'}", tmp_path)
 
     first, listing = in_parallel(

@@ -186,6 +186,10 @@ def test_cap_demo_fills_a_fresh_database_through_the_entry_point(tmp_path: Path)
     import subprocess
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("CAP_")}
+    # An earlier demo's email is removed with its database; other files in the folder stay.
+    (tmp_path / "demo-mail").mkdir()
+    (tmp_path / "demo-mail" / "old-demo.eml").write_text("Subject: from the last demo\n")
+    (tmp_path / "demo-mail" / "notes.txt").write_text("mine")
     for _ in range(2):  # a second run replaces the database instead of failing on it
         done = subprocess.run(
             ["cap", "demo", "--no-serve", "--db", "demo.db"],
@@ -200,3 +204,5 @@ def test_cap_demo_fills_a_fresh_database_through_the_entry_point(tmp_path: Path)
     )  # fmt: skip
     assert listed.returncode == 0, listed.stderr
     assert len({f["state"] for f in json.loads(listed.stdout)}) == len(State)
+    assert not (tmp_path / "demo-mail" / "old-demo.eml").exists()
+    assert (tmp_path / "demo-mail" / "notes.txt").read_text() == "mine"

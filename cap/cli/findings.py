@@ -6,6 +6,8 @@ import inspect
 import json
 import sys
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
+from datetime import tzinfo
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,20 +16,21 @@ import typer
 from cap.cli.base import (
     JsonOption,
     actor_of,
+    database_now,
     echo_json,
     finding_app,
+    local_time,
     open_workflow,
     parse_date,
     parse_instant,
     table,
 )
-from cap.clock import utcnow
 from cap.config import Settings
 from cap.domain.inputs import FindingInput, PlanInput, parse
 from cap.domain.lifecycle import Action, ActionRequest
 from cap.domain.model import Area, DeadlineKind, Severity, Source, State
 from cap.errors import InvalidInput
-from cap.workflow import EvidenceFile, FindingFilter
+from cap.workflow import EvidenceFile, FindingFilter, Unreached, unreached_of
 
 # -- findings --------------------------------------------------------------------------------
 
@@ -45,6 +48,12 @@ def finding_add(
     found_on: Annotated[
         str | None, typer.Option(help="Date found, YYYY-MM-DD (default today).")
     ] = None,
+    external_id: Annotated[
+        str | None,
+        typer.Option(
+            help="The audit report's own reference, e.g. EW-2026-017#3 (unique per contract)."
+        ),
+    ] = None,
     actor: Annotated[str | None, typer.Option("--as", help="Who logs it (email).")] = None,
 ) -> None:
     """Log a non-compliance. Prints the new ref (e.g. NC-2026-0001) alone."""
@@ -60,9 +69,11 @@ def finding_add(
             "site": site,
             "site_country": site_country,
             "found_on": parse_date(found_on, "found-on"),
+            "external_id": external_id,
         },
     )
-    typer.echo(open_workflow().log_finding(data, actor=actor_of(actor), now=utcnow()))
+    workflow = open_workflow()
+    typer.echo(workflow.log_finding(data, actor=actor_of(actor), now=database_now(workflow)))
 
 
 @finding_app.command("list")
@@ -75,8 +86,9 @@ def finding_list(
     as_json: JsonOption = False,
 ) -> None:
     """List findings."""
-    rows = open_workflow().list_findings(
-        FindingFilter(state=state, supplier=supplier, overdue=overdue), now=utcnow()
+    workflow = open_workflow()
+    rows = workflow.list_findings(
+        FindingFilter(state=state, supplier=supplier, overdue=overdue), now=database_now(workflow)
     )
     if as_json:
         echo_json(rows)
@@ -102,39 +114,59 @@ def finding_show(
     as_json: JsonOption = False,
 ) -> None:
     """Show a finding: details, deadlines, plans, decisions and its history."""
-    view = open_workflow().show_finding(ref, now=utcnow())
+    workflow = open_workflow()
+    view = workflow.show_finding(ref, now=database_now(workflow))
     if as_json:
         echo_json(view)
     else:
-        _print_finding(view)
+        _print_finding(view, workflow.settings.calendar.tz)
 
 
-def _print_finding(v: dict[str, Any]) -> None:
+def _print_finding(v: dict[str, Any], tz: tzinfo) -> None:
+    """The finding as a person reads it: aligned fields, local times to the minute."""
     echo = typer.echo
+
+    def when(value: str | None) -> str:
+        return local_time(value, tz) or "-"
+
     echo(f"{v['ref']}  {v['title']}")
-    echo(f"  state        {v['state']}" + ("  (OVERDUE)" if v["overdue"] else ""))
-    echo(f"  severity     {v['severity']}    area {v['area']}    source {v['source']}")
-    echo(f"  supplier     {v['supplier']} ({v['supplier_org_number']})")
-    echo(f"  contract     {v['contract']}    manager {v['contract_manager']}")
-    if v["site"]:
-        echo(
-            f"  site         {v['site']}" + (f", {v['site_country']}" if v["site_country"] else "")
-        )
-    echo(f"  found on     {v['found_on']}    notified {v['notified_at'] or '-'}")
-    echo(f"  plan due     {v['plan_due'] or '-'}    remediation due {v['remediation_due'] or '-'}")
-    echo(f"  escalation   level {v['escalation_level']}    extensions {v['extensions']}")
     pending_termination = bool(v["termination_proposed_by"] and v["state"] == State.SANCTION_REVIEW)
-    if v["termination_proposed_by"]:
-        pending = ", awaiting approval" if pending_termination else ""
-        echo(f"  termination  proposed by {v['termination_proposed_by']}{pending}")
-    echo(f"  next         {', '.join(v['allowed_actions']) or 'nothing (final)'}")
+    site = v["site"] and v["site"] + (f", {v['site_country']}" if v["site_country"] else "")
+    termination = v["termination_proposed_by"] and (
+        f"proposed by {v['termination_proposed_by']}"
+        + (", awaiting approval" if pending_termination else "")
+    )
+    fields = [
+        ("state", v["state"] + ("  (OVERDUE)" if v["overdue"] else "")),
+        ("severity", v["severity"]),
+        ("area", v["area"]),
+        ("source", v["source"]),
+        ("supplier", f"{v['supplier']} ({v['supplier_org_number']})"),
+        ("contract", v["contract"]),
+        ("manager", v["contract_manager"]),
+        ("external id", v["external_id"]),
+        ("site", site),
+        ("found on", v["found_on"]),
+        ("notified", v["notified_at"] and when(v["notified_at"])),
+        ("plan due", v["plan_due"] and f"{v['plan_due']} (end of day)"),
+        ("remediation due", v["remediation_due"] and f"{v['remediation_due']} (end of day)"),
+        ("escalation", f"level {v['escalation_level']}, {v['extensions']} extension(s)"),
+        ("termination", termination),
+        ("next", ", ".join(v["allowed_actions"]) or "nothing (final)"),
+    ]
+    shown = [(label, value) for label, value in fields if value]
+    width = max(len(label) for label, _ in shown)
+    for label, value in shown:
+        echo(f"  {label.ljust(width)}  {value}")
     if v["description"]:
         echo("")
         for line in v["description"].splitlines():
             echo(f"  {line}")
     for p in v["plans"]:
         outcome = p["review_outcome"] or "not reviewed"
-        echo(f"\nplan v{p['version']} by {p['submitted_by']} at {p['submitted_at']}: {outcome}")
+        echo(
+            f"\nplan v{p['version']} by {p['submitted_by']} at {when(p['submitted_at'])}: {outcome}"
+        )
         echo(f"  root cause: {p['root_cause']}")
         for a in p["actions"]:
             echo(f"  - {a['description']} ({a['owner']}, by {a['due']})")
@@ -156,52 +188,89 @@ def _print_finding(v: dict[str, Any]) -> None:
                 by += f", approved by {d['approved_by']}"
             elif not d["approved_by"]:
                 by += ", awaiting approval" if i == pending_index else ", not approved"
-            echo(f"  {d['proposed_at']}  {d['outcome']} ({by}): {d['rationale'] or ''}")
+            echo(f"  {when(d['proposed_at'])}  {d['outcome']} ({by}): {d['rationale'] or ''}")
     echo("\nhistory")
-    for e in v["events"]:
-        move = (
-            f"{e['from_state'] or ''} -> {e['to_state']}"
-            if e["from_state"] != e["to_state"]
-            else ""
-        )
-        detail = e["data"].get("reason") or e["data"].get("note") or ""
-        echo(f"  {e['at']}  {e['kind']:<20} {e['actor']:<30} {move} {detail}".rstrip())
+    table(
+        [
+            {
+                "when": when(e["at"]),
+                "kind": e["kind"],
+                "actor": e["actor"],
+                "move": (
+                    f"{e['from_state'] or ''} -> {e['to_state']}"
+                    if e["from_state"] != e["to_state"]
+                    else ""
+                ),
+                "detail": e["data"].get("reason") or e["data"].get("note") or "",
+            }
+            for e in v["events"]
+        ],
+        [("when", "WHEN (LOCAL)"), ("kind", "WHAT"), ("actor", "WHO"), ("move", "STATE"),
+         ("detail", "WHY")],
+        indent="  ",
+    )  # fmt: skip
 
 
 @finding_app.command("import")
 def finding_import(
     file: Annotated[Path, typer.Argument(help="CSV file with a header row.", show_default=False)],
     actor: Annotated[str | None, typer.Option("--as", help="Who imports (email).")] = None,
+    allow_duplicates: Annotated[
+        bool,
+        typer.Option(
+            "--allow-duplicates",
+            help="Import rows without external_id that look like a finding already logged.",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Import findings from CSV: all rows or none.
 
     Columns: contract, severity, area, source, title (required), description, site,
-    site_country, found_on (optional). Comma or semicolon separated, UTF-8.
+    site_country, found_on, external_id (optional). Comma or semicolon separated, UTF-8.
+    A row whose external_id (the audit report's reference) is already a finding of its
+    contract is skipped; a row without one that matches a finding in contract, title, site
+    and found_on is refused as a probable duplicate, unless --allow-duplicates.
     """
     from cap.importer import read_findings
 
     who = actor_of(actor)
     workflow = open_workflow()
-    now = utcnow()
+    now = database_now(workflow)
     rows = read_findings(
         file,
         max_rows=workflow.settings.import_max_rows,
         contracts={c["reference"] for c in workflow.list_contracts()},
         today=workflow.settings.calendar.local_date(now),
     )
-    with typer.progressbar(length=len(rows), label="importing", file=sys.stderr) as bar:
+    with ExitStack() as stack:
+        progress: Callable[[int], None] | None = None
+        # A bar on a terminal only: elsewhere click prints its label alone, a stray line
+        # before the error of a refused import.
+        if sys.stderr.isatty():
+            bar = typer.progressbar(length=len(rows), label="importing", file=sys.stderr)
+            progress = stack.enter_context(bar).update
         result = workflow.log_findings(
             [r.finding for r in rows],
             actor=who,
             now=now,
             where=lambda i: f"{file}:{rows[i].line}",
-            progress=bar.update,
+            progress=progress,
+            allow_duplicates=allow_duplicates,
         )
+    skipped = [
+        {"line": rows[s.index].line, "external_id": s.external_id, "ref": s.ref}
+        for s in result.skipped
+    ]
     if as_json:
-        echo_json({"imported": len(result.refs), "refs": result.refs})
-    else:
-        typer.echo(f"imported {len(result.refs)} findings: {result.refs[0]} .. {result.refs[-1]}")
+        echo_json({"imported": len(result.refs), "refs": result.refs, "skipped": skipped})
+        return
+    skipped_note = f"skipped {len(skipped)} already imported (external_id)"
+    if not result.refs:
+        typer.echo(f"nothing new to import; {skipped_note}")
+        return
+    imported = f"imported {len(result.refs)} findings: {result.refs[0]} .. {result.refs[-1]}"
+    typer.echo(f"{imported}; {skipped_note}" if skipped else imported)
 
 
 @finding_app.command("attach")
@@ -213,7 +282,10 @@ def finding_attach(
     """Attach evidence files to a finding without changing its state."""
     workflow = open_workflow()
     added = workflow.add_evidence(
-        ref, _read_files(files, workflow.settings), actor=actor_of(actor), now=utcnow()
+        ref,
+        _read_files(files, workflow.settings),
+        actor=actor_of(actor),
+        now=database_now(workflow),
     )
     for e in added:
         typer.echo(f"attached #{e['id']} {e['file_name']} ({e['size']:,} bytes)")
@@ -367,13 +439,21 @@ _ACTION_OPTIONS: dict[Action, tuple[str, list[inspect.Parameter]]] = {
 }
 
 
+def _warn(unreached: Sequence[Unreached]) -> None:
+    """The action is recorded even when one of its emails reaches nobody: say so, and what
+    to fix."""
+    for case in unreached:
+        typer.echo(f"warning: {case}", err=True)
+
+
 def _action_command(action: Action) -> Callable[..., None]:
     help_text, extra = _ACTION_OPTIONS[action]
 
     def command(ref: str, **options: Any) -> None:
-        now = utcnow()
-        at = parse_instant(options.get("at")) or now
+        asked = parse_instant(options.get("at"))
         workflow = open_workflow()
+        now = database_now(workflow)
+        at = asked or now
         plan = _read_plan(options.get("file")) if action is Action.SUBMIT_PLAN else None
         if action is Action.SUBMIT_PLAN and plan is None:
             raise InvalidInput("file: submit-plan needs --file PLAN.json")
@@ -396,10 +476,12 @@ def _action_command(action: Action) -> Callable[..., None]:
             expected_version=options.get("if_version"),
             view=bool(options.get("as_json")),
         )
+        last = view["event"] if "event" in view else view["events"][-1]
+        unreached = unreached_of(view["ref"], last["data"].get("notifications", {}))
         if options.get("as_json"):
             echo_json(view)
+            _warn(unreached)
             return
-        last = view["event"]
         moved = (
             f"{last['from_state']} -> {last['to_state']}"
             if last["from_state"] != last["to_state"]
@@ -409,6 +491,7 @@ def _action_command(action: Action) -> Callable[..., None]:
         for change in last["data"].get("deadlines", []):
             rolled = f" ({change['requested']} is not a working day)" if change["requested"] else ""
             typer.echo(f"  {change['deadline']} due {change['new']}{rolled}")
+        _warn(unreached)
 
     ref_param = _P(
         "ref",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import html
 import sys
+from datetime import tzinfo
 from pathlib import Path
 from typing import Annotated
 
@@ -13,19 +14,24 @@ import typer
 from cap.cli.base import (
     JsonOption,
     app,
+    command_moment,
+    database_now,
     echo_json,
+    local_time,
     open_workflow,
     parse_instant,
     settings_from_env,
     table,
+    within_calendar,
 )
-from cap.clock import utcnow
+from cap.clock import clock_of
 from cap.domain.model import Language
 from cap.errors import InvalidInput, NotFound
 from cap.notify.delivery import Delivery
-from cap.notify.outbox import renderer_for
+from cap.notify.outbox import RenderedEmail, renderer_for
 from cap.notify.render import KINDS, sample_context
 from cap.store.models import OutboxStatus
+from cap.workflow import EmailPreview
 
 outbox_app = typer.Typer(help="Emails waiting, sent or failed.", no_args_is_help=True)
 mail_app = typer.Typer(help="Email templates and the daily digest.", no_args_is_help=True)
@@ -40,15 +46,22 @@ def outbox_list(
     as_json: JsonOption = False,
 ) -> None:
     """List messages in the outbox, newest first."""
-    rows = open_workflow().list_outbox(status, limit=limit)
+    workflow = open_workflow()
+    rows = workflow.list_outbox(status, limit=limit)
     if as_json:
         echo_json(rows)
         return
+    tz = workflow.settings.calendar.tz
+    for row in rows:
+        row["sent"] = local_time(row["sent_at"], tz)
+        # Only a message still waiting has a next try; a sent or failed one has none.
+        waiting = row["status"] in (OutboxStatus.QUEUED, OutboxStatus.SENDING)
+        row["next"] = local_time(row["next_attempt_at"], tz) if waiting else None
     table(
         rows,
         [("id", "ID"), ("status", "STATUS"), ("finding", "FINDING"), ("kind", "KIND"),
-         ("recipient", "TO"), ("attempts", "TRIES"), ("next_attempt_at", "NEXT TRY"),
-         ("last_error", "LAST ERROR")],
+         ("recipient", "TO"), ("attempts", "TRIES"), ("sent", "SENT (LOCAL)"),
+         ("next", "NEXT TRY (LOCAL)"), ("last_error", "LAST ERROR")],
     )  # fmt: skip
 
 
@@ -58,10 +71,11 @@ def outbox_send(as_json: JsonOption = False) -> None:
     files in CAP_MAIL_DIR)."""
     workflow = open_workflow()
     delivery = Delivery(workflow.db, workflow.settings)
-    due = delivery.count_due(utcnow())
+    clock = clock_of(workflow.db)
+    due = delivery.count_due(clock())
     label = f"sending {due} message(s)"
     with typer.progressbar(length=due, label=label, file=sys.stderr) as bar:
-        report = asyncio.run(delivery.run_pass(utcnow, progress=bar.update))
+        report = asyncio.run(delivery.run_pass(clock, progress=bar.update))
     if as_json:
         echo_json({**report.as_dict(), "errors": report.errors})
         return
@@ -85,7 +99,8 @@ def outbox_retry(
     message_id: Annotated[int, typer.Argument(help="The message (see `cap outbox list`).")],
 ) -> None:
     """Queue a failed message again, due now."""
-    view = open_workflow().retry_message(message_id, now=utcnow())
+    workflow = open_workflow()
+    view = workflow.retry_message(message_id, now=database_now(workflow))
     typer.echo(f"message {view['id']} to {view['recipient']} is queued again")
 
 
@@ -110,15 +125,33 @@ def mail_preview(
     ] = None,
     as_html: Annotated[bool, typer.Option("--html", help="Print the HTML part.")] = False,
 ) -> None:
-    """Print one email as its reader would get it: subject, then the text (or HTML) part."""
+    """Print one email as its reader would get it: subject, then the text (or HTML) part.
+
+    With --finding: the latest such email queued for the finding (a first line says to whom
+    and when), else the one the rules would send, rendered as sending renders it."""
     kind, lang = _kind(kind), _language(lang)
     if finding:
-        rendered = open_workflow().preview_email(kind, lang, finding, now=utcnow())
+        workflow = open_workflow()
+        preview = workflow.preview_email(kind, lang, finding, now=database_now(workflow))
+        typer.echo(_origin(preview, lang, workflow.settings.calendar.tz))
+        rendered = RenderedEmail(preview.subject, preview.text, preview.html)
     else:
         renderer = renderer_for(settings_from_env().templates_dir)
         rendered = renderer.render(kind, lang, sample_context(kind, lang))
     typer.echo(f"Subject: {rendered.subject}\n")
     typer.echo(rendered.html if as_html else rendered.text)
+
+
+def _origin(preview: EmailPreview, asked: str, tz: tzinfo) -> str:
+    """Whose email a finding's preview is, and whether it went out."""
+    who = f"{preview.role} {preview.recipient}"
+    if preview.queued_at is None:
+        line, language = f"(not sent yet: rendered for {who}", "the reader's language"
+    else:
+        line, language = f"(queued {local_time(preview.queued_at, tz)} for {who}", "as sent"
+    if preview.language != asked:
+        line += f"; in {preview.language}, {language}: none in {asked}"
+    return line + ")"
 
 
 @mail_app.command("render-all")
@@ -160,8 +193,14 @@ def mail_digest(
 ) -> None:
     """Queue today's digest for each contract manager with findings overdue or due soon
     (once a day per manager, however often it runs)."""
-    at = parse_instant(now, "now") or utcnow()
-    queued = open_workflow().queue_digests(now=at)
+    asked = within_calendar(parse_instant(now, "now"), "now")
+    workflow = open_workflow()
+    ahead = (
+        "a digest goes out once a local day, so one queued ahead would take the place of "
+        "that day's real digest"
+    )
+    at = command_moment(workflow, asked, "now", why_not_ahead=ahead)
+    queued = workflow.queue_digests(now=at)
     if as_json:
         echo_json(queued)
         return

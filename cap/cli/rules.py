@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,20 +13,23 @@ import typer
 from cap.cli.base import (
     JsonOption,
     app,
+    command_moment,
+    database_now,
     echo_json,
     finding_app,
     open_workflow,
     parse_instant,
     settings_from_env,
     table,
+    within_calendar,
 )
-from cap.clock import utcnow
 from cap.config import default_rules_path
 from cap.domain.engine import timeline
 from cap.domain.lifecycle import ActionRequest, perform
 from cap.domain.model import Action, Area, Case, Severity, State
 from cap.domain.rules import Rules, load_rules
 from cap.notify.render import KINDS
+from cap.workflow import Unreached
 
 rules_app = typer.Typer(
     help="The rules: deadlines, reminders and escalation ladders.", no_args_is_help=True
@@ -82,9 +86,10 @@ def rules_simulate(
     as_json: JsonOption = False,
 ) -> None:
     """Print the whole future of a finding notified at a moment: deadlines, reminders,
-    escalations, with dates and recipients (nobody answers, nothing is extended)."""
+    escalations, with dates and recipients (nobody answers, nothing is extended), up to the
+    first automatic escalation, which ends the ladders."""
     _, rules = _rules_at(rules_path)
-    at = parse_instant(notified, "notified")
+    at = within_calendar(parse_instant(notified, "notified"), "notified", rules.calendar)
     assert at is not None
     case = Case(state=State.OPEN, severity=severity, area=area)
     case = perform(
@@ -111,9 +116,22 @@ def rules_simulate(
     _print_timeline(rules, rows)
 
 
+#: A timeline entry's status (see cap.domain.engine.TimelineStatus) in words.
+_STATUS_WORDS = {
+    "due": "due now (next sweep)",
+    "catch_up_skip": "skipped by catch-up",
+    "passed": "passed",
+    "upcoming": "upcoming",
+}
+
+
 def _print_timeline(rules: Rules, rows: list[dict[str, Any]]) -> None:
+    """The entries as a table; a timeline drawn at a moment (a finding's) gets a STATUS
+    column, since its first entries may already be past."""
     for row in rows:
         row["when"] = _local(rules, row["at"])
+        if "status" in row:
+            row["standing"] = _STATUS_WORDS[row["status"]]
         if row["kind"] == "deadline":
             row["what"] = f"{row['deadline']} deadline passes"
         else:
@@ -121,10 +139,11 @@ def _print_timeline(rules: Rules, rows: list[dict[str, Any]]) -> None:
             if row.get("action"):
                 row["what"] += f" + {row['action']}"
         row["who"] = ", ".join(row["to"])
+    status = [("standing", "STATUS")] if any("status" in row for row in rows) else []
     table(
         rows,
-        [("when", "WHEN (LOCAL)"), ("what", "WHAT"), ("rule", "RULE"), ("level", "LEVEL"),
-         ("who", "TO")],
+        [("when", "WHEN (LOCAL)"), *status, ("what", "WHAT"), ("rule", "RULE"),
+         ("level", "LEVEL"), ("who", "TO")],
     )  # fmt: skip
 
 
@@ -135,7 +154,8 @@ def rules_reapply(
 ) -> None:
     """Recompute the deadlines of open findings under the current rules (deadlines a person
     chose are kept). Without --dry-run the changes are written, each with an event."""
-    changes = open_workflow().reapply_rules(now=utcnow(), dry_run=dry_run)
+    workflow = open_workflow()
+    changes = workflow.reapply_rules(now=database_now(workflow), dry_run=dry_run)
     if as_json:
         echo_json({"dry_run": dry_run, "changes": changes})
         return
@@ -153,14 +173,17 @@ def sweep(
     as_json: JsonOption = False,
 ) -> None:
     """Apply every reminder and escalation due now, queueing their emails (idempotent)."""
-    at = parse_instant(now, "now") or utcnow()
+    asked = within_calendar(parse_instant(now, "now"), "now")
     workflow = open_workflow()
+    ahead = "a sweep records what it does at that moment, so only --dry-run may look ahead"
+    at = command_moment(workflow, asked, "now", why_not_ahead=None if dry_run else ahead)
     rules = workflow.settings.rule_set  # broken rules: refuse before doing anything
     due = workflow.count_due(now=at)
     with typer.progressbar(length=due, label=f"sweeping {due} finding(s)", file=sys.stderr) as bar:
         report = workflow.sweep(now=at, dry_run=dry_run, progress=bar.update)
     if as_json:
         echo_json(report.as_dict())
+        _warn(report.unreached)
         if report.errors:
             raise typer.Exit(1)
         return
@@ -172,16 +195,28 @@ def sweep(
         [("ref", "REF"), ("rule", "RULE"), ("outcome", "OUTCOME"), ("when", "DUE (LOCAL)"),
          ("template", "EMAIL"), ("who", "TO"), ("action", "ACTION")],
     )  # fmt: skip
-    verb = "would apply" if dry_run else "applied"
+    apply, skip, escalate, queue = (
+        ("would apply", "would skip", "would escalate", "would queue")
+        if dry_run
+        else ("applied", "skipped", "escalated", "queued")
+    )
     typer.echo(
-        f"{verb} {report.steps} step(s) on {report.examined} finding(s), skipped "
-        f"{report.skipped} by catch-up, escalated {report.escalated}, queued {report.queued} "
+        f"{apply} {report.steps} step(s) on {report.examined} finding(s), {skip} "
+        f"{report.skipped} by catch-up, {escalate} {report.escalated}, {queue} {report.queued} "
         f"email(s) in {report.seconds:.2f}s"
     )
+    _warn(report.unreached)
     for error in report.errors:
         typer.echo(f"error: {error} (retried in an hour)", err=True)
     if report.errors:
         raise typer.Exit(1)
+
+
+def _warn(unreached: Sequence[Unreached]) -> None:
+    """One line on stderr per notification that reached nobody: the step was still taken,
+    so the sweep succeeded, but someone must fix the setting the line names."""
+    for case in unreached:
+        typer.echo(f"warning: {case}", err=True)
 
 
 @finding_app.command("timeline")
@@ -191,7 +226,7 @@ def finding_timeline(
 ) -> None:
     """A finding's past events and the steps the rules will take next."""
     workflow = open_workflow()
-    view = workflow.timeline(ref, now=utcnow())
+    view = workflow.timeline(ref, now=database_now(workflow))
     if as_json:
         echo_json(view)
         return
