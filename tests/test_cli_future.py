@@ -17,10 +17,11 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from cap.clock import SimulatedClock, record_simulation, simulation_of
+from cap.clock import SimulatedClock
 from cap.domain.lifecycle import CLOCK_SKEW, Action, ActionRequest
 from cap.store.db import Database
 from cap.store.models import Event, OutboxMessage
+from cap.store.simulation import record_simulation, simulation_of
 from tests.cli_fixtures import CAP, Cap, user_error
 from tests.cli_fixtures import _run_in_tmp as _run_in_tmp  # the shared fixtures, found by name
 from tests.cli_fixtures import cap as cap

@@ -12,13 +12,14 @@ import typer
 from pydantic import ValidationError
 
 from cap import __version__
-from cap.clock import clock_of, simulation_of, utcnow
+from cap.clock import utcnow
 from cap.config import Settings
 from cap.domain.calendar import BusinessCalendar
 from cap.domain.inputs import describe
 from cap.domain.lifecycle import CLOCK_SKEW
 from cap.errors import InvalidInput
 from cap.store.db import Database
+from cap.store.simulation import clock_of, simulation_of
 from cap.workflow import Workflow
 
 app = typer.Typer(

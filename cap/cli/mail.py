@@ -24,13 +24,13 @@ from cap.cli.base import (
     table,
     within_calendar,
 )
-from cap.clock import clock_of
 from cap.domain.model import Language
 from cap.errors import InvalidInput, NotFound
 from cap.notify.delivery import Delivery
 from cap.notify.outbox import RenderedEmail, renderer_for
 from cap.notify.render import KINDS, sample_context
 from cap.store.models import OutboxStatus
+from cap.store.simulation import clock_of
 from cap.workflow import EmailPreview
 
 outbox_app = typer.Typer(help="Emails waiting, sent or failed.", no_args_is_help=True)

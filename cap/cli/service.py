@@ -12,10 +12,11 @@ from typing import Annotated
 import typer
 
 from cap.cli.base import JsonOption, app, open_workflow, settings_from_env
-from cap.clock import SimulatedClock, clock_of, record_simulation, utcnow
+from cap.clock import SimulatedClock, utcnow
 from cap.config import Settings
 from cap.errors import InvalidInput
 from cap.store.db import Database
+from cap.store.simulation import clock_of, record_simulation
 
 
 @app.command("worker")
