@@ -129,6 +129,6 @@ def default_rules_path() -> Path:
 
 @lru_cache(maxsize=8)
 def _rules_at(path: Path) -> Rules:
-    from cap.notify.render import KINDS
+    from cap.notify.kinds import KINDS
 
     return load_rules(path, templates=KINDS)

@@ -471,3 +471,19 @@ def test_it_rolls_to_the_first_open_day(day: date) -> None:
     assert not SE.is_closed(rolled)
     skipped = (rolled - day).days
     assert all(SE.is_closed(day + timedelta(days=n)) for n in range(skipped))
+
+
+def test_country_codes_are_those_the_holidays_package_lists() -> None:
+    """The calendar checks a code against the registry of `holidays` without loading any
+    country; it must accept exactly the codes the package's own list has (aliases included),
+    each of which then loads, and refuse class names."""
+    import holidays
+
+    from cap.domain.calendar import _country_codes, _holiday_class
+
+    listed = set(holidays.list_supported_countries())
+    assert _country_codes() == listed
+    assert all(_holiday_class(code) is not None for code in listed)
+    for name in ("Sweden", "sweden", "se", "Se", "SE ", "MON", "XX", ""):
+        assert _holiday_class(name) is None, name
+        assert name not in _country_codes()

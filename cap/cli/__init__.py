@@ -8,13 +8,10 @@ in one line instead of a usage block.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from typing import NoReturn
 
 import typer
-from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError, OperationalError
 from typer._click.exceptions import (
     BadParameter,
     ClickException,
@@ -32,9 +29,7 @@ from cap.cli import (  # noqa: F401  (the commands register themselves)
     service,
 )
 from cap.cli.base import app
-from cap.domain.inputs import plain
 from cap.errors import CapError
-from cap.store.db import DatabaseUnavailable, unavailable_reason
 
 __all__ = ["app", "main"]
 
@@ -49,8 +44,6 @@ def _fail(message: str, code: int) -> NoReturn:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the CLI; user errors print one line on stderr and exit non-zero."""
-    # Commands report problems themselves; the worker and serve turn logging on for operators.
-    logging.getLogger("cap").setLevel(logging.CRITICAL)
     try:
         # Without standalone mode, typer.Exit (and --help, --version) come back as the code.
         code = app(
@@ -58,11 +51,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
     except CapError as exc:
         _fail(exc.message, exc.exit_code)
-    except OperationalError as exc:
-        _fail(f"database: {unavailable_reason(exc)}", DatabaseUnavailable.exit_code)
-    except IntegrityError:
-        # A unique key taken between our check and our insert, by someone acting at once.
-        _fail("someone else just recorded the same thing; nothing was changed, try again", 7)
     except NoArgsIsHelpError as exc:
         exc.show()  # `cap` or a group alone: its help, as click always did
         raise SystemExit(exc.exit_code) from None
@@ -72,10 +60,29 @@ def main(argv: Sequence[str] | None = None) -> None:
         _fail(_sentence(exc.format_message()), exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
         _fail("interrupted", _INTERRUPTED)
+    except Exception as exc:
+        _database_error(exc)
+        raise
     if code == _INTERRUPTED:
         _fail("interrupted", _INTERRUPTED)
     if isinstance(code, int) and code:
         raise SystemExit(code)
+
+
+def _database_error(exc: Exception) -> None:
+    """One line for a database error a user can act on; returns for anything else.
+
+    SQLAlchemy is imported only by the commands that use the database, so its exceptions are
+    looked up here, once one has been raised."""
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    from cap.store.db import DatabaseUnavailable, unavailable_reason
+
+    if isinstance(exc, OperationalError):
+        _fail(f"database: {unavailable_reason(exc)}", DatabaseUnavailable.exit_code)
+    if isinstance(exc, IntegrityError):
+        # A unique key taken between our check and our insert, by someone acting at once.
+        _fail("someone else just recorded the same thing; nothing was changed, try again", 7)
 
 
 def _usage_message(exc: UsageError) -> str:
@@ -102,6 +109,10 @@ def _field(opts: Sequence[str]) -> str:
 
 
 def _bad_value(exc: BadParameter) -> str:
+    from pydantic import ValidationError
+
+    from cap.domain.inputs import plain
+
     cause = exc.__cause__
     descriptor = getattr(exc.param, "type_descriptor", None)
     choices = getattr(descriptor, "choices", None) if descriptor is not None else None

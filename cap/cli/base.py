@@ -1,26 +1,30 @@
-"""What every command shares: the command groups, settings, parsing and printing helpers."""
+"""What every command shares: the command groups, settings, parsing and printing helpers.
+
+Every command module is imported to build the command line, so at the top they import only
+Typer, the standard library and the domain's vocabulary (cap.domain.model, cap.errors):
+settings, the database, the workflow, rules, templates and SMTP are imported by the commands
+that use them, when they run. `cap --help` then costs little more than Typer itself
+(bench/cli.py measures it).
+"""
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, tzinfo
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from pydantic import ValidationError
 
 from cap import __version__
 from cap.clock import utcnow
-from cap.config import Settings
-from cap.domain.calendar import BusinessCalendar
-from cap.domain.inputs import describe
-from cap.domain.lifecycle import CLOCK_SKEW
 from cap.errors import InvalidInput
-from cap.store.db import Database
-from cap.store.simulation import clock_of, simulation_of
-from cap.workflow import Workflow
+
+if TYPE_CHECKING:
+    from cap.config import Settings
+    from cap.domain.calendar import BusinessCalendar
+    from cap.workflow import Workflow
 
 app = typer.Typer(
     name="cap",
@@ -71,6 +75,11 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts
 
 
 def settings_from_env() -> Settings:
+    from pydantic import ValidationError
+
+    from cap.config import Settings
+    from cap.domain.inputs import describe
+
     try:
         return Settings()
     except ValidationError as exc:
@@ -82,6 +91,14 @@ def _variable(loc: Sequence[int | str]) -> str:
 
 
 def open_workflow(*, require_schema: bool = True) -> Workflow:
+    import logging
+
+    from cap.store.db import Database
+    from cap.workflow import Workflow
+
+    # Commands report problems themselves; the worker and serve turn logging on for operators.
+    logging.getLogger("cap").setLevel(logging.CRITICAL)
+
     settings = settings_from_env()
     db = Database(settings.database_url)
     if require_schema:
@@ -136,6 +153,8 @@ def within_calendar(
 
 def database_now(workflow: Workflow) -> datetime:
     """The CLI's now: the clock of the database (a demo database runs on a simulated one)."""
+    from cap.store.simulation import clock_of
+
     return clock_of(workflow.db)()
 
 
@@ -148,6 +167,9 @@ def command_moment(
     would be dated then); ``None`` lets it (it writes nothing). A simulation database may
     always look ahead: its time is made up. Up to :data:`CLOCK_SKEW` ahead counts as now.
     """
+    from cap.domain.lifecycle import CLOCK_SKEW
+    from cap.store.simulation import simulation_of
+
     simulation = simulation_of(workflow.db)
     now = (simulation or utcnow)()
     if asked is None:
@@ -188,6 +210,12 @@ def table(
     for row in cells:
         line = "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True))
         typer.echo(f"{indent}{line}".rstrip())
+
+
+def warn(problems: Iterable[object]) -> None:
+    """One ``warning:`` line on stderr for each problem that did not stop the command."""
+    for problem in problems:
+        typer.echo(f"warning: {problem}", err=True)
 
 
 def cell(value: Any) -> str:

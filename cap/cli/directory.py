@@ -20,10 +20,7 @@ from cap.cli.base import (
     supplier_app,
     table,
 )
-from cap.domain.inputs import ContractInput, SupplierInput, parse
-from cap.domain.lifecycle import mermaid_diagram
 from cap.domain.model import Language
-from cap.store.db import Database
 
 # -- init and lifecycle ----------------------------------------------------------------------
 
@@ -31,6 +28,8 @@ from cap.store.db import Database
 @app.command()
 def init() -> None:
     """Create the database, or upgrade it to this version's schema (safe to run again)."""
+    from cap.store.db import Database
+
     settings = settings_from_env()
     db = Database(settings.database_url)
     before, after = db.upgrade()
@@ -51,6 +50,8 @@ def version() -> None:
 @lifecycle_app.command("diagram")
 def lifecycle_diagram() -> None:
     """Print the finding lifecycle as a Mermaid state diagram."""
+    from cap.domain.lifecycle import mermaid_diagram
+
     typer.echo(mermaid_diagram())
 
 
@@ -70,6 +71,8 @@ def supplier_add(
     as_json: JsonOption = False,
 ) -> None:
     """Register a supplier with one contact."""
+    from cap.domain.inputs import SupplierInput, parse
+
     data = parse(
         SupplierInput,
         {
@@ -121,6 +124,8 @@ def contract_add(
     as_json: JsonOption = False,
 ) -> None:
     """Register a contract with a supplier."""
+    from cap.domain.inputs import ContractInput, parse
+
     data = parse(
         ContractInput,
         {

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from datetime import tzinfo
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -24,13 +24,15 @@ from cap.cli.base import (
     parse_date,
     parse_instant,
     table,
+    warn,
 )
-from cap.config import Settings
-from cap.domain.inputs import FindingInput, PlanInput, parse
-from cap.domain.lifecycle import Action, ActionRequest
-from cap.domain.model import Area, DeadlineKind, Severity, Source, State
+from cap.domain.model import Action, Area, DeadlineKind, Severity, Source, State
 from cap.errors import InvalidInput
-from cap.workflow import EvidenceFile, FindingFilter, Unreached, unreached_of
+
+if TYPE_CHECKING:
+    from cap.config import Settings
+    from cap.domain.inputs import PlanInput
+    from cap.workflow import EvidenceFile
 
 # -- findings --------------------------------------------------------------------------------
 
@@ -57,6 +59,8 @@ def finding_add(
     actor: Annotated[str | None, typer.Option("--as", help="Who logs it (email).")] = None,
 ) -> None:
     """Log a non-compliance. Prints the new ref (e.g. NC-2026-0001) alone."""
+    from cap.domain.inputs import FindingInput, parse
+
     data = parse(
         FindingInput,
         {
@@ -86,6 +90,8 @@ def finding_list(
     as_json: JsonOption = False,
 ) -> None:
     """List findings."""
+    from cap.workflow import FindingFilter
+
     workflow = open_workflow()
     rows = workflow.list_findings(
         FindingFilter(state=state, supplier=supplier, overdue=overdue), now=database_now(workflow)
@@ -316,6 +322,8 @@ def finding_evidence(
 def _read_files(paths: Sequence[Path], settings: Settings) -> list[EvidenceFile]:
     import mimetypes
 
+    from cap.workflow import EvidenceFile
+
     files = []
     for path in paths:
         try:
@@ -334,6 +342,8 @@ def _read_files(paths: Sequence[Path], settings: Settings) -> list[EvidenceFile]
 
 
 def _read_plan(path: Path | None) -> PlanInput | None:
+    from cap.domain.inputs import PlanInput, parse
+
     if path is None:
         return None
     try:
@@ -439,17 +449,13 @@ _ACTION_OPTIONS: dict[Action, tuple[str, list[inspect.Parameter]]] = {
 }
 
 
-def _warn(unreached: Sequence[Unreached]) -> None:
-    """The action is recorded even when one of its emails reaches nobody: say so, and what
-    to fix."""
-    for case in unreached:
-        typer.echo(f"warning: {case}", err=True)
-
-
 def _action_command(action: Action) -> Callable[..., None]:
     help_text, extra = _ACTION_OPTIONS[action]
 
     def command(ref: str, **options: Any) -> None:
+        from cap.domain.lifecycle import ActionRequest
+        from cap.workflow import unreached_of
+
         asked = parse_instant(options.get("at"))
         workflow = open_workflow()
         now = database_now(workflow)
@@ -480,7 +486,7 @@ def _action_command(action: Action) -> Callable[..., None]:
         unreached = unreached_of(view["ref"], last["data"].get("notifications", {}))
         if options.get("as_json"):
             echo_json(view)
-            _warn(unreached)
+            warn(unreached)
             return
         moved = (
             f"{last['from_state']} -> {last['to_state']}"
@@ -491,7 +497,8 @@ def _action_command(action: Action) -> Callable[..., None]:
         for change in last["data"].get("deadlines", []):
             rolled = f" ({change['requested']} is not a working day)" if change["requested"] else ""
             typer.echo(f"  {change['deadline']} due {change['new']}{rolled}")
-        _warn(unreached)
+        # The action is recorded even when one of its emails reaches nobody: say so.
+        warn(unreached)
 
     ref_param = _P(
         "ref",

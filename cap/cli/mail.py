@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import html
 import sys
 from datetime import tzinfo
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -24,14 +23,11 @@ from cap.cli.base import (
     table,
     within_calendar,
 )
-from cap.domain.model import Language
+from cap.domain.model import Language, OutboxStatus
 from cap.errors import InvalidInput, NotFound
-from cap.notify.delivery import Delivery
-from cap.notify.outbox import RenderedEmail, renderer_for
-from cap.notify.render import KINDS, sample_context
-from cap.store.models import OutboxStatus
-from cap.store.simulation import clock_of
-from cap.workflow import EmailPreview
+
+if TYPE_CHECKING:
+    from cap.workflow import EmailPreview
 
 outbox_app = typer.Typer(help="Emails waiting, sent or failed.", no_args_is_help=True)
 mail_app = typer.Typer(help="Email templates and the daily digest.", no_args_is_help=True)
@@ -69,6 +65,11 @@ def outbox_list(
 def outbox_send(as_json: JsonOption = False) -> None:
     """Run one delivery pass: send everything due (SMTP if CAP_SMTP_HOST is set, else .eml
     files in CAP_MAIL_DIR)."""
+    import asyncio
+
+    from cap.notify.delivery import Delivery
+    from cap.store.simulation import clock_of
+
     workflow = open_workflow()
     delivery = Delivery(workflow.db, workflow.settings)
     clock = clock_of(workflow.db)
@@ -111,6 +112,8 @@ def _language(value: str) -> str:
 
 
 def _kind(value: str) -> str:
+    from cap.notify.render import KINDS
+
     if value not in KINDS:
         raise NotFound(f"kind: no email template {value!r}; the kinds are {', '.join(KINDS)}")
     return value
@@ -129,6 +132,9 @@ def mail_preview(
 
     With --finding: the latest such email queued for the finding (a first line says to whom
     and when), else the one the rules would send, rendered as sending renders it."""
+    from cap.notify.outbox import RenderedEmail, renderer_for
+    from cap.notify.render import sample_context
+
     kind, lang = _kind(kind), _language(lang)
     if finding:
         workflow = open_workflow()
@@ -159,6 +165,9 @@ def mail_render_all(
     folder: Annotated[Path, typer.Argument(help="Where to write the rendered emails.")],
 ) -> None:
     """Render every template in both languages with sample data, for review in a browser."""
+    from cap.notify.outbox import renderer_for
+    from cap.notify.render import KINDS, sample_context
+
     renderer = renderer_for(settings_from_env().templates_dir)
     links = []
     try:

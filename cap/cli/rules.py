@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -17,19 +16,18 @@ from cap.cli.base import (
     database_now,
     echo_json,
     finding_app,
+    local_time,
     open_workflow,
     parse_instant,
     settings_from_env,
     table,
+    warn,
     within_calendar,
 )
-from cap.config import default_rules_path
-from cap.domain.engine import timeline
-from cap.domain.lifecycle import ActionRequest, perform
 from cap.domain.model import Action, Area, Case, Severity, State
-from cap.domain.rules import Rules, load_rules
-from cap.notify.render import KINDS
-from cap.workflow import Unreached
+
+if TYPE_CHECKING:
+    from cap.domain.rules import Rules
 
 rules_app = typer.Typer(
     help="The rules: deadlines, reminders and escalation ladders.", no_args_is_help=True
@@ -38,13 +36,16 @@ app.add_typer(rules_app, name="rules")
 
 
 def _rules_at(path: Path | None) -> tuple[Path, Rules]:
+    from cap.config import default_rules_path
+    from cap.domain.rules import load_rules
+    from cap.notify.render import KINDS
+
     chosen = path or settings_from_env().rules or default_rules_path()
     return chosen, load_rules(chosen, templates=KINDS)
 
 
 def _local(rules: Rules, instant: str | datetime) -> str:
-    moment = datetime.fromisoformat(instant) if isinstance(instant, str) else instant
-    return moment.astimezone(rules.calendar.tz).strftime("%Y-%m-%d %H:%M %a")
+    return local_time(instant, rules.calendar.tz) or "-"
 
 
 @rules_app.command("check")
@@ -88,6 +89,9 @@ def rules_simulate(
     """Print the whole future of a finding notified at a moment: deadlines, reminders,
     escalations, with dates and recipients (nobody answers, nothing is extended), up to the
     first automatic escalation, which ends the ladders."""
+    from cap.domain.engine import timeline
+    from cap.domain.lifecycle import ActionRequest, perform
+
     _, rules = _rules_at(rules_path)
     at = within_calendar(parse_instant(notified, "notified"), "notified", rules.calendar)
     assert at is not None
@@ -183,7 +187,7 @@ def sweep(
         report = workflow.sweep(now=at, dry_run=dry_run, progress=bar.update)
     if as_json:
         echo_json(report.as_dict())
-        _warn(report.unreached)
+        warn(report.unreached)
         if report.errors:
             raise typer.Exit(1)
         return
@@ -205,18 +209,11 @@ def sweep(
         f"{report.skipped} by catch-up, {escalate} {report.escalated}, {queue} {report.queued} "
         f"email(s) in {report.seconds:.2f}s"
     )
-    _warn(report.unreached)
+    warn(report.unreached)
     for error in report.errors:
         typer.echo(f"error: {error} (retried in an hour)", err=True)
     if report.errors:
         raise typer.Exit(1)
-
-
-def _warn(unreached: Sequence[Unreached]) -> None:
-    """One line on stderr per notification that reached nobody: the step was still taken,
-    so the sweep succeeded, but someone must fix the setting the line names."""
-    for case in unreached:
-        typer.echo(f"warning: {case}", err=True)
 
 
 @finding_app.command("timeline")

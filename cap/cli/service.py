@@ -7,16 +7,16 @@ import signal
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cap.cli.base import JsonOption, app, open_workflow, settings_from_env
+from cap.cli.base import JsonOption, app, open_workflow, settings_from_env, warn
 from cap.clock import SimulatedClock, utcnow
-from cap.config import Settings
 from cap.errors import InvalidInput
-from cap.store.db import Database
-from cap.store.simulation import clock_of, record_simulation
+
+if TYPE_CHECKING:
+    from cap.config import Settings
 
 
 @app.command("worker")
@@ -64,9 +64,10 @@ def worker(
                                   indent=2))  # fmt: skip
         else:
             typer.echo(("healthy: " if health.healthy else "unhealthy: ") + health.message)
-        for warning in warnings:
-            typer.echo(f"warning: {warning}", err=True)
+        warn(warnings)
         raise typer.Exit(0 if health.healthy else 1)
+    from cap.store.simulation import clock_of
+
     workflow = open_workflow()
     workflow.settings.rule_set  # noqa: B018 - refuse to start on broken rules
     configure_logging(log_level)
@@ -81,6 +82,8 @@ def serve(
     deliver_every: Annotated[float | None, typer.Option(help="Seconds between deliveries.")] = None,
 ) -> None:
     """The web application and the worker in one process: the embedded default."""
+    from cap.store.simulation import clock_of
+
     settings = settings_from_env()
     workflow = open_workflow()
     workflow.settings.rule_set  # noqa: B018 - refuse to start on broken rules
@@ -141,6 +144,8 @@ def demo(
     import os
 
     from cap.demo import seed
+    from cap.store.db import Database
+    from cap.store.simulation import record_simulation
 
     if speed < 0:
         raise InvalidInput("speed: must be 0 (real time) or more simulated days per second")

@@ -85,6 +85,15 @@ class Role(StrEnum):
     DECISION_MAKERS = "decision_makers"
 
 
+class OutboxStatus(StrEnum):
+    """Where an email stands in the outbox (a name people filter by, hence here)."""
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
 class DecisionOutcome(StrEnum):
     EXTENSION = "extension"
     RESUMED = "resumed"

@@ -1,21 +1,3 @@
-"""Notifications: rendering the emails the tracker sends to suppliers and buyer staff."""
-
-from __future__ import annotations
-
-from cap.notify.render import (
-    KINDS,
-    RenderedEmail,
-    Renderer,
-    default_template_dir,
-    format_date,
-    sample_context,
-)
-
-__all__ = [
-    "KINDS",
-    "RenderedEmail",
-    "Renderer",
-    "default_template_dir",
-    "format_date",
-    "sample_context",
-]
+"""Notifications: rendering the emails the tracker sends, queueing them in the outbox, links,
+message assembly and SMTP delivery. Each module is imported where it is used (rendering loads
+Jinja2, delivery aiosmtplib)."""

@@ -15,7 +15,7 @@ import hashlib
 from datetime import datetime
 from email.utils import format_datetime
 
-from cap.notify.render import RenderedEmail
+from cap.notify.kinds import RenderedEmail
 
 
 def message_id_for(key: str, sender: str) -> str:

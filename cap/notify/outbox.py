@@ -11,18 +11,21 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
 from cap.config import Settings
 from cap.domain.lifecycle import deadline_of
 from cap.domain.model import Case, DeadlineKind, Role
+from cap.notify.kinds import RenderedEmail
 from cap.notify.links import finding_link, supplier_link
 from cap.notify.message import message_id_for
-from cap.notify.render import RenderedEmail, Renderer
+from cap.store.db import insert_for
 from cap.store.models import Contract, Finding, OutboxMessage, OutboxStatus, Supplier
+
+if TYPE_CHECKING:
+    from cap.notify.render import Renderer
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,8 @@ ROLE_SETTINGS: dict[Role, str] = {
 @lru_cache(maxsize=4)
 def renderer_for(template_dir: Path | None) -> Renderer:
     """One renderer per template folder and process: compiled templates are cached in it."""
+    from cap.notify.render import Renderer
+
     return Renderer(template_dir)
 
 
@@ -111,16 +116,12 @@ def recipients(
     return found, missing
 
 
-#: Built once per dialect: inserting outbox rows is on every action's and sweep's path.
-_INSERT_IF_NEW = {
-    "postgresql": postgresql.insert(OutboxMessage).on_conflict_do_nothing(index_elements=["key"]),
-    "sqlite": sqlite.insert(OutboxMessage).on_conflict_do_nothing(index_elements=["key"]),
-}
-#: The same, listing the row when it was new (for one row: see :func:`insert_row`).
-_INSERT_IF_NEW_RETURNING = {
-    dialect: statement.returning(col(OutboxMessage.id))
-    for dialect, statement in _INSERT_IF_NEW.items()
-}
+@lru_cache(maxsize=4)
+def _insert_if_new(dialect: str, *, returning: bool = False) -> Any:
+    """INSERT .. ON CONFLICT (key) DO NOTHING, built once per dialect (inserting outbox rows
+    is on every action's and sweep's path); ``returning``: listing the row when it was new."""
+    statement = insert_for(dialect, OutboxMessage).on_conflict_do_nothing(index_elements=["key"])
+    return statement.returning(col(OutboxMessage.id)) if returning else statement
 
 
 def _case_of(parties: Parties) -> Case:
@@ -348,11 +349,11 @@ def insert_rows(session: Session, rows: list[dict[str, Any]]) -> None:
     # No RETURNING: with it, SQLAlchemy sends a batch as one INSERT of many VALUES, which
     # psycopg re-parses on every call (too long for its cache): a sixth of a sweep's CPU.
     # Without it, the driver's executemany repeats one short, cached, prepared statement.
-    connection.execute(_INSERT_IF_NEW[connection.dialect.name], rows)
+    connection.execute(_insert_if_new(connection.dialect.name), rows)
 
 
 def insert_row(session: Session, row: dict[str, Any]) -> bool:
     """Insert one outbox row unless its key exists already; True if it was new."""
     connection = session.connection()
-    statement = _INSERT_IF_NEW_RETURNING[connection.dialect.name]
+    statement = _insert_if_new(connection.dialect.name, returning=True)
     return connection.execute(statement, row).first() is not None

@@ -74,7 +74,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
@@ -92,6 +91,7 @@ from markupsafe import Markup, escape
 
 from cap.domain.model import Area, DecisionOutcome, Language, Severity, Source, State
 from cap.errors import InvalidInput, NotFound
+from cap.notify.kinds import KINDS, RenderedEmail
 
 __all__ = [
     "KINDS",
@@ -105,30 +105,6 @@ __all__ = [
     "sample_context",
 ]
 
-#: Every kind of email, in the order of the lifecycle.
-KINDS: tuple[str, ...] = (
-    "cap_requested",
-    "plan_reminder",
-    "plan_overdue",
-    "formal_notice",
-    "plan_received",
-    "review_reminder",
-    "plan_accepted",
-    "plan_rejected",
-    "remediation_reminder",
-    "remediation_overdue",
-    "verification_reminder",
-    "finding_closed",
-    "remediation_rejected",
-    "escalation_contract_manager",
-    "escalation_sustainability_manager",
-    "sanction_review_opened",
-    "decision_extension",
-    "decision_warning",
-    "decision_penalty",
-    "decision_termination",
-    "daily_digest",
-)
 
 #: Longest subject returned, ellipsis included.
 SUBJECT_MAX_LENGTH = 200
@@ -268,22 +244,6 @@ _DAY_WORDS: dict[str, tuple[str, str]] = {
 
 # Runs of whitespace and control characters (C0, DEL, C1, line/paragraph separators).
 _SUBJECT_BREAKS = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029]+")
-
-
-@dataclass(frozen=True)
-class RenderedEmail:
-    """One email ready to be sent.
-
-    ``subject`` is a single line: every run of CR, LF, other control characters and whitespace
-    is collapsed to one space, the ends are stripped, and it is at most
-    :data:`SUBJECT_MAX_LENGTH` characters (cut with "…"), so it is safe to put in a header.
-    ``text`` ends with exactly one newline and has no trailing spaces; ``html`` is a complete
-    document with inline styles only.
-    """
-
-    subject: str
-    text: str
-    html: str
 
 
 def default_template_dir() -> Path:

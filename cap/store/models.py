@@ -19,7 +19,8 @@ from cap.domain.model import (
     Source,
     State,
 )
-from cap.store.types import UTCDateTime
+from cap.domain.model import OutboxStatus as OutboxStatus  # the column's type, defined with
+from cap.store.types import UTCDateTime  # the vocabulary so the CLI can offer it cheaply
 
 
 def _enum(enum: type[StrEnum], *, index: bool = False, nullable: bool = False) -> Any:
@@ -171,13 +172,6 @@ class Decision(SQLModel, table=True):
     proposed_at: datetime = Field(sa_column=_instant(nullable=False))
     approved_by: str | None = Field(default=None, max_length=254)
     approved_at: datetime | None = Field(default=None, sa_column=_instant())
-
-
-class OutboxStatus(StrEnum):
-    QUEUED = "queued"
-    SENDING = "sending"
-    SENT = "sent"
-    FAILED = "failed"
 
 
 class OutboxMessage(SQLModel, table=True):

@@ -16,9 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import PurePath
 from typing import Any
 
-from jinja2 import UndefinedError
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col
 
@@ -50,7 +48,7 @@ from cap.errors import (
 )
 from cap.notify import links as outbox_links
 from cap.notify import outbox
-from cap.store.db import Database
+from cap.store.db import Database, insert_for
 from cap.store.models import (
     Contract,
     Decision,
@@ -894,9 +892,9 @@ class Workflow:
                 count += len(findings)
                 last_id = findings[-1].id or last_id
         with self.db.write() as session:
-            dialect = session.get_bind().dialect.name
-            ins = postgresql.insert if dialect == "postgresql" else sqlite.insert
-            statement = ins(Setting).values(key=RULES_DIGEST, value=rules.digest, updated_at=now)
+            statement = insert_for(session.get_bind().dialect.name, Setting).values(
+                key=RULES_DIGEST, value=rules.digest, updated_at=now
+            )
             session.execute(
                 statement.on_conflict_do_update(
                     index_elements=["key"],
@@ -957,6 +955,8 @@ class Workflow:
                     m.subject, m.text_body, m.html_body, m.language, m.recipient_role,
                     m.recipient, m.created_at,
                 )  # fmt: skip
+            from jinja2 import UndefinedError  # loaded with the templates, by rendering
+
             try:
                 rows = self._unsent_email(session, finding, kind, now)
             except UndefinedError:

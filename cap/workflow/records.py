@@ -11,7 +11,6 @@ from pathlib import PurePath
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, true, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
 from cap.domain import engine
@@ -24,6 +23,7 @@ from cap.domain.lifecycle import (
 from cap.domain.model import Case, DeadlineKind, LadderMark, Limit, State
 from cap.errors import Conflict, NotFound
 from cap.notify import outbox
+from cap.store.db import insert_for
 from cap.store.models import (
     Contract,
     Decision,
@@ -361,10 +361,9 @@ def reserve_refs(session: Session, year: int, count: int) -> int:
     The counter row is updated in the caller's transaction, so numbers are never handed out
     twice, even by several processes, and a rolled-back import leaves no gap.
     """
-    dialect = session.get_bind().dialect.name
-    ins = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    counter = insert_for(session.get_bind().dialect.name, RefCounter)
     session.execute(
-        ins(RefCounter).values(year=year, last=0).on_conflict_do_nothing(index_elements=["year"])
+        counter.values(year=year, last=0).on_conflict_do_nothing(index_elements=["year"])
     )
     last = session.execute(
         update(RefCounter)
