@@ -424,12 +424,14 @@ def test_finding_timeline_shows_history_and_next_steps(cap: Cap, world: World) -
     head, rest = out.split("\n\nhistory\n", 1)
     history, upcoming = rest.split("\n\nnext\n", 1)
     assert head == f"{ref} (awaiting_plan)"
-    assert [line.split()[3:] for line in history.splitlines()] == [
-        ["logged", ANNA],
-        ["notify", ANNA],
+    header, *events = table_rows(history)
+    assert header == ["WHEN (LOCAL)", "WHAT", "WHO", "STATE", "RULE OR WHY"]
+    assert [row[1:] for row in events] == [
+        ["logged", ANNA, "open"],
+        ["notify", ANNA, "open -> awaiting_plan"],
         ["reminder", "cap", "R-plan-7d"],
     ]
-    assert history.splitlines()[2].split()[:3] == ["2026-03-31", "09:00", "Tue"]
+    assert events[2][0] == "2026-03-31 09:00 Tue"
     header, *rows = table_rows(upcoming)
     assert header == ["WHEN (LOCAL)", "STATUS", "WHAT", "RULE", "LEVEL", "TO"]
     # Long past (the test runs after May 2026): the next sweep escalates, catching up.

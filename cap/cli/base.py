@@ -212,6 +212,33 @@ def table(
         typer.echo(f"{indent}{line}".rstrip())
 
 
+def history(events: Sequence[dict[str, Any]], tz: tzinfo) -> None:
+    """A finding's audit trail as an aligned table, in local time."""
+    table(
+        [
+            {
+                "when": local_time(e["at"], tz),
+                "kind": e["kind"],
+                "actor": e["actor"],
+                "move": (
+                    e["to_state"]
+                    if e["from_state"] is None
+                    else f"{e['from_state']} -> {e['to_state']}"
+                    if e["from_state"] != e["to_state"]
+                    else ""
+                ),
+                "detail": (
+                    e["data"].get("rule") or e["data"].get("reason") or e["data"].get("note") or ""
+                ),
+            }
+            for e in events
+        ],
+        [("when", "WHEN (LOCAL)"), ("kind", "WHAT"), ("actor", "WHO"), ("move", "STATE"),
+         ("detail", "RULE OR WHY")],
+        indent="  ",
+    )  # fmt: skip
+
+
 def warn(problems: Iterable[object]) -> None:
     """One ``warning:`` line on stderr for each problem that did not stop the command."""
     for problem in problems:

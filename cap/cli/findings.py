@@ -19,6 +19,7 @@ from cap.cli.base import (
     database_now,
     echo_json,
     finding_app,
+    history,
     local_time,
     open_workflow,
     parse_date,
@@ -196,25 +197,7 @@ def _print_finding(v: dict[str, Any], tz: tzinfo) -> None:
                 by += ", awaiting approval" if i == pending_index else ", not approved"
             echo(f"  {when(d['proposed_at'])}  {d['outcome']} ({by}): {d['rationale'] or ''}")
     echo("\nhistory")
-    table(
-        [
-            {
-                "when": when(e["at"]),
-                "kind": e["kind"],
-                "actor": e["actor"],
-                "move": (
-                    f"{e['from_state'] or ''} -> {e['to_state']}"
-                    if e["from_state"] != e["to_state"]
-                    else ""
-                ),
-                "detail": e["data"].get("reason") or e["data"].get("note") or "",
-            }
-            for e in v["events"]
-        ],
-        [("when", "WHEN (LOCAL)"), ("kind", "WHAT"), ("actor", "WHO"), ("move", "STATE"),
-         ("detail", "WHY")],
-        indent="  ",
-    )  # fmt: skip
+    history(v["events"], tz)
 
 
 @finding_app.command("import")

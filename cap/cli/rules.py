@@ -16,6 +16,7 @@ from cap.cli.base import (
     database_now,
     echo_json,
     finding_app,
+    history,
     local_time,
     open_workflow,
     parse_instant,
@@ -229,11 +230,7 @@ def finding_timeline(
         return
     rules = workflow.settings.rule_set
     typer.echo(f"{view['ref']} ({view['state']})\n\nhistory")
-    for event in view["events"]:
-        detail = event["data"].get("rule") or event["data"].get("reason") or ""
-        typer.echo(
-            f"  {_local(rules, event['at'])}  {event['kind']:<20} {event['actor']}  {detail}"
-        )
+    history(view["events"], rules.calendar.tz)
     typer.echo("\nnext")
     if not view["upcoming"]:
         typer.echo("  nothing: no deadline binds the finding in this state")
