@@ -37,6 +37,34 @@ CECILIA = "cecilia.director@region.example"  # decision maker
 DAVID = "david.director@region.example"  # second decision maker
 LI = "li.wei@nordic-supply.example"  # the supplier's contact
 
+#: The smallest valid set of deadlines: a default rule for each of the five kinds.
+DEFAULT_DEADLINES = """
+[[deadline]]
+id = "D-plan"
+kind = "plan"
+period = "1 month"
+
+[[deadline]]
+id = "D-plan-revision"
+kind = "plan_revision"
+period = "14 days"
+
+[[deadline]]
+id = "D-plan-review"
+kind = "plan_review"
+period = "14 days"
+
+[[deadline]]
+id = "D-remediation"
+kind = "remediation"
+period = "6 months"
+
+[[deadline]]
+id = "D-verification"
+kind = "verification"
+period = "30 days"
+"""
+
 #: A fixed "now" for tests that do not care about the date: a Tuesday in Stockholm winter.
 NOW = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
 

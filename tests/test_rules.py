@@ -17,37 +17,10 @@ from cap.domain.rules import (
     parse_period,
 )
 from cap.notify.render import KINDS
+from tests.conftest import DEFAULT_DEADLINES
 
 DEFAULT = Path(__file__).resolve().parent.parent / "rules" / "default.toml"
 DEFAULT_TEXT = DEFAULT.read_text(encoding="utf-8")
-
-#: The smallest valid set of deadlines: a default rule for each of the five kinds.
-DEFAULT_DEADLINES = """
-[[deadline]]
-id = "D-plan"
-kind = "plan"
-period = "1 month"
-
-[[deadline]]
-id = "D-plan-revision"
-kind = "plan_revision"
-period = "14 days"
-
-[[deadline]]
-id = "D-plan-review"
-kind = "plan_review"
-period = "14 days"
-
-[[deadline]]
-id = "D-remediation"
-kind = "remediation"
-period = "6 months"
-
-[[deadline]]
-id = "D-verification"
-kind = "verification"
-period = "30 days"
-"""
 
 
 def write(folder: Path, text: str, name: str = "rules.toml") -> Path:

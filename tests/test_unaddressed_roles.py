@@ -17,6 +17,7 @@ from cap.workflow import UnaddressedRole, unaddressed_roles
 from tests.cli_fixtures import Cap
 from tests.cli_fixtures import _run_in_tmp as _run_in_tmp  # the shared fixtures, found by name
 from tests.cli_fixtures import cap as cap
+from tests.conftest import DEFAULT_DEADLINES
 
 #: What the shipped rules send to each buyer role without an address of its own.
 SUSTAINABILITY = UnaddressedRole(
@@ -64,28 +65,9 @@ def test_each_role_without_an_address_is_listed_with_the_rules_that_send_to_it()
 def test_rules_that_never_send_to_a_role_need_no_address_for_it(tmp_path: Path) -> None:
     rules = tmp_path / "rules.toml"
     rules.write_text(
-        """
-version = 1
-[[deadline]]
-id = "D-plan"
-kind = "plan"
-period = "1 month"
-[[deadline]]
-id = "D-plan-revision"
-kind = "plan_revision"
-period = "14 days"
-[[deadline]]
-id = "D-plan-review"
-kind = "plan_review"
-period = "14 days"
-[[deadline]]
-id = "D-remediation"
-kind = "remediation"
-period = "6 months"
-[[deadline]]
-id = "D-verification"
-kind = "verification"
-period = "30 days"
+        "version = 1\n"
+        + DEFAULT_DEADLINES
+        + """
 [[step]]
 id = "E-plan-30d"
 deadline = "plan"
