@@ -223,7 +223,7 @@ def test_rules_simulate_prints_the_whole_future_of_a_finding(cap: Cap) -> None:
         ("2026-03-03 10:00 Tue", "notice: cap_requested", "N-cap-requested"),
         ("2026-03-31 09:00 Tue", "reminder: plan_reminder", "R-plan-7d"),
         ("2026-04-02 09:00 Thu", "reminder: plan_reminder", "R-plan-1d"),
-        ("2026-04-08 00:00 Wed", "plan deadline passes", "-"),
+        ("2026-04-07 24:00 Tue", "plan due Tue 7 Apr 2026, end of day", "-"),
         ("2026-04-08 09:00 Wed", "escalation: plan_overdue", "E-plan-1d"),
         ("2026-04-21 09:00 Tue", "escalation: formal_notice", "E-plan-14d"),
         ("2026-05-07 09:00 Thu", "escalation: sanction_review_opened + escalate", "E-plan-30d"),
@@ -246,6 +246,8 @@ def test_rules_simulate_prints_the_whole_future_of_a_finding(cap: Cap) -> None:
     assert (by_rule["E-plan-30d"]["action"], by_rule["E-plan-30d"]["level"]) == ("escalate", 3)
     deadlines = {e["deadline"]: local(e["at"]) for e in timeline if e["kind"] == "deadline"}
     assert deadlines == {"plan": datetime(2026, 4, 8, tzinfo=STOCKHOLM)}  # the end of 7 April
+    # The date a person reads beside the instant it passes; every step names its deadline's.
+    assert {e["due"] for e in timeline} == {"2026-04-07"}
 
     # Critical: a 7-day plan, a 3-month fix, and the compressed ladders.
     timeline = critical["timeline"]
@@ -438,7 +440,13 @@ def test_finding_timeline_shows_history_and_next_steps(cap: Cap, world: World) -
     assert rows[0][:4] == [
         "2026-04-02 09:00 Thu", "skipped by catch-up", "reminder: plan_reminder", "R-plan-1d"
     ]  # fmt: skip
-    assert ["2026-04-08 00:00 Wed", "passed", "plan deadline passes", "-", "0"] in rows
+    assert [
+        "2026-04-07 24:00 Tue",
+        "passed",
+        "plan due Tue 7 Apr 2026, end of day",
+        "-",
+        "0",
+    ] in rows
     assert "R-plan-7d" not in upcoming, "a step already taken is history"
     assert rows[-1][1:4] == [
         "due now (next sweep)", "escalation: sanction_review_opened + escalate", "E-plan-30d"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -91,7 +91,7 @@ def rules_simulate(
     escalations, with dates and recipients (nobody answers, nothing is extended), up to the
     first automatic escalation, which ends the ladders."""
     from cap.domain.engine import timeline
-    from cap.domain.lifecycle import ActionRequest, perform
+    from cap.domain.lifecycle import ActionRequest, deadline_of, perform
 
     _, rules = _rules_at(rules_path)
     at = within_calendar(parse_instant(notified, "notified"), "notified", rules.calendar)
@@ -104,6 +104,7 @@ def rules_simulate(
     rows: list[dict[str, Any]] = [
         {
             "at": at.isoformat(),
+            "due": _iso(deadline_of(case, notice.deadline) if notice.deadline else None),
             "kind": "notice",
             "deadline": None,
             "rule": notice.id,
@@ -119,6 +120,10 @@ def rules_simulate(
         echo_json({"notified": at.isoformat(), "timeline": rows})
         return
     _print_timeline(rules, rows)
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day is not None else None
 
 
 #: A timeline entry's status (see cap.domain.engine.TimelineStatus) in words.
@@ -138,7 +143,10 @@ def _print_timeline(rules: Rules, rows: list[dict[str, Any]]) -> None:
         if "status" in row:
             row["standing"] = _STATUS_WORDS[row["status"]]
         if row["kind"] == "deadline":
-            row["what"] = f"{row['deadline']} deadline passes"
+            # A deadline is a date, due at the end of that day: say so, not "00:00 the next".
+            due = date.fromisoformat(row["due"])
+            row["when"] = f"{due:%Y-%m-%d} 24:00 {due:%a}"
+            row["what"] = f"{row['deadline']} due {due:%a} {due.day} {due:%b %Y}, end of day"
         else:
             row["what"] = f"{row['kind']}: {row['template']}"
             if row.get("action"):

@@ -156,9 +156,12 @@ TimelineStatus = Literal["done", "due", "catch_up_skip", "passed", "upcoming"]
 
 @dataclass(frozen=True)
 class TimelineEntry:
-    """One dated item of a finding's future (or past) under the rules."""
+    """One dated item of a finding's future (or past) under the rules: ``at`` is the instant
+    it happens (for a deadline, the end of its day), ``due`` the date of the deadline it
+    belongs to."""
 
     at: datetime
+    due: date
     kind: str  # "deadline", "reminder" or "escalation"
     deadline: DeadlineKind
     rule: str | None
@@ -172,6 +175,7 @@ class TimelineEntry:
     def as_dict(self) -> dict[str, object]:
         entry: dict[str, object] = {
             "at": self.at.isoformat(),
+            "due": self.due.isoformat(),
             "kind": self.kind,
             "deadline": self.deadline.value,
             "rule": self.rule,
@@ -204,6 +208,7 @@ def timeline(case: Case, rules: Rules, now: datetime | None = None) -> list[Time
         entries.append(
             TimelineEntry(
                 at=rules.calendar.end_of_day(deadline),
+                due=deadline,
                 kind="deadline",
                 deadline=kind,
                 rule=None,
@@ -220,6 +225,7 @@ def timeline(case: Case, rules: Rules, now: datetime | None = None) -> list[Time
             entries.append(
                 TimelineEntry(
                     at=step.due_at,
+                    due=deadline,
                     kind="reminder" if step.rule.offset < 0 else "escalation",
                     deadline=kind,
                     rule=step.id,
