@@ -52,7 +52,8 @@ from cap.config import Settings
 from cap.notify.delivery import Delivery, Outgoing
 from cap.notify.message import build_message, message_id_for
 from cap.notify.outbox import insert_rows
-from cap.notify.render import KINDS, RenderedEmail, Renderer, sample_context
+from cap.notify.render import KINDS, RenderedEmail, Renderer
+from cap.notify.samples import sample_context
 from cap.store.db import Database
 from cap.store.models import OutboxMessage, OutboxStatus
 

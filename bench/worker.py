@@ -81,7 +81,8 @@ from cap.domain import engine
 from cap.domain.inputs import ContractInput, FindingInput, SupplierInput
 from cap.domain.model import Area, DeadlineKind, Language, Severity, Source, State
 from cap.notify.message import build_message, message_id_for
-from cap.notify.render import Renderer, sample_context
+from cap.notify.render import Renderer
+from cap.notify.samples import sample_context
 from cap.store.db import Database
 from cap.store.models import Finding, OutboxMessage, OutboxStatus
 from cap.workflow import Workflow

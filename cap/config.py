@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cap.domain.calendar import BusinessCalendar
 from cap.domain.inputs import email_address
+from cap.domain.model import EMAIL_KINDS
 from cap.domain.rules import Rules, load_rules
 
 
@@ -129,6 +130,4 @@ def default_rules_path() -> Path:
 
 @lru_cache(maxsize=8)
 def _rules_at(path: Path) -> Rules:
-    from cap.notify.kinds import KINDS
-
-    return load_rules(path, templates=KINDS)
+    return load_rules(path, templates=EMAIL_KINDS)

@@ -13,10 +13,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBE = """
-import cap, cap.notify.render as r
+import cap, cap.notify.render as r, cap.notify.samples as s
 print(cap.__file__)
 print(r.default_template_dir())
-print(r.Renderer().render("cap_requested", "sv", r.sample_context("cap_requested", "sv")).subject)
+print(r.Renderer().render("cap_requested", "sv", s.sample_context("cap_requested", "sv")).subject)
 """
 
 

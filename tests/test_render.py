@@ -21,8 +21,8 @@ from cap.notify.render import (
     Renderer,
     default_template_dir,
     format_date,
-    sample_context,
 )
+from cap.notify.samples import sample_context
 
 LANGUAGES = ("sv", "en")
 EN_MONTHS = (

@@ -133,7 +133,7 @@ def mail_preview(
     With --finding: the latest such email queued for the finding (a first line says to whom
     and when), else the one the rules would send, rendered as sending renders it."""
     from cap.notify.outbox import RenderedEmail, renderer_for
-    from cap.notify.render import sample_context
+    from cap.notify.samples import sample_context
 
     kind, lang = _kind(kind), _language(lang)
     if finding:
@@ -165,8 +165,9 @@ def mail_render_all(
     folder: Annotated[Path, typer.Argument(help="Where to write the rendered emails.")],
 ) -> None:
     """Render every template in both languages with sample data, for review in a browser."""
+    from cap.notify.kinds import KINDS
     from cap.notify.outbox import renderer_for
-    from cap.notify.render import KINDS, sample_context
+    from cap.notify.samples import sample_context
 
     renderer = renderer_for(settings_from_env().templates_dir)
     links = []

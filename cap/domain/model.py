@@ -177,3 +177,30 @@ class Case:
     deadline_version: int = 0
     extensions: int = 0
     last_event_at: datetime | None = None
+
+
+#: Every kind of email cap sends, in the order of the lifecycle: the rules name them as
+#: templates, and every command that reads the rules checks the names against these.
+EMAIL_KINDS: tuple[str, ...] = (
+    "cap_requested",
+    "plan_reminder",
+    "plan_overdue",
+    "formal_notice",
+    "plan_received",
+    "review_reminder",
+    "plan_accepted",
+    "plan_rejected",
+    "remediation_reminder",
+    "remediation_overdue",
+    "verification_reminder",
+    "finding_closed",
+    "remediation_rejected",
+    "escalation_contract_manager",
+    "escalation_sustainability_manager",
+    "sanction_review_opened",
+    "decision_extension",
+    "decision_warning",
+    "decision_penalty",
+    "decision_termination",
+    "daily_digest",
+)

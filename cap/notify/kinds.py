@@ -1,34 +1,14 @@
-"""The kinds of email cap sends and what rendering one gives: known without loading Jinja2
-(the rules check their template names against these on every command that reads them)."""
+"""The kinds of email cap sends and what rendering one gives, known without loading Jinja2."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-#: Every kind of email, in the order of the lifecycle.
-KINDS: tuple[str, ...] = (
-    "cap_requested",
-    "plan_reminder",
-    "plan_overdue",
-    "formal_notice",
-    "plan_received",
-    "review_reminder",
-    "plan_accepted",
-    "plan_rejected",
-    "remediation_reminder",
-    "remediation_overdue",
-    "verification_reminder",
-    "finding_closed",
-    "remediation_rejected",
-    "escalation_contract_manager",
-    "escalation_sustainability_manager",
-    "sanction_review_opened",
-    "decision_extension",
-    "decision_warning",
-    "decision_penalty",
-    "decision_termination",
-    "daily_digest",
-)
+from cap.domain.model import EMAIL_KINDS
+
+#: Every kind of email, in the order of the lifecycle (named by the rules, so defined with the
+#: domain's vocabulary).
+KINDS = EMAIL_KINDS
 
 
 @dataclass(frozen=True)
