@@ -280,7 +280,6 @@ def test_it_ends_the_day_at_the_next_stockholm_midnight(day: str, end: str) -> N
     result = SE.end_of_day(d(day))
     assert result == utc(end)
     assert result.tzinfo is UTC
-    assert SE.due_instant(d(day)) == result
 
 
 def test_it_makes_dst_days_23_and_25_hours_long() -> None:

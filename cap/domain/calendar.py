@@ -340,10 +340,6 @@ class BusinessCalendar:
             raise self._outside(field, f"{period} after {begin.isoformat()} is {landing},")
         return self.roll(day, field=field)
 
-    def due_instant(self, day: date) -> datetime:
-        """The instant a deadline on ``day`` expires; the same as ``end_of_day(day)``."""
-        return self.end_of_day(day)
-
     def is_overdue(self, due: date, now: datetime) -> bool:
         """True from the end of the due day on: ``now >= end_of_day(due)``. Naive -> ValueError."""
         _require_aware(now, "now")

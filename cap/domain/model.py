@@ -64,7 +64,6 @@ ACTIVE_STATES: tuple[State, ...] = (
     State.REMEDIATING,
     State.VERIFYING,
 )
-FINAL_STATES: tuple[State, ...] = (State.CLOSED, State.TERMINATED, State.WITHDRAWN)
 
 
 class DeadlineKind(StrEnum):

@@ -1,12 +1,13 @@
 """Links in emails. A supplier's link is signed, scoped to one finding and one address, and
-expires; staff links point at the finding page, which checks the login."""
+expires; staff links point at the finding page, which checks the login. (Nothing reads a
+supplier's link yet: the page that will verify it comes with its own, revocable tokens.)"""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from urllib.parse import quote
 
 from cap.config import Settings
@@ -35,26 +36,5 @@ def sign_supplier_token(secret: str, ref: str, email: str, expires: int) -> str:
     return _b64(payload) + "." + _b64(mac)
 
 
-def verify_supplier_token(secret: str, token: str, ref: str, now: datetime) -> str | None:
-    """The email the token was issued to, if it is genuine, for ``ref`` and not expired."""
-    try:
-        payload_part, mac_part = token.split(".", 1)
-        payload = _unb64(payload_part)
-        mac = _unb64(mac_part)
-        token_ref, email, expires = payload.decode().split("|")
-    except (ValueError, UnicodeDecodeError):
-        return None
-    expected = hmac.new(secret.encode(), payload, hashlib.sha256).digest()[:20]
-    if not hmac.compare_digest(mac, expected) or token_ref != ref:
-        return None
-    if datetime.fromtimestamp(int(expires), UTC) <= now:
-        return None
-    return email
-
-
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))

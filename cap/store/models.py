@@ -228,18 +228,3 @@ class RefCounter(SQLModel, table=True):
 
     year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     last: int = 0
-
-
-ALL_TABLES = [
-    Supplier,
-    SupplierContact,
-    Contract,
-    Finding,
-    Plan,
-    Evidence,
-    Event,
-    Decision,
-    OutboxMessage,
-    Setting,
-    RefCounter,
-]
