@@ -37,7 +37,7 @@ from cap.config import Settings
 from cap.notify.delivery import Delivery
 from cap.store.db import Database, unavailable_reason
 from cap.store.models import Setting
-from cap.workflow import Workflow
+from cap.workflow import Workflow, to_json
 
 log = logging.getLogger("cap.worker")
 
@@ -89,7 +89,7 @@ class Worker:
             queued=report.queued,
             unreached=len(report.unreached),
             errors=len(report.errors),
-            seconds=round(report.seconds, 3),
+            seconds=report.seconds,
         )
         for case in report.unreached:  # each names the setting to fix
             log.warning("%s", case)
@@ -100,7 +100,7 @@ class Worker:
                 report.skipped,
             )
         counts = {"actions": len(report.actions), "unreached": len(report.unreached)}
-        self.heartbeat("sweep", report.as_dict() | counts)
+        self.heartbeat("sweep", to_json(report) | counts)
 
     def deliver_job(self) -> None:
         if self._stopping.is_set():

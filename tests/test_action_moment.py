@@ -76,8 +76,8 @@ def test_notify_may_be_dated_before_the_finding_was_logged(world: World) -> None
     last_week = NOW - timedelta(days=7)  # ...communicated to the supplier last week
     world.workflow.act(ref, ActionRequest(Action.NOTIFY, ANNA, last_week), now=NOW)
     view = world.workflow.show_finding(ref, now=NOW)
-    assert view["state"] == State.AWAITING_PLAN.value
-    assert [(e["kind"], datetime.fromisoformat(e["at"])) for e in view["events"]] == [
+    assert view.state == State.AWAITING_PLAN.value
+    assert [(e.kind, e.at) for e in view.events] == [
         ("logged", NOW),
         ("notify", last_week),
     ]
@@ -96,4 +96,4 @@ def test_a_sweep_s_event_bounds_the_actions_after_it(world: World) -> None:
     with pytest.raises(InvalidInput, match="before the finding's last recorded event"):
         withdraw(later - TICK)
     withdraw(later)
-    assert world.workflow.show_finding(ref, now=later)["state"] == State.WITHDRAWN.value
+    assert world.workflow.show_finding(ref, now=later).state == State.WITHDRAWN.value

@@ -42,8 +42,8 @@ def test_show_offers_what_fits_and_a_refusal_lists_it(world: World) -> None:
     ]:
         workflow.act(ref, ActionRequest(action, actor, at, reason=reason), now=NOW)
         at += timedelta(days=1)
-    offered = workflow.show_finding(ref, now=NOW)["allowed_actions"]
+    offered = workflow.show_finding(ref, now=NOW).allowed_actions
     assert "terminate" in offered and "approve-termination" not in offered
     workflow.act(ref, ActionRequest(Action.TERMINATE, BO, at, reason="Repeated breaches"), now=NOW)
-    offered = workflow.show_finding(ref, now=NOW)["allowed_actions"]
+    offered = workflow.show_finding(ref, now=NOW).allowed_actions
     assert "approve-termination" in offered and "terminate" not in offered

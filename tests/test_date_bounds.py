@@ -210,10 +210,10 @@ def test_the_workflow_refuses_an_until_out_of_bounds_and_changes_nothing(world: 
             wf.act(ref, request, now=NOW)
         assert str(refused.value).startswith(message)
         after = wf.show_finding(ref, now=NOW)
-        assert (after["version"], after["plan_due"]) == (before["version"], before["plan_due"])
+        assert (after.version, after.plan_due) == (before.version, before.plan_due)
 
     request = ActionRequest(Action.EXTEND, ANNA, NOW, reason="Line rebuilt", until=limit)
     wf.act(ref, request, now=NOW)
     after = wf.show_finding(ref, now=NOW)
-    assert after["version"] == before["version"] + 1
-    assert str(after["plan_due"]) == "2029-03-05"  # Saturday 3 March rolled to Monday
+    assert after.version == before.version + 1
+    assert str(after.plan_due) == "2029-03-05"  # Saturday 3 March rolled to Monday

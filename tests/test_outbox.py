@@ -15,7 +15,7 @@ from cap.errors import Conflict
 from cap.notify.outbox import insert_rows
 from cap.store.db import Database
 from cap.store.models import Event, OutboxMessage, OutboxStatus
-from cap.workflow import Workflow
+from cap.workflow import QueuedDigest, Workflow
 from tests.conftest import ANNA, NOW, World, _truncate_pg, make_world
 
 
@@ -94,16 +94,16 @@ def test_a_failed_message_can_be_retried_by_hand(world: World) -> None:
     wf.act(ref, ActionRequest(Action.NOTIFY, ANNA, NOW), now=NOW)
     [message] = wf.list_outbox()
     with pytest.raises(Exception, match="only failed messages"):
-        wf.retry_message(message["id"], now=NOW)
+        wf.retry_message(message.id, now=NOW)
     with wf.db.write() as session:
-        row = session.get(OutboxMessage, message["id"])
+        row = session.get(OutboxMessage, message.id)
         assert row is not None
         row.status = OutboxStatus.FAILED
         row.last_error = "550 no such user"
     later = NOW + timedelta(days=2)
-    retried = wf.retry_message(message["id"], now=later)
-    assert retried["status"] == "queued" and retried["next_attempt_at"] == later.isoformat()
-    assert [m["status"] for m in wf.list_outbox(OutboxStatus.QUEUED)] == ["queued"]
+    retried = wf.retry_message(message.id, now=later)
+    assert retried.status == "queued" and retried.next_attempt_at == later
+    assert [m.status for m in wf.list_outbox(OutboxStatus.QUEUED)] == ["queued"]
     with pytest.raises(Exception, match="message 999 does not exist"):
         wf.retry_message(999, now=later)
 
@@ -118,13 +118,13 @@ def test_contract_managers_get_one_digest_a_day(world: World) -> None:
         far, ActionRequest(Action.EXTEND, ANNA, NOW, reason="r", until=date(2026, 6, 1)), now=NOW
     )
     day = datetime(2026, 4, 9, 5, 0, tzinfo=UTC)
-    assert wf.queue_digests(now=day) == [{"to": ANNA, "findings": 1}]
+    assert wf.queue_digests(now=day) == [QueuedDigest(to=ANNA, findings=1)]
     assert wf.queue_digests(now=day + timedelta(hours=3)) == []  # today's is queued already
-    digests = [m for m in wf.list_outbox() if m["kind"] == "daily_digest"]
-    assert len(digests) == 1 and digests[0]["recipient"] == ANNA
+    digests = [m for m in wf.list_outbox() if m.kind == "daily_digest"]
+    assert len(digests) == 1 and digests[0].recipient == ANNA
     with wf.db.read() as session:
-        row = session.get(OutboxMessage, digests[0]["id"])
+        row = session.get(OutboxMessage, digests[0].id)
         assert row is not None
         assert late in row.text_body and far not in row.text_body
     wf.queue_digests(now=day + timedelta(days=1))
-    assert len([m for m in wf.list_outbox() if m["kind"] == "daily_digest"]) == 2
+    assert len([m for m in wf.list_outbox() if m.kind == "daily_digest"]) == 2

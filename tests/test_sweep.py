@@ -46,7 +46,7 @@ def mails(world: World) -> list[tuple[str, str]]:
 
 def events(world: World, ref: str) -> list[tuple[str, str]]:
     view = world.workflow.show_finding(ref, now=PLAN_ESCALATION)
-    return [(e["kind"], e["data"].get("rule", "")) for e in view["events"]]
+    return [(e.kind, e.data.get("rule", "")) for e in view.events]
 
 
 def test_a_reminder_goes_out_when_due_and_only_once(staffed: World) -> None:
@@ -80,8 +80,8 @@ def test_after_downtime_only_the_most_advanced_step_is_sent(staffed: World) -> N
     ]
     assert ("escalate", "E-plan-30d") in trail
     view = staffed.workflow.show_finding(ref, now=PLAN_ESCALATION)
-    assert view["state"] == "sanction_review" and view["escalation_level"] == 3
-    assert view["events"][-1]["actor"] == "cap"
+    assert view.state == "sanction_review" and view.escalation_level == 3
+    assert view.events[-1].actor == "cap"
     assert staffed.workflow.sweep(now=PLAN_ESCALATION + timedelta(days=90)).steps == 0
 
 
@@ -111,7 +111,7 @@ def test_a_dry_run_reports_and_writes_nothing(staffed: World) -> None:
     wf = staffed.workflow
     before = mails(staffed)
     report = wf.sweep(now=PLAN_ESCALATION, dry_run=True)
-    assert report.steps == 1 and report.actions[-1]["rule"] == "E-plan-30d"
+    assert report.steps == 1 and report.actions[-1].rule == "E-plan-30d"
     assert mails(staffed) == before
     assert wf.sweep(now=PLAN_ESCALATION).steps == 1  # still due for the real sweep
 

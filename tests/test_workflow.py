@@ -6,7 +6,6 @@ import hashlib
 import threading
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -15,11 +14,11 @@ from sqlmodel import col
 from cap.config import Settings, default_rules_path
 from cap.domain.inputs import ContractInput, PlanAction, PlanInput, SupplierInput
 from cap.domain.lifecycle import Action, ActionRequest
-from cap.domain.model import Language, Severity
+from cap.domain.model import Language, Severity, State
 from cap.errors import ActionRefused, AlreadyExists, Conflict, InvalidInput, NotFound
 from cap.store.db import Database
 from cap.store.models import Decision, Event, Evidence, Finding, Plan
-from cap.workflow import EvidenceFile, FindingFilter, Workflow
+from cap.workflow import EvidenceFile, FindingFilter, FindingView, PlanActionView, Workflow
 from tests.conftest import ANNA, CECILIA, DAVID, LI, NOW, World, make_world
 
 PLAN = PlanInput(
@@ -35,10 +34,12 @@ PLAN = PlanInput(
 
 def act(
     world: World, ref: str, action: Action, at: datetime, actor: str = ANNA, **kw: object
-) -> dict[str, Any]:
+) -> FindingView:
     request = ActionRequest(action=action, actor=actor, at=at, **kw)  # type: ignore[arg-type]
     plan = PLAN if action is Action.SUBMIT_PLAN else None
-    return world.workflow.act(ref, request, now=at, plan=plan)
+    view = world.workflow.act(ref, request, now=at, plan=plan).finding
+    assert view is not None
+    return view
 
 
 def count(workflow: Workflow, model: type, **where: object) -> int:
@@ -65,8 +66,8 @@ def test_it_records_the_whole_life_of_a_finding(world: World) -> None:
     act(world, ref, Action.REPORT_REMEDIATION, t + timedelta(days=120), actor=LI)
     view = act(world, ref, Action.VERIFY, t + timedelta(days=130), note="Payroll records checked")
 
-    assert view["state"] == "closed"
-    kinds = [e["kind"] for e in view["events"]]
+    assert view.state == "closed"
+    kinds = [e.kind for e in view.events]
     assert kinds == [
         "logged",
         "notify",
@@ -77,18 +78,16 @@ def test_it_records_the_whole_life_of_a_finding(world: World) -> None:
         "report_remediation",
         "verify",
     ]
-    assert [e["actor"] for e in view["events"]][2] == LI
-    plans = view["plans"]
-    assert [(p["version"], p["review_outcome"]) for p in plans] == [
+    assert [e.actor for e in view.events][2] == LI
+    plans = view.plans
+    assert [(p.version, p.review_outcome) for p in plans] == [
         (1, "rejected"),
         (2, "accepted"),
     ]
-    assert plans[0]["review_reason"] == "No worker consultation"
-    assert plans[1]["actions"][0] == {
-        "description": "Cap overtime at 60 h/week",
-        "owner": "Plant manager",
-        "due": "2026-05-01",
-    }
+    assert plans[0].review_reason == "No worker consultation"
+    assert plans[1].actions[0] == PlanActionView(
+        description="Cap overtime at 60 h/week", owner="Plant manager", due=date(2026, 5, 1)
+    )
     row = finding_row(world.workflow, ref)
     assert row.version == 8  # created at 1, one increment per action
     assert row.next_check_at is None  # closed: nothing left to check
@@ -114,7 +113,7 @@ def test_an_unknown_finding_is_named(world: World) -> None:
 
 def test_a_stale_version_is_a_conflict_and_changes_nothing(world: World) -> None:
     ref = world.finding()
-    seen = world.workflow.show_finding(ref, now=NOW)["version"]
+    seen = world.workflow.show_finding(ref, now=NOW).version
     act(world, ref, Action.NOTIFY, NOW)  # someone else acts first
     request = ActionRequest(Action.WITHDRAW, ANNA, NOW, reason="duplicate")
     with pytest.raises(Conflict, match="changed since version 1"):
@@ -199,12 +198,13 @@ def test_evidence_is_stored_with_its_hash_and_oversized_files_are_refused(world:
         request,
         now=NOW + timedelta(days=3),
         evidence=[EvidenceFile("../../payroll.pdf", payroll)],
-    )
-    [evidence] = view["evidence"]
-    assert evidence["file_name"] == "payroll.pdf"  # no path from the uploader survives
-    assert evidence["sha256"] == hashlib.sha256(payroll).hexdigest()
-    meta, content = world.workflow.evidence_content(ref, evidence["id"])
-    assert content == payroll and meta["size"] == len(payroll)
+    ).finding
+    assert view is not None
+    [evidence] = view.evidence
+    assert evidence.file_name == "payroll.pdf"  # no path from the uploader survives
+    assert evidence.sha256 == hashlib.sha256(payroll).hexdigest()
+    meta, content = world.workflow.evidence_content(ref, evidence.id)
+    assert content == payroll and meta.size == len(payroll)
 
     big = EvidenceFile("video.mp4", b"x" * (world.workflow.settings.evidence_max_bytes + 1))
     with pytest.raises(InvalidInput, match=r"video.mp4 is .* bytes; the limit is"):
@@ -220,10 +220,10 @@ def test_termination_is_recorded_as_one_decision_with_two_people(world: World) -
     with pytest.raises(ActionRefused):
         act(world, ref, Action.APPROVE_TERMINATION, NOW + timedelta(days=3), actor=CECILIA)
     view = act(world, ref, Action.APPROVE_TERMINATION, NOW + timedelta(days=3), actor=DAVID)
-    assert view["state"] == "terminated"
-    [decision] = view["decisions"]
-    assert decision["outcome"] == "termination"
-    assert (decision["proposed_by"], decision["approved_by"]) == (CECILIA, DAVID)
+    assert view.state == "terminated"
+    [decision] = view.decisions
+    assert decision.outcome == "termination"
+    assert (decision.proposed_by, decision.approved_by) == (CECILIA, DAVID)
 
 
 def test_it_lists_findings_by_state_supplier_and_overdue(world: World) -> None:
@@ -238,8 +238,8 @@ def test_it_lists_findings_by_state_supplier_and_overdue(world: World) -> None:
     )
     assert just_before == []
     overdue = wf.list_findings(FindingFilter(overdue=True), now=end_of_due_day)
-    assert [f["ref"] for f in overdue] == [late]
-    assert overdue[0]["overdue"] is True and overdue[0]["due"] == "2026-04-07"
+    assert [f.ref for f in overdue] == [late]
+    assert overdue[0].overdue is True and overdue[0].due == date(2026, 4, 7)
     awaiting = wf.list_findings(FindingFilter(state=None, supplier=world.org_number), now=NOW)
     assert len(awaiting) == 2
     with pytest.raises(NotFound, match="organisation number 000"):
@@ -294,8 +294,27 @@ def test_the_rules_cap_extensions_and_can_name_who_grants_them(
     with pytest.raises(ActionRefused, match="extensions are decided by decision_makers"):
         act(world, ref, Action.EXTEND, later, reason="r", until=date(2026, 5, 4))
     view = act(world, ref, Action.EXTEND, later, actor=CECILIA, reason="r", until=date(2026, 5, 4))
-    change = view["events"][-1]["data"]["deadlines"][0]
+    change = view.events[-1].data["deadlines"][0]
     assert (change["old"], change["new"]) == ("2026-04-07", "2026-05-04")
-    assert view["events"][-1]["actor"] == CECILIA and view["events"][-1]["data"]["reason"] == "r"
+    assert view.events[-1].actor == CECILIA and view.events[-1].data["reason"] == "r"
     with pytest.raises(ActionRefused, match="the rules allow 1"):
         act(world, ref, Action.EXTEND, later, actor=CECILIA, reason="r", until=date(2026, 6, 1))
+
+
+def test_an_action_returns_what_it_recorded_and_the_finding_only_when_asked(world: World) -> None:
+    ref = world.finding()
+    notified = world.workflow.act(ref, ActionRequest(Action.NOTIFY, ANNA, NOW), now=NOW, view=False)
+    assert (notified.ref, notified.state, notified.version) == (ref, State.AWAITING_PLAN, 2)
+    assert notified.finding is None
+    assert notified.event == world.workflow.show_finding(ref, now=NOW).events[-1]
+    assert notified.unreached == []  # the supplier has a contact
+
+    request = ActionRequest(Action.ESCALATE, ANNA, NOW, reason="No answer")
+    escalated = world.workflow.act(ref, request, now=NOW)
+    assert escalated.finding is not None and escalated.finding.state is escalated.state
+    assert escalated.finding.events[-1] == escalated.event
+    # Nobody is configured for the buyer's roles: the action says whom its emails missed.
+    assert {(u.ref, u.role) for u in escalated.unreached} == {
+        (ref, "decision_makers"),
+        (ref, "sustainability_manager"),
+    }

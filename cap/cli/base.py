@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, tzinfo
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from cap.config import Settings
     from cap.domain.calendar import BusinessCalendar
     from cap.workflow import Workflow
+    from cap.workflow.results import EventView
 
 app = typer.Typer(
     name="cap",
@@ -106,8 +107,11 @@ def open_workflow(*, require_schema: bool = True) -> Workflow:
     return Workflow(db=db, settings=settings)
 
 
-def echo_json(value: Any) -> None:
-    typer.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+def echo_json(value: object) -> None:
+    """``value`` (a use case's result, or plain JSON values) as indented JSON on stdout."""
+    from cap.workflow.results import to_json
+
+    typer.echo(json.dumps(to_json(value), indent=2, ensure_ascii=False, default=str))
 
 
 def parse_date(value: str | None, field: str) -> date | None:
@@ -196,14 +200,13 @@ def actor_of(value: str | None) -> str:
         raise InvalidInput(f"as: {exc}") from None
 
 
-def table(
-    rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]], *, indent: str = ""
-) -> None:
-    """Print ``rows`` as an aligned table; columns are (key, heading)."""
+def table(rows: Sequence[object], columns: Sequence[tuple[str, str]], *, indent: str = "") -> None:
+    """Print ``rows`` as an aligned table; columns are (name, heading), a name being an
+    attribute of a result or a key of a dict."""
     if not rows:
         typer.echo(f"{indent}(none)")
         return
-    cells = [[cell(r.get(k)) for k, _ in columns] for r in rows]
+    cells = [[cell(_value(r, k)) for k, _ in columns] for r in rows]
     widths = [max(len(h), *(len(c[i]) for c in cells)) for i, (_, h) in enumerate(columns)]
     heading = "  ".join(h.ljust(w) for (_, h), w in zip(columns, widths, strict=True))
     typer.echo(f"{indent}{heading}".rstrip())
@@ -212,24 +215,26 @@ def table(
         typer.echo(f"{indent}{line}".rstrip())
 
 
-def history(events: Sequence[dict[str, Any]], tz: tzinfo) -> None:
+def _value(row: object, name: str) -> Any:
+    return row.get(name) if isinstance(row, Mapping) else getattr(row, name)
+
+
+def history(events: Sequence[EventView], tz: tzinfo) -> None:
     """A finding's audit trail as an aligned table, in local time."""
     table(
         [
             {
-                "when": local_time(e["at"], tz),
-                "kind": e["kind"],
-                "actor": e["actor"],
+                "when": local_time(e.at, tz),
+                "kind": e.kind,
+                "actor": e.actor,
                 "move": (
-                    e["to_state"]
-                    if e["from_state"] is None
-                    else f"{e['from_state']} -> {e['to_state']}"
-                    if e["from_state"] != e["to_state"]
+                    e.to_state
+                    if e.from_state is None
+                    else f"{e.from_state} -> {e.to_state}"
+                    if e.from_state != e.to_state
                     else ""
                 ),
-                "detail": (
-                    e["data"].get("rule") or e["data"].get("reason") or e["data"].get("note") or ""
-                ),
+                "detail": e.data.get("rule") or e.data.get("reason") or e.data.get("note") or "",
             }
             for e in events
         ],
@@ -254,9 +259,8 @@ def cell(value: Any) -> str:
     return text if len(text) <= 48 else text[:47] + "…"
 
 
-def local_time(value: str | datetime | None, tz: tzinfo) -> str | None:
+def local_time(value: datetime | None, tz: tzinfo) -> str | None:
     """An instant as people read it: local to the buyer, to the minute, with the weekday."""
     if value is None:
         return None
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M %a")
+    return value.astimezone(tz).strftime("%Y-%m-%d %H:%M %a")

@@ -89,7 +89,7 @@ def supplier_add(
     if as_json:
         echo_json(view)
     else:
-        typer.echo(f"added supplier {view['name']} ({view['org_number']})")
+        typer.echo(f"added supplier {view.name} ({view.org_number})")
 
 
 @supplier_app.command("list")
@@ -99,10 +99,16 @@ def supplier_list(as_json: JsonOption = False) -> None:
     if as_json:
         echo_json(rows)
         return
-    for r in rows:
-        r["contact"] = ", ".join(f"{c['email']} ({c['language']})" for c in r["contacts"])
     table(
-        rows,
+        [
+            {
+                "org_number": s.org_number,
+                "name": s.name,
+                "country": s.country,
+                "contact": ", ".join(f"{c.email} ({c.language})" for c in s.contacts),
+            }
+            for s in rows
+        ],
         [
             ("org_number", "ORG NUMBER"),
             ("name", "NAME"),
@@ -143,7 +149,7 @@ def contract_add(
     if as_json:
         echo_json(view)
     else:
-        typer.echo(f"added contract {view['reference']} with {view['supplier']}")
+        typer.echo(f"added contract {view.reference} with {view.supplier}")
 
 
 @contract_app.command("list")

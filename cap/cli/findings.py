@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -33,7 +33,7 @@ from cap.errors import InvalidInput
 if TYPE_CHECKING:
     from cap.config import Settings
     from cap.domain.inputs import PlanInput
-    from cap.workflow import EvidenceFile
+    from cap.workflow import EvidenceFile, FindingView
 
 # -- findings --------------------------------------------------------------------------------
 
@@ -129,75 +129,73 @@ def finding_show(
         _print_finding(view, workflow.settings.calendar.tz)
 
 
-def _print_finding(v: dict[str, Any], tz: tzinfo) -> None:
+def _print_finding(v: FindingView, tz: tzinfo) -> None:
     """The finding as a person reads it: aligned fields, local times to the minute."""
     echo = typer.echo
 
-    def when(value: str | None) -> str:
+    def when(value: datetime | None) -> str:
         return local_time(value, tz) or "-"
 
-    echo(f"{v['ref']}  {v['title']}")
-    pending_termination = bool(v["termination_proposed_by"] and v["state"] == State.SANCTION_REVIEW)
-    site = v["site"] and v["site"] + (f", {v['site_country']}" if v["site_country"] else "")
-    termination = v["termination_proposed_by"] and (
-        f"proposed by {v['termination_proposed_by']}"
+    echo(f"{v.ref}  {v.title}")
+    pending_termination = bool(v.termination_proposed_by and v.state is State.SANCTION_REVIEW)
+    site = v.site and v.site + (f", {v.site_country}" if v.site_country else "")
+    termination = v.termination_proposed_by and (
+        f"proposed by {v.termination_proposed_by}"
         + (", awaiting approval" if pending_termination else "")
     )
     fields = [
-        ("state", v["state"] + ("  (OVERDUE)" if v["overdue"] else "")),
-        ("severity", v["severity"]),
-        ("area", v["area"]),
-        ("source", v["source"]),
-        ("supplier", f"{v['supplier']} ({v['supplier_org_number']})"),
-        ("contract", v["contract"]),
-        ("manager", v["contract_manager"]),
-        ("external id", v["external_id"]),
+        ("state", v.state + ("  (OVERDUE)" if v.overdue else "")),
+        ("severity", v.severity),
+        ("area", v.area),
+        ("source", v.source),
+        ("supplier", f"{v.supplier} ({v.supplier_org_number})"),
+        ("contract", v.contract),
+        ("manager", v.contract_manager),
+        ("external id", v.external_id),
         ("site", site),
-        ("found on", v["found_on"]),
-        ("notified", v["notified_at"] and when(v["notified_at"])),
-        ("plan due", v["plan_due"] and f"{v['plan_due']} (end of day)"),
-        ("remediation due", v["remediation_due"] and f"{v['remediation_due']} (end of day)"),
-        ("escalation", f"level {v['escalation_level']}, {v['extensions']} extension(s)"),
+        ("found on", v.found_on),
+        ("notified", v.notified_at and when(v.notified_at)),
+        ("plan due", v.plan_due and f"{v.plan_due} (end of day)"),
+        ("remediation due", v.remediation_due and f"{v.remediation_due} (end of day)"),
+        ("escalation", f"level {v.escalation_level}, {v.extensions} extension(s)"),
         ("termination", termination),
-        ("next", ", ".join(v["allowed_actions"]) or "nothing (final)"),
+        ("next", ", ".join(v.allowed_actions) or "nothing (final)"),
     ]
     shown = [(label, value) for label, value in fields if value]
     width = max(len(label) for label, _ in shown)
     for label, value in shown:
         echo(f"  {label.ljust(width)}  {value}")
-    if v["description"]:
+    if v.description:
         echo("")
-        for line in v["description"].splitlines():
+        for line in v.description.splitlines():
             echo(f"  {line}")
-    for p in v["plans"]:
-        outcome = p["review_outcome"] or "not reviewed"
-        echo(
-            f"\nplan v{p['version']} by {p['submitted_by']} at {when(p['submitted_at'])}: {outcome}"
-        )
-        echo(f"  root cause: {p['root_cause']}")
-        for a in p["actions"]:
-            echo(f"  - {a['description']} ({a['owner']}, by {a['due']})")
-        if p["review_reason"]:
-            echo(f"  review: {p['review_reason']}")
-    if v["evidence"]:
+    for p in v.plans:
+        outcome = p.review_outcome or "not reviewed"
+        echo(f"\nplan v{p.version} by {p.submitted_by} at {when(p.submitted_at)}: {outcome}")
+        echo(f"  root cause: {p.root_cause}")
+        for a in p.actions:
+            echo(f"  - {a.description} ({a.owner}, by {a.due})")
+        if p.review_reason:
+            echo(f"  review: {p.review_reason}")
+    if v.evidence:
         echo("\nevidence")
-        for e in v["evidence"]:
-            echo(f"  #{e['id']} {e['file_name']} ({e['size']:,} bytes, sha256 {e['sha256'][:12]}…)")
-    if v["decisions"]:
+        for e in v.evidence:
+            echo(f"  #{e.id} {e.file_name} ({e.size:,} bytes, sha256 {e.sha256[:12]}…)")
+    if v.decisions:
         echo("\ndecisions")
-        unapproved = [i for i, d in enumerate(v["decisions"]) if not d["approved_by"]]
+        unapproved = [i for i, d in enumerate(v.decisions) if not d.approved_by]
         # Only the latest unapproved proposal can still be pending; earlier ones were dropped
         # when the finding left sanction review.
         pending_index = unapproved[-1] if unapproved and pending_termination else None
-        for i, d in enumerate(v["decisions"]):
-            by = d["proposed_by"]
-            if d["approved_by"] and d["approved_by"] != by:
-                by += f", approved by {d['approved_by']}"
-            elif not d["approved_by"]:
+        for i, d in enumerate(v.decisions):
+            by = d.proposed_by
+            if d.approved_by and d.approved_by != by:
+                by += f", approved by {d.approved_by}"
+            elif not d.approved_by:
                 by += ", awaiting approval" if i == pending_index else ", not approved"
-            echo(f"  {when(d['proposed_at'])}  {d['outcome']} ({by}): {d['rationale'] or ''}")
+            echo(f"  {when(d.proposed_at)}  {d.outcome} ({by}): {d.rationale or ''}")
     echo("\nhistory")
-    history(v["events"], tz)
+    history(v.events, tz)
 
 
 @finding_app.command("import")
@@ -229,7 +227,7 @@ def finding_import(
     rows = read_findings(
         file,
         max_rows=workflow.settings.import_max_rows,
-        contracts={c["reference"] for c in workflow.list_contracts()},
+        contracts={c.reference for c in workflow.list_contracts()},
         today=workflow.settings.calendar.local_date(now),
     )
     with ExitStack() as stack:
@@ -277,7 +275,7 @@ def finding_attach(
         now=database_now(workflow),
     )
     for e in added:
-        typer.echo(f"attached #{e['id']} {e['file_name']} ({e['size']:,} bytes)")
+        typer.echo(f"attached #{e.id} {e.file_name} ({e.size:,} bytes)")
 
 
 @finding_app.command("evidence")
@@ -299,7 +297,7 @@ def finding_evidence(
         raise InvalidInput(f"out: {out} exists; add --force to overwrite it") from None
     except OSError as exc:
         raise InvalidInput(f"out: cannot write {out} ({exc.strerror})") from None
-    typer.echo(f"wrote {meta['file_name']} ({meta['size']:,} bytes) to {out}")
+    typer.echo(f"wrote {meta.file_name} ({meta.size:,} bytes) to {out}")
 
 
 def _read_files(paths: Sequence[Path], settings: Settings) -> list[EvidenceFile]:
@@ -437,7 +435,6 @@ def _action_command(action: Action) -> Callable[..., None]:
 
     def command(ref: str, **options: Any) -> None:
         from cap.domain.lifecycle import ActionRequest
-        from cap.workflow import unreached_of
 
         asked = parse_instant(options.get("at"))
         workflow = open_workflow()
@@ -456,32 +453,32 @@ def _action_command(action: Action) -> Callable[..., None]:
             until=parse_date(options.get("until"), "until"),
             deadline=options.get("deadline"),
         )
-        view = workflow.act(
+        as_json = bool(options.get("as_json"))
+        result = workflow.act(
             ref,
             request,
             now=now,
             plan=plan,
             evidence=evidence,
             expected_version=options.get("if_version"),
-            view=bool(options.get("as_json")),
+            view=as_json,
         )
-        last = view["event"] if "event" in view else view["events"][-1]
-        unreached = unreached_of(view["ref"], last["data"].get("notifications", {}))
-        if options.get("as_json"):
-            echo_json(view)
-            warn(unreached)
+        if as_json:
+            echo_json(result.finding)
+            warn(result.unreached)
             return
+        event = result.event
         moved = (
-            f"{last['from_state']} -> {last['to_state']}"
-            if last["from_state"] != last["to_state"]
-            else f"still {last['to_state']}"
+            f"{event.from_state} -> {event.to_state}"
+            if event.from_state != event.to_state
+            else f"still {event.to_state}"
         )
-        typer.echo(f"{view['ref']}: {action.label} recorded ({moved})")
-        for change in last["data"].get("deadlines", []):
+        typer.echo(f"{result.ref}: {action.label} recorded ({moved})")
+        for change in event.data.get("deadlines", []):
             rolled = f" ({change['requested']} is not a working day)" if change["requested"] else ""
             typer.echo(f"  {change['deadline']} due {change['new']}{rolled}")
         # The action is recorded even when one of its emails reaches nobody: say so.
-        warn(unreached)
+        warn(result.unreached)
 
     ref_param = _P(
         "ref",

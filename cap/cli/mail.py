@@ -48,13 +48,26 @@ def outbox_list(
         echo_json(rows)
         return
     tz = workflow.settings.calendar.tz
-    for row in rows:
-        row["sent"] = local_time(row["sent_at"], tz)
-        # Only a message still waiting has a next try; a sent or failed one has none.
-        waiting = row["status"] in (OutboxStatus.QUEUED, OutboxStatus.SENDING)
-        row["next"] = local_time(row["next_attempt_at"], tz) if waiting else None
     table(
-        rows,
+        [
+            {
+                "id": m.id,
+                "status": m.status,
+                "finding": m.finding,
+                "kind": m.kind,
+                "recipient": m.recipient,
+                "attempts": m.attempts,
+                "sent": local_time(m.sent_at, tz),
+                # Only a message still waiting has a next try; a sent or failed one has none.
+                "next": (
+                    local_time(m.next_attempt_at, tz)
+                    if m.status in (OutboxStatus.QUEUED, OutboxStatus.SENDING)
+                    else None
+                ),
+                "last_error": m.last_error,
+            }
+            for m in rows
+        ],
         [("id", "ID"), ("status", "STATUS"), ("finding", "FINDING"), ("kind", "KIND"),
          ("recipient", "TO"), ("attempts", "TRIES"), ("sent", "SENT (LOCAL)"),
          ("next", "NEXT TRY (LOCAL)"), ("last_error", "LAST ERROR")],
@@ -102,7 +115,7 @@ def outbox_retry(
     """Queue a failed message again, due now."""
     workflow = open_workflow()
     view = workflow.retry_message(message_id, now=database_now(workflow))
-    typer.echo(f"message {view['id']} to {view['recipient']} is queued again")
+    typer.echo(f"message {view.id} to {view.recipient} is queued again")
 
 
 def _language(value: str) -> str:

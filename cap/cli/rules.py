@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from datetime import date, datetime
+from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -25,10 +26,11 @@ from cap.cli.base import (
     warn,
     within_calendar,
 )
-from cap.domain.model import Action, Area, Case, Severity, State
+from cap.domain.model import Area, Severity
 
 if TYPE_CHECKING:
     from cap.domain.rules import Rules
+    from cap.workflow.results import NoticeView, StepView
 
 rules_app = typer.Typer(
     help="The rules: deadlines, reminders and escalation ladders.", no_args_is_help=True
@@ -45,7 +47,7 @@ def _rules_at(path: Path | None) -> tuple[Path, Rules]:
     return chosen, load_rules(chosen, templates=KINDS)
 
 
-def _local(rules: Rules, instant: str | datetime) -> str:
+def _local(rules: Rules, instant: datetime) -> str:
     return local_time(instant, rules.calendar.tz) or "-"
 
 
@@ -90,40 +92,15 @@ def rules_simulate(
     """Print the whole future of a finding notified at a moment: deadlines, reminders,
     escalations, with dates and recipients (nobody answers, nothing is extended), up to the
     first automatic escalation, which ends the ladders."""
-    from cap.domain.engine import timeline
-    from cap.domain.lifecycle import ActionRequest, deadline_of, perform
-
-    _, rules = _rules_at(rules_path)
-    at = within_calendar(parse_instant(notified, "notified"), "notified", rules.calendar)
+    workflow = open_workflow(require_schema=False)  # the rules only: no database
+    rules = _rules_at(rules_path)[1] if rules_path else workflow.settings.rule_set
+    at = parse_instant(notified, "notified")
     assert at is not None
-    case = Case(state=State.OPEN, severity=severity, area=area)
-    case = perform(
-        case, ActionRequest(Action.NOTIFY, "simulation", at), now=at, calendar=rules.calendar,
-        policy=rules,
-    ).case  # fmt: skip
-    rows: list[dict[str, Any]] = [
-        {
-            "at": at.isoformat(),
-            "due": _iso(deadline_of(case, notice.deadline) if notice.deadline else None),
-            "kind": "notice",
-            "deadline": None,
-            "rule": notice.id,
-            "template": notice.template,
-            "to": [r.value for r in notice.to],
-            "level": 0,
-            "action": None,
-        }
-        for notice in rules.notices_for(Action.NOTIFY, severity, area)
-    ]
-    rows += [entry.as_dict() for entry in timeline(case, rules)]
+    simulation = workflow.simulate(severity, area, at, rules=rules)
     if as_json:
-        echo_json({"notified": at.isoformat(), "timeline": rows})
+        echo_json(simulation)
         return
-    _print_timeline(rules, rows)
-
-
-def _iso(day: date | None) -> str | None:
-    return day.isoformat() if day is not None else None
+    _print_timeline(rules, simulation.timeline)
 
 
 #: A timeline entry's status (see cap.domain.engine.TimelineStatus) in words.
@@ -135,24 +112,29 @@ _STATUS_WORDS = {
 }
 
 
-def _print_timeline(rules: Rules, rows: list[dict[str, Any]]) -> None:
+def _print_timeline(rules: Rules, entries: Sequence[NoticeView | StepView]) -> None:
     """The entries as a table; a timeline drawn at a moment (a finding's) gets a STATUS
     column, since its first entries may already be past."""
-    for row in rows:
-        row["when"] = _local(rules, row["at"])
-        if "status" in row:
-            row["standing"] = _STATUS_WORDS[row["status"]]
-        if row["kind"] == "deadline":
+    from cap.workflow.results import UpcomingStep
+
+    rows: list[dict[str, Any]] = []
+    for entry in entries:
+        if entry.kind == "deadline" and entry.due is not None:
             # A deadline is a date, due at the end of that day: say so, not "00:00 the next".
-            due = date.fromisoformat(row["due"])
-            row["when"] = f"{due:%Y-%m-%d} 24:00 {due:%a}"
-            row["what"] = f"{row['deadline']} due {due:%a} {due.day} {due:%b %Y}, end of day"
+            due = entry.due
+            when = f"{due:%Y-%m-%d} 24:00 {due:%a}"
+            what = f"{entry.deadline} due {due:%a} {due.day} {due:%b %Y}, end of day"
         else:
-            row["what"] = f"{row['kind']}: {row['template']}"
-            if row.get("action"):
-                row["what"] += f" + {row['action']}"
-        row["who"] = ", ".join(row["to"])
-    status = [("standing", "STATUS")] if any("status" in row for row in rows) else []
+            when = _local(rules, entry.at)
+            what = f"{entry.kind}: {entry.template}"
+            if entry.action:
+                what += f" + {entry.action}"
+        row = {"when": when, "what": what, "rule": entry.rule, "level": entry.level,
+               "who": ", ".join(entry.to)}  # fmt: skip
+        if isinstance(entry, UpcomingStep):
+            row["standing"] = _STATUS_WORDS[entry.status]
+        rows.append(row)
+    status = [("standing", "STATUS")] if any("standing" in row for row in rows) else []
     table(
         rows,
         [("when", "WHEN (LOCAL)"), *status, ("what", "WHAT"), ("rule", "RULE"),
@@ -168,10 +150,11 @@ def rules_reapply(
     """Recompute the deadlines of open findings under the current rules (deadlines a person
     chose are kept). Without --dry-run the changes are written, each with an event."""
     workflow = open_workflow()
-    changes = workflow.reapply_rules(now=database_now(workflow), dry_run=dry_run)
+    reapplied = workflow.reapply_rules(now=database_now(workflow), dry_run=dry_run)
     if as_json:
-        echo_json({"dry_run": dry_run, "changes": changes})
+        echo_json(reapplied)
         return
+    changes = reapplied.changes
     table(changes, [("ref", "REF"), ("deadline", "DEADLINE"), ("old", "FROM"), ("new", "TO")])
     verb = "would change" if dry_run else "changed"
     typer.echo(f"{verb} {len(changes)} deadline(s)")
@@ -195,16 +178,18 @@ def sweep(
     with typer.progressbar(length=due, label=f"sweeping {due} finding(s)", file=sys.stderr) as bar:
         report = workflow.sweep(now=at, dry_run=dry_run, progress=bar.update)
     if as_json:
-        echo_json(report.as_dict())
+        echo_json(report)
         warn(report.unreached)
         if report.errors:
             raise typer.Exit(1)
         return
-    for action in report.actions:
-        action["when"] = _local(rules, action["step_due_at"])
-        action["who"] = ", ".join(action["to"])
     table(
-        report.actions,
+        [
+            {"ref": a.ref, "rule": a.rule, "outcome": a.outcome,
+             "when": _local(rules, a.step_due_at), "template": a.template,
+             "who": ", ".join(a.to), "action": a.action}
+            for a in report.actions
+        ],
         [("ref", "REF"), ("rule", "RULE"), ("outcome", "OUTCOME"), ("when", "DUE (LOCAL)"),
          ("template", "EMAIL"), ("who", "TO"), ("action", "ACTION")],
     )  # fmt: skip
@@ -237,10 +222,10 @@ def finding_timeline(
         echo_json(view)
         return
     rules = workflow.settings.rule_set
-    typer.echo(f"{view['ref']} ({view['state']})\n\nhistory")
-    history(view["events"], rules.calendar.tz)
+    typer.echo(f"{view.ref} ({view.state})\n\nhistory")
+    history(view.events, rules.calendar.tz)
     typer.echo("\nnext")
-    if not view["upcoming"]:
+    if not view.upcoming:
         typer.echo("  nothing: no deadline binds the finding in this state")
         return
-    _print_timeline(rules, view["upcoming"])
+    _print_timeline(rules, view.upcoming)

@@ -22,6 +22,7 @@ from cap.notify.kinds import RenderedEmail
 from cap.notify.links import finding_link, supplier_link
 from cap.notify.message import message_id_for
 from cap.store.db import insert_for
+from cap.store.mapping import case_of
 from cap.store.models import Contract, Finding, OutboxMessage, OutboxStatus, Supplier
 
 if TYPE_CHECKING:
@@ -125,17 +126,7 @@ def _insert_if_new(dialect: str, *, returning: bool = False) -> Any:
 
 
 def _case_of(parties: Parties) -> Case:
-    f = parties.finding
-    return parties.case or Case(
-        state=f.state,
-        severity=f.severity,
-        area=f.area,
-        plan_due=f.plan_due,
-        remediation_due=f.remediation_due,
-        review_due=f.review_due,
-        verification_due=f.verification_due,
-        escalation_level=f.escalation_level,
-    )
+    return parties.case if parties.case is not None else case_of(parties.finding)
 
 
 def finding_context(parties: Parties) -> dict[str, Any]:

@@ -1,12 +1,13 @@
 """Reading and writing a finding's rows: prebuilt statements, the audit trail, plans,
-evidence, decisions, the ladder codec. Shared by the use cases; no transaction starts here."""
+evidence, decisions. Shared by the use cases; no transaction starts here. (The finding's own
+columns map to the domain's Case in cap.store.mapping.)"""
 
 from __future__ import annotations
 
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import PurePath
 from typing import Any
 
@@ -20,10 +21,11 @@ from cap.domain.lifecycle import (
     ActionRequest,
     Change,
 )
-from cap.domain.model import Case, DeadlineKind, LadderMark, Limit, State
+from cap.domain.model import Case, DeadlineKind, Limit, State
 from cap.errors import Conflict, NotFound
 from cap.notify import outbox
 from cap.store.db import insert_for
+from cap.store.mapping import SAVE_FINDING
 from cap.store.models import (
     Contract,
     Decision,
@@ -35,6 +37,7 @@ from cap.store.models import (
     Supplier,
     SupplierContact,
 )
+from cap.workflow.results import SweepAction
 
 log = logging.getLogger("cap.workflow")
 
@@ -50,52 +53,6 @@ class EvidenceFile:
 
 #: Who the audit trail names for what the rules do on their own.
 SYSTEM_ACTOR = "cap"
-
-
-def case_of(finding: Finding) -> Case:
-    return Case(
-        state=finding.state,
-        severity=finding.severity,
-        area=finding.area,
-        found_on=finding.found_on,
-        notified_at=finding.notified_at,
-        plan_due=finding.plan_due,
-        remediation_due=finding.remediation_due,
-        review_due=finding.review_due,
-        verification_due=finding.verification_due,
-        ladder=decode_ladder(finding.ladder),
-        escalation_level=finding.escalation_level,
-        return_state=finding.return_state,
-        termination_proposed_by=finding.termination_proposed_by,
-        deadline_version=finding.deadline_version,
-        extensions=finding.extensions,
-        last_event_at=finding.last_event_at,
-    )
-
-
-def encode_ladder(ladder: dict[DeadlineKind, LadderMark]) -> dict[str, Any]:
-    return {
-        kind.value: {
-            "due": mark.due.isoformat(),
-            "since": iso(mark.since),
-            "done_until": iso(mark.done_until),
-        }
-        for kind, mark in ladder.items()
-    }
-
-
-def decode_ladder(data: dict[str, Any] | None) -> dict[DeadlineKind, LadderMark]:
-    def instant(value: str | None) -> datetime | None:
-        return datetime.fromisoformat(value) if value else None
-
-    return {
-        DeadlineKind(kind): LadderMark(
-            due=date.fromisoformat(mark["due"]),
-            since=instant(mark.get("since")),
-            done_until=instant(mark.get("done_until")),
-        )
-        for kind, mark in (data or {}).items()
-    }
 
 
 def parties_of(
@@ -213,43 +170,21 @@ def record_events(session: Session, *events: dict[str, Any]) -> None:
         session.connection().execute(INSERT_EVENT, list(events))
 
 
-def step_summary(finding: Finding, step: engine.DueStep, outcome: str) -> dict[str, Any]:
-    return {
-        "ref": finding.ref,
-        "rule": step.id,
-        "deadline": step.kind.value,
-        "due": step.deadline.isoformat(),
-        "step_due_at": step.due_at.isoformat(),
-        "to": [r.value for r in step.rule.to],
-        "template": step.rule.template,
-        "level": step.rule.level,
-        "outcome": outcome,
-        "action": None,
-    }
-
-
-SAVED_COLUMNS = (
-    "state",
-    "notified_at",
-    "plan_due",
-    "remediation_due",
-    "review_due",
-    "verification_due",
-    "ladder",
-    "escalation_level",
-    "return_state",
-    "termination_proposed_by",
-    "deadline_version",
-    "extensions",
-    "last_event_at",
-    "next_check_at",
-    "version",
-)
-SAVE_FINDING = (
-    update(Finding)
-    .where(col(Finding.id) == bindparam("finding"), col(Finding.version) == bindparam("loaded"))
-    .values({name: bindparam(f"new_{name}") for name in SAVED_COLUMNS})
-)
+def step_summary(
+    finding: Finding, step: engine.DueStep, outcome: str, action: str | None = None
+) -> SweepAction:
+    return SweepAction(
+        ref=finding.ref,
+        rule=step.id,
+        deadline=step.kind,
+        due=step.deadline,
+        step_due_at=step.due_at,
+        to=tuple(step.rule.to),
+        template=step.rule.template,
+        level=step.rule.level,
+        outcome=outcome,
+        action=action,
+    )
 
 
 @dataclass
@@ -260,32 +195,6 @@ class SweepWrite:
     events: list[dict[str, Any]]
     outbox: list[dict[str, Any]]
     saved: dict[str, Any]
-
-
-def saved_params(finding: Finding, case: Case, next_check: datetime | None) -> dict[str, Any]:
-    """The parameters of :data:`SAVE_FINDING` writing ``case`` over ``finding``."""
-    values = {
-        "state": case.state,
-        "notified_at": case.notified_at,
-        "plan_due": case.plan_due,
-        "remediation_due": case.remediation_due,
-        "review_due": case.review_due,
-        "verification_due": case.verification_due,
-        "ladder": encode_ladder(case.ladder),
-        "escalation_level": case.escalation_level,
-        "return_state": case.return_state,
-        "termination_proposed_by": case.termination_proposed_by,
-        "deadline_version": case.deadline_version,
-        "extensions": case.extensions,
-        "last_event_at": case.last_event_at,
-        "next_check_at": next_check,
-        "version": finding.version + 1,
-    }
-    return {
-        "finding": finding.id,
-        "loaded": finding.version,
-        **{f"new_{name}": value for name, value in values.items()},
-    }
 
 
 def write_plans(session: Session, plans: list[SweepWrite]) -> None:
@@ -438,7 +347,7 @@ def review_plan(session: Session, finding_id: int, request: ActionRequest) -> in
 
 def store_evidence(
     session: Session, finding_id: int, f: EvidenceFile, request: ActionRequest
-) -> dict[str, Any]:
+) -> Evidence:
     row = Evidence(
         finding_id=finding_id,
         file_name=PurePath(f.file_name.replace("\\", "/")).name,
@@ -451,6 +360,11 @@ def store_evidence(
     )
     session.add(row)
     session.flush()
+    return row
+
+
+def evidence_entry(row: Evidence) -> dict[str, Any]:
+    """What the audit trail keeps of a stored file."""
     return {"id": row.id, "file_name": row.file_name, "sha256": row.sha256, "size": row.size}
 
 
@@ -490,5 +404,16 @@ def record_decision(
     return decision
 
 
-def iso(value: datetime | date | None) -> str | None:
-    return value.isoformat() if value is not None else None
+def action_context(
+    reason: str | None, note: str | None, decision: Decision | None
+) -> dict[str, Any]:
+    """What an action's emails say beyond the finding: its reason, note and decision."""
+    extra: dict[str, Any] = {"reason": reason, "note": note}
+    if decision is not None:
+        extra["decision"] = {
+            "outcome": decision.outcome,
+            "rationale": decision.rationale or "",
+            "proposed_by": decision.proposed_by,
+            "approved_by": decision.approved_by,
+        }
+    return extra

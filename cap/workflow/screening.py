@@ -19,21 +19,13 @@ from sqlmodel import Session, col
 from cap.domain.inputs import FindingInput
 from cap.errors import InvalidInput
 from cap.store.models import Contract, Finding
+from cap.workflow.results import SkippedRow
 
 #: A refusal lists this many bad rows at most; the rest are counted.
 MAX_REPORTED = 50
 
 #: What makes two findings without an external id probably the same.
 ContentKey = tuple[int, str, str | None, date]
-
-
-@dataclass(frozen=True)
-class SkippedRow:
-    """A row left out: its external id is already the finding ``ref`` of its contract."""
-
-    index: int
-    external_id: str
-    ref: str
 
 
 @dataclass

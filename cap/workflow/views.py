@@ -1,18 +1,22 @@
-"""What the use cases return: plain, JSON-ready dictionaries."""
+"""Rows as the use cases return them: each builder turns stored rows into a result of
+:mod:`cap.workflow.results`."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import fields
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import or_
-from sqlmodel import col
+from sqlalchemy import or_, select
+from sqlalchemy.orm import defer
+from sqlmodel import Session, col
 
 from cap.config import Settings
-from cap.domain.lifecycle import (
-    current_deadline,
-)
-from cap.domain.model import State
+from cap.domain.engine import TimelineEntry
+from cap.domain.lifecycle import available_actions, current_deadline
+from cap.domain.model import Role, State
+from cap.store.mapping import case_of
 from cap.store.models import (
     Contract,
     Decision,
@@ -23,7 +27,21 @@ from cap.store.models import (
     Plan,
     Supplier,
 )
-from cap.workflow.records import case_of, iso
+from cap.workflow.results import (
+    ContactView,
+    ContractView,
+    DecisionView,
+    EventView,
+    EvidenceView,
+    FindingSummary,
+    FindingView,
+    OutboxMessageView,
+    PlanActionView,
+    PlanView,
+    StepView,
+    SupplierView,
+    UpcomingStep,
+)
 
 
 def overdue_clause(today: date) -> Any:
@@ -43,113 +61,189 @@ def overdue_clause(today: date) -> Any:
 
 def summary_view(
     f: Finding, supplier: str, org: str, contract: str, settings: Settings, now: datetime
-) -> dict[str, Any]:
+) -> FindingSummary:
     current = current_deadline(case_of(f))
-    overdue = current is not None and settings.calendar.is_overdue(current[1], now)
-    return {
-        "ref": f.ref,
-        "state": f.state.value,
-        "severity": f.severity.value,
-        "area": f.area.value,
-        "title": f.title,
-        "supplier": supplier,
-        "supplier_org_number": org,
-        "contract": contract,
-        "plan_due": iso(f.plan_due),
-        "remediation_due": iso(f.remediation_due),
-        "current_deadline": current[0].value if current else None,
-        "due": iso(current[1]) if current else None,
-        "overdue": overdue,
-        "escalation_level": f.escalation_level,
-    }
+    return FindingSummary(
+        ref=f.ref,
+        state=f.state,
+        severity=f.severity,
+        area=f.area,
+        title=f.title,
+        supplier=supplier,
+        supplier_org_number=org,
+        contract=contract,
+        plan_due=f.plan_due,
+        remediation_due=f.remediation_due,
+        current_deadline=current[0] if current else None,
+        due=current[1] if current else None,
+        overdue=current is not None and settings.calendar.is_overdue(current[1], now),
+        escalation_level=f.escalation_level,
+    )
 
 
-def supplier_view(s: Supplier, contacts: list[tuple[str | None, str, str]]) -> dict[str, Any]:
-    return {
-        "name": s.name,
-        "org_number": s.org_number,
-        "country": s.country,
-        "contacts": [
-            {"name": name, "email": email, "language": str(lang)} for name, email, lang in contacts
-        ],
-    }
+def finding_view(
+    session: Session, finding: Finding, settings: Settings, now: datetime
+) -> FindingView:
+    """Everything about ``finding``: its summary, details, plans, evidence, decisions, history."""
+    supplier = session.get(Supplier, finding.supplier_id)
+    contract = session.get(Contract, finding.contract_id)
+    assert supplier is not None and contract is not None
+    summary = summary_view(
+        finding, supplier.name, supplier.org_number, contract.reference, settings, now
+    )
+    mine = finding.id
+    events = session.execute(
+        select(Event).where(col(Event.finding_id) == mine).order_by(col(Event.id))
+    ).scalars()
+    plans = session.execute(
+        select(Plan).where(col(Plan.finding_id) == mine).order_by(col(Plan.version))
+    ).scalars()
+    decisions = session.execute(
+        select(Decision).where(col(Decision.finding_id) == mine).order_by(col(Decision.id))
+    ).scalars()
+    evidence = session.execute(
+        select(Evidence)
+        .options(defer(Evidence.content))  # type: ignore[arg-type]
+        .where(col(Evidence.finding_id) == mine)
+        .order_by(col(Evidence.id))
+    ).scalars()
+    return FindingView(
+        **{f.name: getattr(summary, f.name) for f in fields(FindingSummary)},
+        description=finding.description,
+        source=finding.source,
+        site=finding.site,
+        site_country=finding.site_country,
+        external_id=finding.external_id,
+        found_on=finding.found_on,
+        notified_at=finding.notified_at,
+        supplier_country=supplier.country,
+        contract_manager=contract.manager_email,
+        return_state=finding.return_state,
+        termination_proposed_by=finding.termination_proposed_by,
+        extensions=finding.extensions,
+        deadline_version=finding.deadline_version,
+        next_check_at=finding.next_check_at,
+        version=finding.version,
+        created_at=finding.created_at,
+        created_by=finding.created_by,
+        allowed_actions=tuple(a.label for a in available_actions(case_of(finding))),
+        plans=tuple(plan_view(p) for p in plans),
+        evidence=tuple(evidence_view(e) for e in evidence),
+        decisions=tuple(decision_view(d) for d in decisions),
+        events=tuple(event_view(e) for e in events),
+    )
 
 
-def contract_view(c: Contract, s: Supplier) -> dict[str, Any]:
-    return {
-        "reference": c.reference,
-        "supplier": s.name,
-        "supplier_org_number": s.org_number,
-        "category": c.category,
-        "manager": c.manager_email,
-        "start": iso(c.start_date),
-        "end": iso(c.end_date),
-        "value": str(c.value) if c.value is not None else None,
-    }
+def supplier_view(s: Supplier, contacts: Sequence[ContactView]) -> SupplierView:
+    return SupplierView(
+        name=s.name, org_number=s.org_number, country=s.country, contacts=tuple(contacts)
+    )
 
 
-def plan_view(p: Plan) -> dict[str, Any]:
-    return {
-        "version": p.version,
-        "root_cause": p.root_cause,
-        "actions": p.actions,
-        "submitted_at": iso(p.submitted_at),
-        "submitted_by": p.submitted_by,
-        "review_outcome": p.review_outcome,
-        "review_reason": p.review_reason,
-        "reviewed_by": p.reviewed_by,
-        "reviewed_at": iso(p.reviewed_at),
-    }
+def contract_view(c: Contract, s: Supplier) -> ContractView:
+    return ContractView(
+        reference=c.reference,
+        supplier=s.name,
+        supplier_org_number=s.org_number,
+        category=c.category,
+        manager=c.manager_email,
+        start=c.start_date,
+        end=c.end_date,
+        value=c.value,
+    )
 
 
-def evidence_view(e: Evidence) -> dict[str, Any]:
-    return {
-        "id": e.id,
-        "file_name": e.file_name,
-        "sha256": e.sha256,
-        "size": e.size,
-        "content_type": e.content_type,
-        "uploaded_by": e.uploaded_by,
-        "uploaded_at": iso(e.uploaded_at),
-    }
+def plan_view(p: Plan) -> PlanView:
+    return PlanView(
+        version=p.version,
+        root_cause=p.root_cause,
+        actions=tuple(
+            PlanActionView(a["description"], a["owner"], date.fromisoformat(a["due"]))
+            for a in p.actions
+        ),
+        submitted_at=p.submitted_at,
+        submitted_by=p.submitted_by,
+        review_outcome=p.review_outcome,
+        review_reason=p.review_reason,
+        reviewed_by=p.reviewed_by,
+        reviewed_at=p.reviewed_at,
+    )
 
 
-def decision_view(d: Decision) -> dict[str, Any]:
-    return {
-        "outcome": d.outcome.value,
-        "rationale": d.rationale,
-        "proposed_by": d.proposed_by,
-        "proposed_at": iso(d.proposed_at),
-        "approved_by": d.approved_by,
-        "approved_at": iso(d.approved_at),
-    }
+def evidence_view(e: Evidence) -> EvidenceView:
+    assert e.id is not None
+    return EvidenceView(
+        id=e.id,
+        file_name=e.file_name,
+        sha256=e.sha256,
+        size=e.size,
+        content_type=e.content_type,
+        uploaded_by=e.uploaded_by,
+        uploaded_at=e.uploaded_at,
+    )
 
 
-def outbox_view(m: OutboxMessage, ref: str | None) -> dict[str, Any]:
-    return {
-        "id": m.id,
-        "finding": ref,
-        "kind": m.kind,
-        "recipient": m.recipient,
-        "role": m.recipient_role,
-        "language": m.language,
-        "subject": m.subject,
-        "status": m.status.value,
-        "attempts": m.attempts,
-        "next_attempt_at": iso(m.next_attempt_at),
-        "sent_at": iso(m.sent_at),
-        "last_error": m.last_error,
-        "message_id": m.message_id,
-    }
+def decision_view(d: Decision) -> DecisionView:
+    return DecisionView(
+        outcome=d.outcome,
+        rationale=d.rationale,
+        proposed_by=d.proposed_by,
+        proposed_at=d.proposed_at,
+        approved_by=d.approved_by,
+        approved_at=d.approved_at,
+    )
 
 
-def event_view(e: Event) -> dict[str, Any]:
-    return {
-        "at": iso(e.at),
-        "recorded_at": iso(e.recorded_at),
-        "actor": e.actor,
-        "kind": e.kind,
-        "from_state": e.from_state.value if e.from_state else None,
-        "to_state": e.to_state.value if e.to_state else None,
-        "data": e.data,
-    }
+def outbox_view(m: OutboxMessage, ref: str | None) -> OutboxMessageView:
+    assert m.id is not None
+    return OutboxMessageView(
+        id=m.id,
+        finding=ref,
+        kind=m.kind,
+        recipient=m.recipient,
+        role=m.recipient_role,
+        language=m.language,
+        subject=m.subject,
+        status=m.status,
+        attempts=m.attempts,
+        next_attempt_at=m.next_attempt_at,
+        sent_at=m.sent_at,
+        last_error=m.last_error,
+        message_id=m.message_id,
+    )
+
+
+def event_view(e: Event) -> EventView:
+    return EventView(
+        at=e.at,
+        recorded_at=e.recorded_at,
+        actor=e.actor,
+        kind=e.kind,
+        from_state=e.from_state,
+        to_state=e.to_state,
+        data=e.data,
+    )
+
+
+def step_view(entry: TimelineEntry) -> StepView:
+    return StepView(
+        at=entry.at,
+        due=entry.due,
+        kind=entry.kind,
+        deadline=entry.deadline,
+        rule=entry.rule,
+        template=entry.template,
+        to=tuple(Role(r) for r in entry.to),
+        level=entry.level,
+        action=entry.action,
+        done=entry.done,
+    )
+
+
+def upcoming_step(entry: TimelineEntry) -> UpcomingStep:
+    """An entry of a timeline drawn at a moment (its status set)."""
+    assert entry.status is not None
+    return UpcomingStep(
+        **{f.name: getattr(step_view(entry), f.name) for f in fields(StepView)},
+        status=entry.status,
+    )

@@ -1,0 +1,20 @@
+"""The one entry point of the use cases: every concern's, over one database and settings."""
+
+from __future__ import annotations
+
+from cap.workflow.directory import Directory
+from cap.workflow.findings import Findings
+from cap.workflow.mail import Mail
+from cap.workflow.queries import Queries
+from cap.workflow.sweeps import Sweeps
+
+
+class Workflow(Directory, Findings, Queries, Sweeps, Mail):
+    """The use cases of cap over one database and one configuration.
+
+    Each public method is one database transaction: all of it commits, or none. The edges
+    (CLI, web, worker) call them with ``now`` read once from the clock and get typed results
+    (:mod:`cap.workflow.results`); the domain decides, the use cases load and write. A finding
+    is written with an optimistic lock (``WHERE version = <version when loaded>``) so two
+    people acting at once never lose an update.
+    """
