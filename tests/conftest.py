@@ -24,6 +24,7 @@ from cap.domain.inputs import ContractInput, FindingInput, SupplierInput
 from cap.domain.model import Area, Language, Severity, Source
 from cap.store.db import Database
 from cap.workflow import Workflow
+from tests.cli_runner import Cap
 from tests.smtp_server import Handler, smtp_server
 
 PG_URL = os.environ.get(
@@ -148,6 +149,14 @@ def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
     target = tmp_path / "cap.db"
     shutil.copy(sqlite_template, target)
     return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def cap(sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cap:
+    """The ``cap`` command line on the test's SQLite database, acting as Anna, with
+    CAP_MAIL_DIR=tmp_path/"mail". It runs in tmp_path: relative paths land there."""
+    monkeypatch.chdir(tmp_path)
+    return Cap(sqlite_url, tmp_path, actor=ANNA)
 
 
 @pytest.fixture

@@ -358,7 +358,7 @@ def test_each_action_queues_what_it_should(world: World) -> None:
         ("plan_rejected", LI),
     ]
     view = wf.show_finding(ref, now=at)
-    assert view["events"][-1]["data"]["notifications"]["queued"] == [
+    assert view.events[-1].data["notifications"]["queued"] == [
         {"kind": "plan_rejected", "to": LI, "role": "supplier"}
     ]
     rejected = outbox(world)[-1].text_body
@@ -368,10 +368,10 @@ def test_each_action_queues_what_it_should(world: World) -> None:
 def test_an_escalation_without_decision_makers_says_so(world: World) -> None:
     wf = world.workflow
     ref = notify(world)
-    view = wf.act(
+    escalated = wf.act(
         ref, ActionRequest(Action.ESCALATE, ANNA, NOW, reason="Ignored three reminders"), now=NOW
     )
-    missing = view["events"][-1]["data"]["notifications"]["not_sent"]
+    missing = escalated.event.data["notifications"]["not_sent"]
     assert {m["role"] for m in missing} == {"decision_makers", "sustainability_manager"}
     assert "CAP_DECISION_MAKERS" in {m["why"].split()[0] for m in missing}
 

@@ -22,6 +22,8 @@ from cap.workflow import Workflow
 from tests.conftest import ANNA, NOW, make_world
 from tests.smtp_server import Handler, Received, smtp_server
 
+pytestmark = pytest.mark.slow  # delivery processes, killed
+
 DELIVER = """
 import asyncio
 from datetime import datetime, UTC

@@ -6,6 +6,7 @@ import asyncio
 import time
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 from sqlmodel import col
 
@@ -65,6 +66,7 @@ def test_many_messages_over_several_connections_are_each_marked_once(
     assert_each_sent_once(smtp_world, handler, refs)
 
 
+@pytest.mark.slow  # a pass that lingers for seconds
 def test_a_lingering_pass_sends_what_is_queued_while_it_runs(
     smtp_world: World, server: tuple[Handler, int]
 ) -> None:

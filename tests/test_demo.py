@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -16,7 +15,7 @@ from cap.demo import DECISION_MAKERS, DemoSummary, seed
 from cap.domain.model import Action, State
 from cap.errors import AlreadyExists, InvalidInput
 from cap.store.db import Database
-from cap.workflow import FindingFilter, Workflow
+from cap.workflow import FindingFilter, FindingView, Workflow
 from tests.conftest import _truncate_pg
 
 #: A Sunday before Advent; and a day in March, so that histories cross New Year.
@@ -40,9 +39,9 @@ def workflow(sqlite_url: str, tmp_path: Path) -> Iterator[Workflow]:
     wf.db.engine.dispose()
 
 
-def _findings(workflow: Workflow, now: datetime) -> list[dict[str, Any]]:
+def _findings(workflow: Workflow, now: datetime) -> list[FindingView]:
     return [
-        workflow.show_finding(f["ref"], now=now)
+        workflow.show_finding(f.ref, now=now)
         for f in workflow.list_findings(FindingFilter(), now=now)
     ]
 
@@ -52,26 +51,26 @@ def check_data_set(workflow: Workflow, summary: DemoSummary, now: datetime) -> N
     assert summary.suppliers == len(workflow.list_suppliers()) == 5
     assert summary.contracts == len(workflow.list_contracts()) == 6
     findings = _findings(workflow, now)
-    assert sorted(f["ref"] for f in findings) == sorted(summary.refs)
+    assert sorted(f.ref for f in findings) == sorted(summary.refs)
     assert 12 <= len(findings) <= 16
 
     by_state = {state.value: 0 for state in State}
     for f in findings:
-        by_state[f["state"]] += 1
+        by_state[f.state] += 1
     assert summary.findings == by_state
     assert all(count >= 1 for count in by_state.values()), by_state
 
     overdue = workflow.list_findings(FindingFilter(overdue=True), now=now)
-    assert overdue and all(f["overdue"] for f in overdue)
+    assert overdue and all(f.overdue for f in overdue)
 
     today = workflow.settings.calendar.local_date(now)
     for f in findings:
-        instants = [datetime.fromisoformat(e["at"]) for e in f["events"]]
-        assert instants == sorted(instants), f["ref"]
-        assert all(at.tzinfo is not None and at <= now for at in instants), f["ref"]
+        instants = [e.at for e in f.events]
+        assert instants == sorted(instants), f.ref
+        assert all(at.tzinfo is not None and at <= now for at in instants), f.ref
         first_day = workflow.settings.calendar.local_date(instants[0])
-        assert date.fromisoformat(f["found_on"]) <= first_day <= today, f["ref"]
-        assert f["events"][0]["kind"] == "logged"
+        assert f.found_on <= first_day <= today, f.ref
+        assert f.events[0].kind == "logged"
     json.dumps(summary.as_dict())  # JSON-ready
 
 
@@ -80,46 +79,46 @@ def test_seed_gives_every_state_on_any_day(workflow: Workflow, now: datetime) ->
     summary = seed(workflow, now=now)
     check_data_set(workflow, summary, now)
     # The rules' engine accepts the data: a sweep at `now` catches up without an error.
-    assert workflow.sweep(now=now).errors == []
+    assert workflow.sweep(now=now).errors == ()
 
 
 def test_the_data_set_tells_the_stories_it_promises(workflow: Workflow) -> None:
     seed(workflow, now=NOW)
     findings = _findings(workflow, NOW)
-    in_state = {s: [f for f in findings if f["state"] == s.value] for s in State}
+    in_state = {s: [f for f in findings if f.state == s.value] for s in State}
 
     awaiting = in_state[State.AWAITING_PLAN]
-    assert any(f["severity"] == "critical" for f in awaiting)
-    assert any(f["overdue"] and f["current_deadline"] == "plan" for f in awaiting)
-    rejected = [f for f in awaiting if f["plans"]]
-    assert rejected and rejected[0]["plans"][-1]["review_outcome"] == "rejected"
-    assert all(1 <= len(p["actions"]) <= 4 for f in findings for p in f["plans"])
+    assert any(f.severity == "critical" for f in awaiting)
+    assert any(f.overdue and f.current_deadline == "plan" for f in awaiting)
+    rejected = [f for f in awaiting if f.plans]
+    assert rejected and rejected[0].plans[-1].review_outcome == "rejected"
+    assert all(1 <= len(p.actions) <= 4 for f in findings for p in f.plans)
 
-    assert any(f["extensions"] == 1 and f["remediation_due"] for f in in_state[State.REMEDIATING])
-    soon = [(date.fromisoformat(f["due"]) - NOW.date()).days for f in in_state[State.REMEDIATING]]
-    assert min(soon) <= 21
+    assert any(f.extensions == 1 and f.remediation_due for f in in_state[State.REMEDIATING])
+    soon = [(f.due - NOW.date()).days for f in in_state[State.REMEDIATING] if f.due is not None]
+    assert len(soon) == len(in_state[State.REMEDIATING]) and min(soon) <= 21
 
     (verifying,) = in_state[State.VERIFYING]
-    assert verifying["evidence"], "a fix reported with evidence"
-    meta, content = workflow.evidence_content(verifying["ref"], verifying["evidence"][0]["id"])
-    assert meta["file_name"].endswith(".csv") and content.startswith(b"employee_id;")
+    assert verifying.evidence, "a fix reported with evidence"
+    meta, content = workflow.evidence_content(verifying.ref, verifying.evidence[0].id)
+    assert meta.file_name.endswith(".csv") and content.startswith(b"employee_id;")
 
     (review,) = in_state[State.SANCTION_REVIEW]
-    assert review["termination_proposed_by"] == DECISION_MAKERS[0]
-    assert review["decisions"][-1]["approved_by"] is None
+    assert review.termination_proposed_by == DECISION_MAKERS[0]
+    assert review.decisions[-1].approved_by is None
 
     (terminated,) = in_state[State.TERMINATED]
-    decision = terminated["decisions"][-1]
-    assert decision["outcome"] == "termination"
-    assert {decision["proposed_by"], decision["approved_by"]} == set(DECISION_MAKERS)
+    decision = terminated.decisions[-1]
+    assert decision.outcome == "termination"
+    assert {decision.proposed_by, decision.approved_by} == set(DECISION_MAKERS)
 
     (withdrawn,) = in_state[State.WITHDRAWN]
-    assert terminated["ref"] in withdrawn["events"][-1]["data"]["reason"]
+    assert terminated.ref in withdrawn.events[-1].data["reason"]
 
-    kinds = {e["kind"] for f in findings for e in f["events"]}
+    kinds = {e.kind for f in findings for e in f.events}
     assert {a.value for a in Action} - kinds <= {"resume", "penalise"}
 
-    sources = {f["source"] for f in findings}
+    sources = {f.source for f in findings}
     assert sources >= {
         "desktop_audit",
         "factory_audit",
@@ -127,13 +126,13 @@ def test_the_data_set_tells_the_stories_it_promises(workflow: Workflow) -> None:
         "worker_complaint",
         "supplier_report",
     }
-    assert {f["site_country"] for f in findings} >= {"CN", "MY", "VN", "TH", "MX", "CZ"}
+    assert {f.site_country for f in findings} >= {"CN", "MY", "VN", "TH", "MX", "CZ"}
     suppliers = workflow.list_suppliers()
-    assert len({s["org_number"] for s in suppliers}) == len(suppliers)
+    assert len({s.org_number for s in suppliers}) == len(suppliers)
     for s in suppliers:
-        (contact,) = s["contacts"]
-        assert contact["email"].endswith(".example") and contact["language"] in ("sv", "en")
-    managers = {c["manager"] for c in workflow.list_contracts()}
+        (contact,) = s.contacts
+        assert contact.email.endswith(".example") and contact.language in ("sv", "en")
+    managers = {c.manager for c in workflow.list_contracts()}
     assert len(managers) >= 2 and all(m.endswith("@region-stockholm.example") for m in managers)
 
 
@@ -181,6 +180,7 @@ def test_seed_on_postgresql(pg_url: str, tmp_path: Path) -> None:
         _truncate_pg(pg_url)
 
 
+@pytest.mark.slow  # cap demo as a process
 def test_cap_demo_fills_a_fresh_database_through_the_entry_point(tmp_path: Path) -> None:
     import os
     import subprocess

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # builds a wheel and installs it in a new environment
+
 ROOT = Path(__file__).resolve().parent.parent
 PROBE = """
 import cap, cap.notify.render as r, cap.notify.samples as s

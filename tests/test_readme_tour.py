@@ -7,6 +7,10 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # every command of the tour as a process
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -17,10 +17,13 @@ import pytest
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 playwright = pytest.importorskip("playwright.sync_api")
 
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists() and not os.environ.get("CI"),
-    reason="Debian's chromium is not installed (apt-get install chromium)",
-)
+pytestmark = [
+    pytest.mark.slow,  # cap serve as a process, a browser
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists() and not os.environ.get("CI"),
+        reason="Debian's chromium is not installed (apt-get install chromium)",
+    ),
+]
 
 
 def _free_port() -> int:

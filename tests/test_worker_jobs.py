@@ -38,6 +38,7 @@ def outbox(world: World) -> list[OutboxMessage]:
         return list(session.execute(select(OutboxMessage)).scalars())
 
 
+@pytest.mark.slow  # waits for the scheduler's real timers
 def test_every_scheduled_job_runs_once(staffed: World) -> None:
     notified(staffed, 2)
     moment = datetime(2026, 4, 9, 5, 0, tzinfo=UTC)  # both plans overdue since 7 April

@@ -54,6 +54,7 @@ def test_a_missing_database_costs_one_line_per_pass_until_it_is_back(
     assert health.healthy and health.workers[0]["worker"] == "patient"
 
 
+@pytest.mark.slow  # waits out a PostgreSQL restart
 def test_a_restarted_postgresql_is_reconnected_to_without_a_failed_pass(
     pg_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -24,6 +24,8 @@ from cap.workflow import Workflow
 from tests.conftest import World, _truncate_pg, make_world
 from tests.smtp_server import Handler, Received, smtp_server
 
+pytestmark = pytest.mark.slow  # worker processes, kills and restarts
+
 
 def _env(url: str, port: int, **extra: str) -> dict[str, str]:
     return {
@@ -64,7 +66,7 @@ def _due_findings(world: World, count: int) -> list[str]:
                 next_check_at=now - timedelta(minutes=1),
             )
         )
-    return refs
+    return list(refs)
 
 
 def world_finding_input(world: World, i: int) -> FindingInput:

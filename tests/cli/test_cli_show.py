@@ -7,9 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from cap.domain.lifecycle import Action, ActionRequest
-from tests.cli_fixtures import Cap
-from tests.cli_fixtures import cap as cap
-from tests.cli_fixtures import world as world
+from tests.cli_runner import Cap
 from tests.conftest import ANNA, NOW, World
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")

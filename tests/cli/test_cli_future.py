@@ -15,6 +15,7 @@ import subprocess
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from cap.clock import SimulatedClock
@@ -22,10 +23,7 @@ from cap.domain.lifecycle import CLOCK_SKEW, Action, ActionRequest
 from cap.store.db import Database
 from cap.store.models import Event, OutboxMessage
 from cap.store.simulation import record_simulation, simulation_of
-from tests.cli_fixtures import CAP, Cap, user_error
-from tests.cli_fixtures import _run_in_tmp as _run_in_tmp  # the shared fixtures, found by name
-from tests.cli_fixtures import cap as cap
-from tests.cli_fixtures import world as world
+from tests.cli_runner import CAP, Cap, user_error
 from tests.conftest import ANNA, World
 
 SWEEP_AHEAD = "a sweep records what it does at that moment, so only --dry-run may look ahead"
@@ -207,8 +205,8 @@ def test_what_writes_nothing_or_plans_ahead_may_name_the_future(cap: Cap, world:
     cap.ok("contract", "add", "RS-2028-ICT-09", "--supplier", world.org_number,
            "--category", "Monitors", "--manager", ANNA, "--start", start.isoformat(),
            "--end", end.isoformat())  # fmt: skip
-    (contract,) = [c for c in world.workflow.list_contracts() if c["reference"] == "RS-2028-ICT-09"]
-    assert (contract["start"], contract["end"]) == (start.isoformat(), end.isoformat())
+    (contract,) = [c for c in world.workflow.list_contracts() if c.reference == "RS-2028-ICT-09"]
+    assert (contract.start, contract.end) == (start, end)
 
 
 # -- a simulation database: its own clock ----------------------------------------------------
@@ -263,6 +261,7 @@ def test_a_simulation_database_runs_every_command_on_its_clock(cap: Cap, world: 
     cap.ok("mail", "digest", "--now", iso(ahead))
 
 
+@pytest.mark.slow  # cap demo as a process
 def test_cap_demo_makes_its_database_a_simulation(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CAP_")}
     before = real_now()

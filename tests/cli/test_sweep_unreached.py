@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,11 +14,8 @@ from cap.config import Settings
 from cap.domain.lifecycle import Action, ActionRequest
 from cap.store.db import Database
 from cap.worker import Worker
-from cap.workflow import Unreached, Workflow
-from tests.cli_fixtures import Cap
-from tests.cli_fixtures import _run_in_tmp as _run_in_tmp  # the shared fixtures, found by name
-from tests.cli_fixtures import cap as cap
-from tests.cli_fixtures import world as world
+from cap.workflow import Unreached, Workflow, to_json
+from tests.cli_runner import Cap
 from tests.conftest import ANNA, World, make_world
 
 NOTIFIED = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)  # plan due 7 April 2026
@@ -51,8 +49,8 @@ def test_an_escalation_to_nobody_is_in_the_report(settings: Settings) -> None:
     ref = notified(world)
     report = world.workflow.sweep(now=PLAN_ESCALATION)
     assert (report.escalated, report.queued) == (1, 0)
-    assert report.unreached == [expected(ref)]
-    assert report.as_dict()["unreached"] == [expected(ref).as_dict()]
+    assert report.unreached == (expected(ref),)
+    assert to_json(report)["unreached"] == [asdict(expected(ref))]
     assert str(report.unreached[0]) == (
         f"{ref}: rule E-plan-30d (sanction_review_opened) reached nobody for decision_makers: "
         "CAP_DECISION_MAKERS is not set"
@@ -63,7 +61,7 @@ def test_an_escalation_with_decision_makers_reaches_them(settings: Settings) -> 
     world = staffed(settings, decision_makers="cecilia@region.example")
     notified(world)
     report = world.workflow.sweep(now=PLAN_ESCALATION)
-    assert (report.escalated, report.queued, report.unreached) == (1, 1, [])
+    assert (report.escalated, report.queued, report.unreached) == (1, 1, ())
 
 
 def test_only_the_role_without_an_address_is_unreached(settings: Settings) -> None:
@@ -74,22 +72,22 @@ def test_only_the_role_without_an_address_is_unreached(settings: Settings) -> No
     world.workflow.sweep(now=FORMAL_NOTICE - timedelta(days=1))  # the earlier steps
     report = world.workflow.sweep(now=FORMAL_NOTICE)
     assert (report.steps, report.queued) == (1, 2)
-    assert report.unreached == [
+    assert report.unreached == (
         Unreached(
             ref,
             "E-plan-14d",
             "formal_notice",
             "sustainability_manager",
             "CAP_SUSTAINABILITY_MANAGER is not set",
-        )
-    ]
+        ),
+    )
 
 
 def test_a_dry_run_reports_who_would_be_unreached(settings: Settings) -> None:
     world = staffed(settings)
     ref = notified(world)
     report = world.workflow.sweep(now=PLAN_ESCALATION, dry_run=True)
-    assert report.unreached == [expected(ref)]
+    assert report.unreached == (expected(ref),)
 
 
 # -- the command line --------------------------------------------------------------------------
@@ -103,7 +101,7 @@ def test_cap_sweep_warns_on_stderr_and_succeeds(cap: Cap, world: World) -> None:
     )
     dry = cap.run("sweep", "--now", PLAN_ESCALATION.isoformat(), "--dry-run", "--json")
     assert dry.returncode == 0, dry.stderr
-    assert json.loads(dry.stdout)["unreached"] == [expected(ref).as_dict()]
+    assert json.loads(dry.stdout)["unreached"] == [asdict(expected(ref))]
     assert line in dry.stderr.splitlines()
 
     run = cap.run("sweep", "--now", PLAN_ESCALATION.isoformat())

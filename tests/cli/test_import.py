@@ -7,16 +7,13 @@ line 1), and after a refused import ``cap finding list --json`` is still empty.
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -24,14 +21,12 @@ import pytest
 from cap.config import Settings
 from cap.store.db import Database
 from cap.workflow import Workflow
+from tests.cli_runner import run_in_process
 from tests.conftest import BO, World, _truncate_pg, make_world
 
-CAP = shutil.which("cap") or "cap"
 REF = re.compile(r"^NC-(\d{4})-(\d{4})$")
 HEADER = "contract,severity,area,source,title,description,site,site_country,found_on"
 CONTRACT = "RS-2019-ICT-01"
-
-T = TypeVar("T")
 
 
 def today() -> date:
@@ -41,11 +36,7 @@ def today() -> date:
 def cap(
     url: str, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    full = {k: v for k, v in os.environ.items() if not k.startswith("CAP_")}
-    full.update(CAP_DATABASE_URL=url, CAP_ACTOR=BO, **env or {})
-    return subprocess.run(
-        [CAP, *args], env=full, capture_output=True, text=True, timeout=300, check=False
-    )
+    return run_in_process(args, {"CAP_DATABASE_URL": url, "CAP_ACTOR": BO, **(env or {})})
 
 
 def ok(url: str, *args: str, **kwargs: Any) -> str:
@@ -69,11 +60,6 @@ def refused(result: subprocess.CompletedProcess[str]) -> list[str]:
 def findings(url: str) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = json.loads(ok(url, "finding", "list", "--json"))
     return rows
-
-
-def in_parallel(*calls: Callable[[], T]) -> list[T]:
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        return [f.result() for f in [pool.submit(c) for c in calls]]
 
 
 def write(path: Path, lines: Sequence[str], *, newline: str = "\n", bom: bool = False) -> Path:
@@ -105,12 +91,6 @@ def add_world(url: str) -> World:
         return make_world(wf)
     finally:
         wf.db.engine.dispose()
-
-
-@pytest.fixture(autouse=True)
-def _run_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Subprocesses start in a scratch directory: relative paths (CAP_MAIL_DIR...) land there."""
-    monkeypatch.chdir(tmp_path)
 
 
 @pytest.fixture
@@ -201,9 +181,9 @@ def test_every_bad_row_is_named_by_its_line_and_nothing_is_imported(
     last_bad = write(
         tmp_path / "last.csv", [r.replace(",", ";") for r in rows], newline="\r\n", bom=True
     )
-    result, result_last = in_parallel(
-        lambda: cap(url, "finding", "import", str(bad)),
-        lambda: cap(url, "finding", "import", str(last_bad)),
+    result, result_last = (
+        cap(url, "finding", "import", str(bad)),
+        cap(url, "finding", "import", str(last_bad)),
     )
     lines = refused(result)
     assert lines[0] == f"error: {bad}: 8 bad row(s), nothing was imported:"
@@ -253,9 +233,7 @@ def test_file_level_problems_give_a_clear_message(url: str, tmp_path: Path) -> N
         (latin1, ["latin1.csv:2", "not UTF-8"]),
     ]
     env = {"CAP_IMPORT_MAX_ROWS": "3"}
-    results = in_parallel(
-        *[lambda path=path: cap(url, "finding", "import", str(path), env=env) for path, _ in cases]
-    )
+    results = [cap(url, "finding", "import", str(path), env=env) for path, _ in cases]
     for (path, words), result in zip(cases, results, strict=True):
         lines = refused(result)
         assert len(lines) == 1, (path, lines)

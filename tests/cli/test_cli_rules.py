@@ -2,7 +2,7 @@
 
 Every test asserts what a user sees (exit code, stdout, stderr, ``--json``) and what the
 command left in the database. The findings the commands work on are set up in-process through
-the workflow, so each test runs few subprocesses; independent ones run concurrently.
+the workflow, so each test runs few commands.
 
 The dates follow the shipped rules (rules/default.toml, calendar Europe/Stockholm, Swedish
 holidays): a major finding communicated on Tuesday 3 March 2026 at 10:00 has its plan due one
@@ -34,12 +34,9 @@ from cap.domain.rules import load_rules
 from cap.notify.render import KINDS
 from cap.store.db import Database
 from cap.store.models import Event, Finding, OutboxMessage
-from tests.cli_fixtures import Cap, in_parallel, user_error, workflow_for
-from tests.cli_fixtures import _run_in_tmp as _run_in_tmp  # the shared fixtures, found by name
-from tests.cli_fixtures import cap as cap
-from tests.cli_fixtures import world as world
+from tests.cli.test_cli import PLAN
+from tests.cli_runner import Cap, user_error, workflow_for
 from tests.conftest import ANNA, LI, NOW, World, make_world
-from tests.test_cli import PLAN
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 #: When the findings are communicated: Tuesday 3 March 2026, 10:00 in Stockholm (NOW).
@@ -139,10 +136,10 @@ def test_rules_check_accepts_the_shipped_rules_and_names_a_broken_field(
     broken = broken_rules(tmp_path)
     shipped = load_rules(default_rules_path(), templates=KINDS)
 
-    out, summary, refused = in_parallel(
-        lambda: cap.ok("rules", "check"),
-        lambda: cap.json("rules", "check"),
-        lambda: cap.run("rules", "check", broken.name),
+    out, summary, refused = (
+        cap.ok("rules", "check"),
+        cap.json("rules", "check"),
+        cap.run("rules", "check", broken.name),
     )
 
     assert out.startswith(f"{default_rules_path()}: valid: "), out
@@ -208,11 +205,11 @@ def test_sweep_on_broken_rules_prints_only_the_error(broken_sweep: BrokenSweep) 
 
 def test_rules_simulate_prints_the_whole_future_of_a_finding(cap: Cap) -> None:
     simulate = ["rules", "simulate", "--area", "forced_labour", "--notified"]
-    out, major, critical, naive = in_parallel(
-        lambda: cap.ok(*simulate, SIMULATED, "--severity", "major"),
-        lambda: cap.json(*simulate, SIMULATED, "--severity", "major"),
-        lambda: cap.json(*simulate, SIMULATED, "--severity", "critical"),
-        lambda: cap.run(*simulate, "2026-03-03T10:00:00", "--severity", "major"),
+    out, major, critical, naive = (
+        cap.ok(*simulate, SIMULATED, "--severity", "major"),
+        cap.json(*simulate, SIMULATED, "--severity", "major"),
+        cap.json(*simulate, SIMULATED, "--severity", "critical"),
+        cap.run(*simulate, "2026-03-03T10:00:00", "--severity", "major"),
     )
 
     header, *rows = table_rows(out)
@@ -418,9 +415,9 @@ def test_finding_timeline_shows_history_and_next_steps(cap: Cap, world: World) -
     reminder_at = datetime.fromisoformat(REMINDER_AT)
     assert world.workflow.sweep(now=reminder_at).steps == 1  # R-plan-7d went out
 
-    out, view = in_parallel(
-        lambda: cap.ok("finding", "timeline", ref),
-        lambda: cap.json("finding", "timeline", ref),
+    out, view = (
+        cap.ok("finding", "timeline", ref),
+        cap.json("finding", "timeline", ref),
     )
 
     head, rest = out.split("\n\nhistory\n", 1)
@@ -518,8 +515,8 @@ def test_rules_reapply_moves_rule_deadlines_and_keeps_chosen_ones(
     assert last["data"]["rules"] == load_rules(two_months, templates=KINDS).digest
 
     kept = world.workflow.show_finding(extended, now=datetime.now(UTC))
-    assert (kept["plan_due"], kept["remediation_due"]) == ("2026-04-20", REMEDIATION_DUE)
-    assert [e["kind"] for e in kept["events"]] == ["logged", "notify", "extend"]
+    assert (str(kept.plan_due), str(kept.remediation_due)) == ("2026-04-20", REMEDIATION_DUE)
+    assert [e.kind for e in kept.events] == ["logged", "notify", "extend"]
 
 
 def test_rules_reapply_leaves_a_deadline_already_met_alone(

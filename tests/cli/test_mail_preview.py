@@ -15,10 +15,7 @@ from cap.errors import ActionRefused
 from cap.store.db import Database
 from cap.store.models import OutboxMessage
 from cap.workflow import EmailPreview, Workflow
-from tests.cli_fixtures import Cap, user_error
-from tests.cli_fixtures import _run_in_tmp as _run_in_tmp  # the shared fixtures, found by name
-from tests.cli_fixtures import cap as cap
-from tests.cli_fixtures import world as world
+from tests.cli_runner import Cap, user_error
 from tests.conftest import ANNA, LI, World, make_world
 
 NOTIFIED = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)  # plan due 7 April 2026 (sv: 7 april 2026)

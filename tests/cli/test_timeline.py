@@ -13,10 +13,7 @@ from cap.domain.lifecycle import ActionRequest, perform
 from cap.domain.model import Action, Area, Case, Severity, State
 from cap.domain.rules import Rules, load_rules
 from cap.notify.render import KINDS
-from tests.cli_fixtures import Cap
-from tests.cli_fixtures import _run_in_tmp as _run_in_tmp  # the shared fixtures, found by name
-from tests.cli_fixtures import cap as cap
-from tests.cli_fixtures import world as world
+from tests.cli_runner import Cap
 from tests.conftest import ANNA, World
 
 RULES: Rules = load_rules(default_rules_path(), templates=KINDS)
@@ -148,13 +145,13 @@ def test_the_finding_timeline_has_a_status_for_each_step(cap: Cap, world: World)
     world.workflow.act(ref, ActionRequest(Action.NOTIFY, ANNA, at), now=at)
 
     view = world.workflow.timeline(ref, now=datetime.now(UTC))
-    upcoming = view["upcoming"]
-    by_rule = {e["rule"]: e["status"] for e in upcoming}
+    upcoming = view.upcoming
+    by_rule = {e.rule: e.status for e in upcoming}
     assert by_rule[None] == "passed"
-    assert [e["rule"] for e in upcoming if e["status"] == "due"] == ["E-plan-1d"]
+    assert [e.rule for e in upcoming if e.status == "due"] == ["E-plan-1d"]
     assert {by_rule["R-plan-7d"], by_rule["R-plan-1d"]} == {"catch_up_skip"}
     assert by_rule["E-plan-30d"] == "upcoming"
-    assert upcoming[-1]["rule"] == "E-plan-30d"  # the escalation ends the timeline
+    assert upcoming[-1].rule == "E-plan-30d"  # the escalation ends the timeline
 
     out = cap.ok("finding", "timeline", ref)
     table = out.split("\nnext\n", 1)[1]
@@ -162,5 +159,5 @@ def test_the_finding_timeline_has_a_status_for_each_step(cap: Cap, world: World)
     assert header == ["WHEN (LOCAL)", "STATUS", "WHAT", "RULE", "LEVEL", "TO"]
     words = {"due": "due now (next sweep)", "catch_up_skip": "skipped by catch-up"}
     words |= {"passed": "passed", "upcoming": "upcoming"}
-    assert [row[1] for row in rows] == [words[e["status"]] for e in upcoming]
-    assert [row[3] for row in rows] == [e["rule"] or "-" for e in upcoming]
+    assert [row[1] for row in rows] == [words[e.status] for e in upcoming]
+    assert [row[3] for row in rows] == [e.rule or "-" for e in upcoming]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_fixtures import Cap, user_error
+from tests.cli_runner import Cap, user_error
 
 
 @pytest.mark.parametrize(

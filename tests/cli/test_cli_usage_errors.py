@@ -15,10 +15,7 @@ from pathlib import Path
 
 from cap import __version__
 from cap.domain.lifecycle import Action, ActionRequest
-from tests.cli_fixtures import Cap, in_parallel, user_error
-from tests.cli_fixtures import _run_in_tmp as _run_in_tmp  # the shared fixtures, found by name
-from tests.cli_fixtures import cap as cap
-from tests.cli_fixtures import world as world
+from tests.cli_runner import Cap, user_error
 from tests.conftest import ANNA, LI, World
 
 SE_RANGE = "is outside the years the calendar covers (1953-2100, the holiday data for SE)"
@@ -35,13 +32,13 @@ def test_dates_outside_the_calendar_are_one_line(cap: Cap, world: World) -> None
     before = wf.show_finding(ref, now=now)
     extend = ["finding", "extend", ref, "--reason", "Line rebuilt", "--until"]
 
-    results = in_parallel(
-        lambda: cap.run(*SIMULATE, "9999-12-01T10:00:00+01:00"),
-        lambda: cap.run(*SIMULATE, "2100-12-01T10:00:00+01:00"),
-        lambda: cap.run("sweep", "--now", "9999-12-31T23:59:59+00:00", "--dry-run"),
-        lambda: cap.run("mail", "digest", "--now", "0001-01-01T00:00:00+01:00"),
-        lambda: cap.run(*extend, "2101-01-03"),
-        lambda: cap.run(*extend, (date.today() + timedelta(days=3 * 366)).isoformat()),
+    results = (
+        cap.run(*SIMULATE, "9999-12-01T10:00:00+01:00"),
+        cap.run(*SIMULATE, "2100-12-01T10:00:00+01:00"),
+        cap.run("sweep", "--now", "9999-12-31T23:59:59+00:00", "--dry-run"),
+        cap.run("mail", "digest", "--now", "0001-01-01T00:00:00+01:00"),
+        cap.run(*extend, "2101-01-03"),
+        cap.run(*extend, (date.today() + timedelta(days=3 * 366)).isoformat()),
     )
     lines = [user_error(result, 2) for result in results]
     assert lines == [
@@ -54,7 +51,7 @@ def test_dates_outside_the_calendar_are_one_line(cap: Cap, world: World) -> None
     ]
     assert "is more than 3 years away; give a date up to" in lines[5]
     assert all(result.stdout == "" for result in results)
-    assert wf.show_finding(ref, now=now)["version"] == before["version"]
+    assert wf.show_finding(ref, now=now).version == before.version
 
     # Inside the calendar, the same commands work.
     simulated = cap.json(*SIMULATE, "2100-01-04T10:00:00+01:00")
@@ -65,11 +62,11 @@ def test_dates_outside_the_calendar_are_one_line(cap: Cap, world: World) -> None
 
 
 def test_a_bad_choice_is_one_line_naming_the_option_and_the_choices(cap: Cap) -> None:
-    results = in_parallel(
-        lambda: cap.run(*ADD, "--severity", "apocalyptic"),
-        lambda: cap.run("finding", "list", "--state", "lost"),
-        lambda: cap.run("outbox", "retry", "abc"),
-        lambda: cap.run("outbox", "list", "--limit", "1.5"),
+    results = (
+        cap.run(*ADD, "--severity", "apocalyptic"),
+        cap.run("finding", "list", "--state", "lost"),
+        cap.run("outbox", "retry", "abc"),
+        cap.run("outbox", "list", "--limit", "1.5"),
     )
     assert [user_error(result, 2) for result in results] == [
         "error: severity: 'apocalyptic' is not one of minor, major, critical",
@@ -81,14 +78,14 @@ def test_a_bad_choice_is_one_line_naming_the_option_and_the_choices(cap: Cap) ->
 
 
 def test_unknown_and_missing_options_are_one_line(cap: Cap) -> None:
-    results = in_parallel(
-        lambda: cap.run(*ADD, "--severity", "major", "--frobnicate"),
-        lambda: cap.run(*ADD, "--severity", "major", "--titel", "x"),
-        lambda: cap.run("finding", "add", "--severity", "major"),
-        lambda: cap.run("finding", "show"),
-        lambda: cap.run("finding", "show", "NC-2026-0001", "NC-2026-0002"),
-        lambda: cap.run("frobnicate"),
-        lambda: cap.run("finding", "add", "--title"),
+    results = (
+        cap.run(*ADD, "--severity", "major", "--frobnicate"),
+        cap.run(*ADD, "--severity", "major", "--titel", "x"),
+        cap.run("finding", "add", "--severity", "major"),
+        cap.run("finding", "show"),
+        cap.run("finding", "show", "NC-2026-0001", "NC-2026-0002"),
+        cap.run("frobnicate"),
+        cap.run("finding", "add", "--title"),
     )
     assert [user_error(result, 2) for result in results] == [
         "error: no such option --frobnicate (see cap finding add --help)",
@@ -112,11 +109,11 @@ def test_values_the_input_models_refuse_are_plain_words(
     contract = ["contract", "add", "RS-9", "--supplier", world.org_number, "--category", "PCs",
                 "--manager", ANNA]  # fmt: skip
 
-    results = in_parallel(
-        lambda: cap.run(*contract, "--value", "-1"),
-        lambda: cap.run(*contract, "--value", "0.125"),
-        lambda: cap.run("finding", "submit-plan", ref, "--file", str(empty_plan), actor=LI),
-        lambda: cap.run("finding", "list", env={"CAP_SMTP_PORT": "lots"}),
+    results = (
+        cap.run(*contract, "--value", "-1"),
+        cap.run(*contract, "--value", "0.125"),
+        cap.run("finding", "submit-plan", ref, "--file", str(empty_plan), actor=LI),
+        cap.run("finding", "list", env={"CAP_SMTP_PORT": "lots"}),
     )
     assert [user_error(result, 2) for result in results] == [
         "error: value: '-1' is too small; give 0 or more",
@@ -129,16 +126,14 @@ def test_values_the_input_models_refuse_are_plain_words(
 
 def test_help_version_and_exit_codes_still_work(cap: Cap) -> None:
     long_help, short_help, add_help, rules_help, version_option, version_command, bare, check = (
-        in_parallel(
-            lambda: cap.run("--help"),
-            lambda: cap.run("-h"),
-            lambda: cap.run("finding", "add", "-h"),
-            lambda: cap.run("rules", "-h"),
-            lambda: cap.run("--version"),
-            lambda: cap.run("version"),
-            lambda: cap.run(),
-            lambda: cap.run("worker", "--check"),
-        )
+        cap.run("--help"),
+        cap.run("-h"),
+        cap.run("finding", "add", "-h"),
+        cap.run("rules", "-h"),
+        cap.run("--version"),
+        cap.run("version"),
+        cap.run(),
+        cap.run("worker", "--check"),
     )
     assert [r.returncode for r in (long_help, short_help, add_help, rules_help)] == [0, 0, 0, 0]
     assert long_help.stdout == short_help.stdout

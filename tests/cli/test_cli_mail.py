@@ -3,7 +3,7 @@
 Every test asserts what a user sees (exit code, stdout, stderr, ``--json``) and its effect:
 outbox rows in the database, ``.eml`` files written, messages a real SMTP server on loopback
 received (tests/smtp_server.py, run in the test process). Findings are set up in-process
-through the workflow; independent invocations run concurrently.
+through the workflow.
 """
 
 from __future__ import annotations
@@ -25,10 +25,7 @@ from cap.domain.lifecycle import Action, ActionRequest
 from cap.notify.render import KINDS
 from cap.store.db import Database
 from cap.store.models import Finding, OutboxMessage
-from tests.cli_fixtures import Cap, in_parallel, user_error, workflow_for
-from tests.cli_fixtures import _run_in_tmp as _run_in_tmp  # the shared fixtures, found by name
-from tests.cli_fixtures import cap as cap
-from tests.cli_fixtures import world as world
+from tests.cli_runner import Cap, user_error, workflow_for
 from tests.conftest import ANNA, LI, NOW, World, make_world
 from tests.smtp_server import Handler, smtp_server
 
@@ -104,9 +101,9 @@ def test_outbox_list_then_send_writes_eml_files_once(
     ref = notified(world)
     [queued] = outbox(sqlite_url)
 
-    table, listed = in_parallel(
-        lambda: cap.ok("outbox", "list"),
-        lambda: cap.json("outbox", "list"),
+    table, listed = (
+        cap.ok("outbox", "list"),
+        cap.json("outbox", "list"),
     )
     header, row = table.splitlines()
     assert header.split() == ["ID", "STATUS", "FINDING", "KIND", "TO", "TRIES", "SENT", "(LOCAL)",
@@ -204,9 +201,9 @@ def test_outbox_send_over_smtp_fails_a_refused_message_and_retry_requeues_it(
             ("sent", 1),
         ]
 
-        of_sent, of_unknown = in_parallel(
-            lambda: cap.run("outbox", "retry", str(accepted.id), env=env),
-            lambda: cap.run("outbox", "retry", "9999", env=env),
+        of_sent, of_unknown = (
+            cap.run("outbox", "retry", str(accepted.id), env=env),
+            cap.run("outbox", "retry", "9999", env=env),
         )
     line = user_error(of_sent, code=6)
     assert f"message {accepted.id} is sent" in line
@@ -222,18 +219,13 @@ def test_outbox_send_over_smtp_fails_a_refused_message_and_retry_requeues_it(
 
 def test_mail_preview(cap: Cap, world: World) -> None:
     ref = notified(world)
-    english, html, german, unknown, real = in_parallel(
-        lambda: cap.ok("mail", "preview", "cap_requested", "--lang", "en"),
-        lambda: cap.ok("mail", "preview", "cap_requested", "--lang", "en", "--html"),
-        lambda: cap.run("mail", "preview", "cap_requested", "--lang", "de"),
-        lambda: cap.run("mail", "preview", "no_such_kind"),
-        lambda: cap.ok("mail", "preview", "cap_requested", "--lang", "en", "--finding", ref),
+    english, html, german, unknown, real = (
+        cap.ok("mail", "preview", "cap_requested", "--lang", "en"),
+        cap.ok("mail", "preview", "cap_requested", "--lang", "en", "--html"),
+        cap.run("mail", "preview", "cap_requested", "--lang", "de"),
+        cap.run("mail", "preview", "no_such_kind"),
+        cap.ok("mail", "preview", "cap_requested", "--lang", "en", "--finding", ref),
     )
-    # in_parallel returns the results as a list of one type: say which call gave which.
-    assert isinstance(english, str) and isinstance(html, str) and isinstance(real, str)
-    assert isinstance(german, subprocess.CompletedProcess)
-    assert isinstance(unknown, subprocess.CompletedProcess)
-
     subject, blank, *text = english.splitlines()
     assert subject.startswith("Subject: ") and "Corrective action plan requested" in subject
     assert blank == ""
@@ -314,10 +306,8 @@ def test_previews_use_the_custom_templates(cap: Cap, tmp_path: Path) -> None:
         "Custom: {{ finding.ref }}", encoding="utf-8"
     )
     env = {"CAP_TEMPLATES_DIR": str(custom)}
-    preview, _ = in_parallel(
-        lambda: cap.ok("mail", "preview", "cap_requested", "--lang", "en", env=env),
-        lambda: cap.ok("mail", "render-all", "emails", env=env),
-    )
+    preview = cap.ok("mail", "preview", "cap_requested", "--lang", "en", env=env)
+    cap.ok("mail", "render-all", "emails", env=env)
     assert preview.startswith("Subject: Custom: "), preview.splitlines()[0]
     rendered = (tmp_path / "emails" / "en" / "cap_requested.txt").read_text(encoding="utf-8")
     assert rendered.startswith("Subject: Custom: "), rendered.splitlines()[0]

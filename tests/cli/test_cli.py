@@ -1,18 +1,16 @@
-"""The ``cap`` command line, run as a real subprocess against real databases.
+"""The ``cap`` command line, run through its entry point against real databases.
 
 Every test asserts effects a user sees: exit codes, stdout, stderr and the finding as
 ``cap finding show --json`` prints it. Setup that is not under test (a supplier and contract,
 findings in a given state) goes through the workflow in-process, which is the same code the
-CLI calls, so the subprocess count stays low. Independent invocations run concurrently.
+CLI calls.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import subprocess
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -25,9 +23,7 @@ from cap.domain.inputs import ContractInput, FindingInput, PlanInput, SupplierIn
 from cap.domain.lifecycle import Action, ActionRequest
 from cap.domain.model import Area, Severity, Source, State
 from cap.workflow import EvidenceFile, Workflow
-from tests.cli_fixtures import Cap, in_parallel, user_error, workflow_for
-from tests.cli_fixtures import _run_in_tmp as _run_in_tmp  # the shared fixtures, found by name
-from tests.cli_fixtures import cap as cap
+from tests.cli_runner import Cap, user_error, workflow_for
 from tests.conftest import ANNA, BO, CECILIA, DAVID, LI, World, _truncate_pg, make_world
 
 REF = re.compile(r"^NC-(\d{4})-(\d{4})$")
@@ -132,9 +128,7 @@ def test_init_creates_then_reports_up_to_date_and_other_commands_need_it(tmp_pat
     (tmp_path / "empty.db").touch()
     uninitialised = Cap(f"sqlite:///{tmp_path / 'empty.db'}", tmp_path)
 
-    first, listing = in_parallel(
-        lambda: fresh.run("init"), lambda: uninitialised.run("supplier", "list")
-    )
+    first, listing = (fresh.run("init"), uninitialised.run("supplier", "list"))
     assert first.returncode == 0, first.stderr
     assert "created" in first.stdout
     assert db_file.exists()
@@ -162,11 +156,11 @@ def test_suppliers_and_contracts(cap: Cap) -> None:
     assert out.strip() == "added supplier Nordic IT Supply AB (556000-1234)"
 
     contract = ["--category", "Personal computers", "--manager", ANNA, "--start", "2019-05-01"]
-    duplicate, table, as_json, no_supplier = in_parallel(
-        lambda: cap.run(*supplier, "--country", "SE", "--email", "other@nordic.example"),
-        lambda: cap.ok("supplier", "list"),
-        lambda: cap.json("supplier", "list"),
-        lambda: cap.run("contract", "add", "RS-1", "--supplier", "556999-0000", *contract),
+    duplicate, table, as_json, no_supplier = (
+        cap.run(*supplier, "--country", "SE", "--email", "other@nordic.example"),
+        cap.ok("supplier", "list"),
+        cap.json("supplier", "list"),
+        cap.run("contract", "add", "RS-1", "--supplier", "556999-0000", *contract),
     )
     line = user_error(duplicate, code=5)
     assert "org-number" in line
@@ -190,10 +184,10 @@ def test_suppliers_and_contracts(cap: Cap) -> None:
 
     out = cap.ok("contract", "add", "RS-2019-ICT-01", "--supplier", "556000-1234", *contract)
     assert out.strip() == "added contract RS-2019-ICT-01 with Nordic IT Supply AB"
-    duplicate, as_json = in_parallel(
-        lambda: cap.run("contract", "add", "RS-2019-ICT-01", "--supplier", "556000-1234",
+    duplicate, as_json = (
+        cap.run("contract", "add", "RS-2019-ICT-01", "--supplier", "556000-1234",
                         *contract),
-        lambda: cap.json("contract", "list"),
+        cap.json("contract", "list"),
     )  # fmt: skip
     line = user_error(duplicate, code=5)
     assert "reference" in line
@@ -219,9 +213,9 @@ def test_full_lifecycle_through_the_cli(cap: Cap, setup: Setup, tmp_path: Path) 
     (tmp_path / "audit-photos.pdf").write_bytes(b"%PDF-1.4 photos")
     (tmp_path / "payroll.csv").write_bytes(b"week;hours\n12;58\n")
 
-    second, out = in_parallel(
-        lambda: cap.ok(*add, "--title", "Unpaid overtime"),
-        lambda: cap.ok("finding", "notify", ref, "--at", iso(ago(60))),
+    second, out = (
+        cap.ok(*add, "--title", "Unpaid overtime"),
+        cap.ok("finding", "notify", ref, "--at", iso(ago(60))),
     )
     m1, m2 = REF.match(ref), REF.match(second.strip())
     assert m1 and m2, second
@@ -253,10 +247,8 @@ def test_full_lifecycle_through_the_cli(cap: Cap, setup: Setup, tmp_path: Path) 
 
     copy = tmp_path / "copy.csv"
     evidence_id = str(reported["evidence"][-1]["id"])
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        saving = pool.submit(cap.ok, "finding", "evidence", ref, evidence_id, "--out", str(copy))
-        view = cap.show(ref)
-        saved = saving.result()
+    saved = cap.ok("finding", "evidence", ref, evidence_id, "--out", str(copy))
+    view = cap.show(ref)
     assert saved.startswith("wrote payroll.csv")
     assert copy.read_bytes() == (tmp_path / "payroll.csv").read_bytes()
     assert {"ref", "state", "severity", "area", "plan_due", "remediation_due",
@@ -325,26 +317,24 @@ def test_sanction_review_decisions(cap: Cap, setup: Setup) -> None:
         view = cap.json("finding", "approve-termination", terminated, actor=DAVID)
         return refused, view, cap.ok("finding", "show", terminated)
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        termination = pool.submit(terminate)
-        shown_dropped = pool.submit(cap.ok, "finding", "show", dropped)
-        # Meanwhile, on another finding: each decision returns to the state it came from.
-        returned = []
-        for before, decision in (
-            (None, "warn"),
-            (Action.SUBMIT_PLAN, "penalise"),
-            (Action.ACCEPT_PLAN, "resume"),
-        ):
-            if before is not None:
-                setup.act(returning, before, ago(), actor=LI)
-            setup.act(returning, Action.ESCALATE, ago(), reason="Late")
-            view = cap.json("finding", decision, returning, "--reason", f"Decided: {decision}")
-            returned.append((view["events"][-1]["from_state"], view["state"]))
+    refused, view, shown = terminate()
+    shown_dropped = cap.ok("finding", "show", dropped)
+    # On another finding: each decision returns to the state it came from.
+    returned = []
+    for before, decision in (
+        (None, "warn"),
+        (Action.SUBMIT_PLAN, "penalise"),
+        (Action.ACCEPT_PLAN, "resume"),
+    ):
+        if before is not None:
+            setup.act(returning, before, ago(), actor=LI)
         setup.act(returning, Action.ESCALATE, ago(), reason="Late")
-        until = date.fromisoformat(view["remediation_due"]) + timedelta(days=21)
-        extended = cap.json("finding", "extend", returning, "--until", until.isoformat(),
-                            "--reason", "Factory fire", actor=CECILIA)  # fmt: skip
-        refused, view, shown = termination.result()
+        decided = cap.json("finding", decision, returning, "--reason", f"Decided: {decision}")
+        returned.append((decided["events"][-1]["from_state"], decided["state"]))
+    setup.act(returning, Action.ESCALATE, ago(), reason="Late")
+    until = date.fromisoformat(decided["remediation_due"]) + timedelta(days=21)
+    extended = cap.json("finding", "extend", returning, "--until", until.isoformat(),
+                        "--reason", "Factory fire", actor=CECILIA)  # fmt: skip
 
     assert "different person" in refused
     assert view["state"] == "terminated"
@@ -359,8 +349,8 @@ def test_sanction_review_decisions(cap: Cap, setup: Setup) -> None:
     ]
     assert "awaiting approval" not in shown
     assert f"approved by {DAVID}" in shown
-    assert f"termination ({CECILIA}, not approved): Repeat offence" in shown_dropped.result()
-    assert "awaiting approval" not in shown_dropped.result()
+    assert f"termination ({CECILIA}, not approved): Repeat offence" in shown_dropped
+    assert "awaiting approval" not in shown_dropped
 
     assert returned == [
         ("sanction_review", "awaiting_plan"),
@@ -388,8 +378,8 @@ def test_refused_action_changes_nothing(cap: Cap, setup: Setup) -> None:
     assert "open" in line
     assert "allowed now: notify, withdraw" in line
     after = cap.show(ref)
-    assert after["version"] == before["version"]
-    assert len(after["events"]) == len(before["events"]) == 1
+    assert after["version"] == before.version
+    assert len(after["events"]) == len(before.events) == 1
     assert after["state"] == "open"
 
 
@@ -435,7 +425,7 @@ def test_user_errors_are_one_line_without_traceback(cap: Cap, setup: Setup, tmp_
          ["CAP_DECISION_MAKERS: 'cecilia' is not an email address"]),
         (["outbox", "send"], {"env": {"CAP_MAIL_FROM": "cap@region.example\r\nBcc: x@y"}}, 2,
          ["CAP_MAIL_FROM:", "is not a sender address"]),
-        (["finding", "evidence", remediating, str(attached["id"]), "--out",
+        (["finding", "evidence", remediating, str(attached.id), "--out",
           str(tmp_path / "no-such-dir" / "rota.pdf")], {}, 2, ["out:", "cannot write"]),
     ]  # fmt: skip
 
@@ -445,15 +435,9 @@ def test_user_errors_are_one_line_without_traceback(cap: Cap, setup: Setup, tmp_
         for word in words:
             assert word in line, (args, line)
 
-    def usage_error() -> subprocess.CompletedProcess[str]:
-        return cap.run(*add, "--severity", "catastrophic", "--title", "Overtime")
-
-    results = in_parallel(
-        *[lambda case=case: check(case) for case in cases],
-        usage_error,
-    )
-    bad_enum = results[-1]
-    assert isinstance(bad_enum, subprocess.CompletedProcess)
+    for case in cases:
+        check(case)
+    bad_enum = cap.run(*add, "--severity", "catastrophic", "--title", "Overtime")
     assert bad_enum.returncode == 2
     assert "catastrophic" in bad_enum.stderr
     assert "Traceback" not in bad_enum.stderr
@@ -468,7 +452,7 @@ def test_user_errors_are_one_line_without_traceback(cap: Cap, setup: Setup, tmp_
 
 def test_if_version_refuses_a_stale_version(cap: Cap, setup: Setup) -> None:
     ref = setup.finding()
-    seen = setup.wf.show_finding(ref, now=ago())["version"]
+    seen = setup.wf.show_finding(ref, now=ago()).version
     setup.act(ref, Action.NOTIFY, ago())  # someone else acts after the user looked
     line = cap.fails("finding", "withdraw", ref, "--reason", "Duplicate", "--if-version",
                      str(seen), code=7)  # fmt: skip
@@ -511,12 +495,12 @@ def test_finding_list_filters(cap: Cap, setup: Setup) -> None:
         now=ago(),
     )
 
-    awaiting, supplier, overdue, table, unknown = in_parallel(
-        lambda: cap.json("finding", "list", "--state", "awaiting_plan"),
-        lambda: cap.json("finding", "list", "--supplier", "GB-0987"),
-        lambda: cap.json("finding", "list", "--overdue"),
-        lambda: cap.ok("finding", "list", "--overdue"),
-        lambda: cap.run("finding", "list", "--supplier", "XX-0000"),
+    awaiting, supplier, overdue, table, unknown = (
+        cap.json("finding", "list", "--state", "awaiting_plan"),
+        cap.json("finding", "list", "--supplier", "GB-0987"),
+        cap.json("finding", "list", "--overdue"),
+        cap.ok("finding", "list", "--overdue"),
+        cap.run("finding", "list", "--supplier", "XX-0000"),
     )
     assert [r["ref"] for r in awaiting] == [late, fresh]
     assert [(r["ref"], r["supplier"], r["state"]) for r in supplier] == [
@@ -588,10 +572,10 @@ def test_messages_name_the_option(cap: Cap, setup: Setup, args: list[str], expec
 
 
 def test_help_and_lifecycle_diagram(cap: Cap) -> None:
-    top, finding, diagram = in_parallel(
-        lambda: cap.ok("--help"),
-        lambda: cap.ok("finding", "--help"),
-        lambda: cap.ok("lifecycle", "diagram"),
+    top, finding, diagram = (
+        cap.ok("--help"),
+        cap.ok("finding", "--help"),
+        cap.ok("lifecycle", "diagram"),
     )
     for group in ("init", "supplier", "contract", "finding", "lifecycle"):
         assert re.search(rf"^\s+{group}\s", top, re.M), group
@@ -616,7 +600,7 @@ def test_add_notify_show_on_each_database(
         _truncate_pg(url)
     with workflow_for(url) as wf:
         world = make_world(wf)
-    cap = Cap(url, tmp_path)
+    cap = Cap(url, tmp_path, actor=ANNA)
     ref = cap.ok("finding", "add", "--contract", world.contract, "--severity", "critical",
                  "--area", "child_labour", "--source", "worker_complaint",
                  "--title", "Child labour at Åsa's sub-supplier",

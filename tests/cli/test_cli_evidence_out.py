@@ -5,9 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cap.workflow import EvidenceFile
-from tests.cli_fixtures import Cap
-from tests.cli_fixtures import cap as cap
-from tests.cli_fixtures import world as world
+from tests.cli_runner import Cap
 from tests.conftest import ANNA, NOW, World
 
 
@@ -16,7 +14,7 @@ def _attached(world: World) -> tuple[str, str]:
     [added] = world.workflow.add_evidence(
         ref, [EvidenceFile("rota.pdf", b"%PDF-1.7 new rota")], actor=ANNA, now=NOW
     )
-    return ref, str(added["id"])
+    return ref, str(added.id)
 
 
 def test_an_existing_file_is_kept_without_force(cap: Cap, world: World, tmp_path: Path) -> None:

@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 
-from tests.cli_fixtures import world as world
 from tests.conftest import World
 
 PROBE = """
