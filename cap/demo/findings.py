@@ -1,188 +1,34 @@
-"""A believable demo data set: Region Stockholm's ICT contracts with Electronics Watch clauses.
-
-:func:`seed` fills an empty, migrated database with five suppliers, six contracts and fifteen
-findings spread over every state of the lifecycle, as the database would look at a given
-``now``. Every finding's history is back-dated the way a person types ``--at``: relative to
-``now``, on working days, in order, so that some deadlines are near and some have passed
-whatever day ``now`` is.
-
-Everything goes through the public use cases of :class:`cap.workflow.Workflow` (the rules
-decide the deadlines, the lifecycle refuses anything out of order) and is derived from ``now``
-alone: no randomness, so two seeds with the same ``now`` give the same data. All addresses use
-the reserved ``.example`` top-level domain, so the emails queued on the way reach nobody.
-"""
+"""The demo's fifteen findings and their histories, in every state of the lifecycle."""
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from decimal import Decimal
-from typing import Any
+from dataclasses import dataclass
+from datetime import date, time, timedelta
 
-from cap.domain.calendar import BusinessCalendar, add_months
-from cap.domain.inputs import ContractInput, FindingInput, PlanAction, PlanInput, SupplierInput
-from cap.domain.lifecycle import Action, ActionRequest
-from cap.domain.model import Area, Language, Severity, Source, State
-from cap.errors import AlreadyExists, InvalidInput
-from cap.workflow import EvidenceFile, FindingFilter, Workflow
-
-__all__ = ["DECISION_MAKERS", "DemoSummary", "seed"]
-
-# -- people ----------------------------------------------------------------------------------
-
-ANNA = "anna.lind@region-stockholm.example"  # contract manager: PCs, thin clients
-ERIK = "erik.sandberg@region-stockholm.example"  # contract manager: monitors, desktop equipment
-MARIA = "maria.ek@region-stockholm.example"  # contract manager: network, servers
-CECILIA = "cecilia.berg@region-stockholm.example"  # decision maker
-DAVID = "david.holm@region-stockholm.example"  # decision maker
-#: The two people who decide sanctions (a termination needs both).
-DECISION_MAKERS = (CECILIA, DAVID)
-
-# -- suppliers and contracts -----------------------------------------------------------------
-
-NORDIC = "556712-4830"
-DATASERVICE = "556389-2217"
-BALTIC = "304518772"  # Lithuanian company code
-AURALIS = "38145729"  # Danish CVR number
-KRONBERG = "DE298145632"  # German VAT identification number
-
-_SUPPLIERS: tuple[SupplierInput, ...] = (
-    SupplierInput(
-        name="Nordic IT Supply AB",
-        org_number=NORDIC,
-        country="SE",
-        email="li.wei@nordic-supply.example",
-        contact_name="Li Wei",
-        language=Language.EN,
-    ),
-    SupplierInput(
-        name="Dataservice Sverige AB",
-        org_number=DATASERVICE,
-        country="SE",
-        email="karin.lindqvist@dataservice-sverige.example",
-        contact_name="Karin Lindqvist",
-        language=Language.SV,
-    ),
-    SupplierInput(
-        name="Baltic Office Tech UAB",
-        org_number=BALTIC,
-        country="LT",
-        email="ruta.kazlauskiene@baltic-office-tech.example",
-        contact_name="Rūta Kazlauskienė",
-        language=Language.EN,
-    ),
-    SupplierInput(
-        name="Auralis Audio ApS",  # headset brand
-        org_number=AURALIS,
-        country="DK",
-        email="mette.sorensen@auralis-audio.example",
-        contact_name="Mette Sørensen",
-        language=Language.EN,
-    ),
-    SupplierInput(
-        name="Kronberg Server Systems GmbH",  # server and storage vendor
-        org_number=KRONBERG,
-        country="DE",
-        email="jonas.weber@kronberg-systems.example",
-        contact_name="Jonas Weber",
-        language=Language.EN,
-    ),
+from cap.demo.parties import (
+    BACK_PAY_TXT,
+    CECILIA,
+    DAVID,
+    DESKTOP,
+    MONITORS,
+    NETWORK,
+    PAYROLL_CSV,
+    PCS,
+    SDS_REGISTER_CSV,
+    SERVERS,
+    THIN_CLIENTS,
+    TIMESHEETS_CSV,
 )
-
-PCS = "RS-2019-ICT-01"
-MONITORS = "RS-2020-ICT-04"
-THIN_CLIENTS = "RS-2021-ICT-07"
-NETWORK = "RS-2022-ICT-02"
-SERVERS = "RS-2023-ICT-05"
-DESKTOP = "RS-2024-ICT-03"
-
-_CONTRACTS: tuple[ContractInput, ...] = (
-    ContractInput(
-        reference=PCS,
-        supplier=NORDIC,
-        category="Personal computers",
-        manager=ANNA,
-        start=date(2019, 5, 1),
-        value=Decimal("12500000.00"),
-    ),
-    ContractInput(
-        reference=MONITORS,
-        supplier=DATASERVICE,
-        category="Monitors",
-        manager=ERIK,
-        start=date(2020, 9, 1),
-        value=Decimal("8400000.00"),
-    ),
-    ContractInput(
-        reference=THIN_CLIENTS,
-        supplier=BALTIC,
-        category="Thin clients",
-        manager=ANNA,
-        start=date(2021, 3, 15),
-        value=Decimal("3150000.00"),
-    ),
-    ContractInput(
-        reference=NETWORK,
-        supplier=DATASERVICE,
-        category="Network and security products",
-        manager=MARIA,
-        start=date(2022, 1, 10),
-        value=Decimal("21000000.00"),
-    ),
-    ContractInput(
-        reference=SERVERS,
-        supplier=KRONBERG,
-        category="Servers and storage systems",
-        manager=MARIA,
-        start=date(2023, 6, 1),
-        value=Decimal("34500000.00"),
-    ),
-    ContractInput(
-        reference=DESKTOP,
-        supplier=AURALIS,
-        category="ICT desktop equipment (headsets, keyboards, mice)",
-        manager=ERIK,
-        start=date(2024, 2, 1),
-        value=Decimal("4800000.00"),
-    ),
-)
-
-# -- evidence files (small and fake) ---------------------------------------------------------
-
-_PAYROLL_CSV = (
-    b"employee_id;month;regular_hours;overtime_weekday_h;overtime_weekend_h;"
-    b"overtime_rate_weekday;overtime_rate_weekend;back_pay_cny\n"
-    b"KS-10482;M-3;174;22;16;150%;200%;1284.00\n"
-    b"KS-10483;M-3;174;18;8;150%;200%;842.50\n"
-    b"KS-11907;M-3;174;24;16;150%;200%;1390.75\n"
-    b"KS-12055;M-3;166;12;0;150%;200%;310.00\n"
-)
-_BACK_PAY_TXT = (
-    b"Back pay of unpaid overtime premiums\n"
-    b"Workers covered: 312 (incl. 87 agency workers)\n"
-    b"Period: the 12 months before the audit\n"
-    b"Paid by bank transfer; acknowledged by the worker representatives' committee.\n"
-)
-_SDS_REGISTER_CSV = (
-    b"substance;supplier;sds_language;sds_version;posted_at_store\n"
-    b"Isopropanol;ChemTrade s.r.o.;cs;4.1;A+B\n"
-    b"Flux remover FR-20;ChemTrade s.r.o.;cs;2.0;A\n"
-    b"Thermal paste TP-7;Kontakt CZ a.s.;cs;1.3;B\n"
-)
-_TIMESHEETS_CSV = (
-    b"week;workers;avg_hours;max_hours;workers_without_rest_day\n"
-    b"W-12;214;58.5;60;0\n"
-    b"W-11;214;57.0;60;0\n"
-    b"W-10;209;59.5;60;0\n"
-)
+from cap.domain.inputs import PlanAction, PlanInput
+from cap.domain.lifecycle import Action
+from cap.domain.model import Area, Severity, Source
+from cap.workflow import EvidenceFile
 
 # -- the findings ----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class _Ago:
+class Ago:
     """A working-day instant before ``now``: ``months`` calendar months and ``days`` days
     back from today (negative ``days`` go forward again), at ``clock`` local time."""
 
@@ -192,7 +38,7 @@ class _Ago:
 
 
 @dataclass(frozen=True)
-class _Plan:
+class PlanSpec:
     """A plan; each action is (description, owner, days after the submission it is due)."""
 
     root_cause: str
@@ -209,22 +55,22 @@ class _Plan:
 
 
 @dataclass(frozen=True)
-class _Step:
+class StepSpec:
     """One action in a finding's history. ``reason`` and ``note`` may name other findings of
     the data set as ``{KEY}``; ``extend_days`` moves the current deadline that many days."""
 
-    when: _Ago
+    when: Ago
     action: Action
     actor: str = "manager"  # "manager", "supplier" (the contract's) or an address
     reason: str | None = None
     note: str | None = None
-    plan: _Plan | None = None
+    plan: PlanSpec | None = None
     evidence: tuple[EvidenceFile, ...] = ()
     extend_days: int | None = None
 
 
 @dataclass(frozen=True)
-class _Finding:
+class FindingSpec:
     """A finding and its history. ``description`` may use ``{found}`` (the date it was found)
     and ``{visit}`` (three days earlier, the first day of an audit or monitoring visit)."""
 
@@ -237,14 +83,14 @@ class _Finding:
     description: str
     site: str | None
     site_country: str | None
-    logged: _Ago
+    logged: Ago
     found_days_before: int
-    steps: tuple[_Step, ...] = ()
+    steps: tuple[StepSpec, ...] = ()
 
 
-_FINDINGS: tuple[_Finding, ...] = (
+FINDINGS: tuple[FindingSpec, ...] = (
     # -- open: logged, not yet communicated ---------------------------------------------------
-    _Finding(
+    FindingSpec(
         key="A",
         contract=MONITORS,
         severity=Severity.MINOR,
@@ -259,10 +105,10 @@ _FINDINGS: tuple[_Finding, ...] = (
         ),
         site=None,
         site_country=None,
-        logged=_Ago(days=1, clock=time(10, 15)),
+        logged=Ago(days=1, clock=time(10, 15)),
         found_days_before=2,
     ),
-    _Finding(
+    FindingSpec(
         key="B",
         contract=SERVERS,
         severity=Severity.MAJOR,
@@ -277,11 +123,11 @@ _FINDINGS: tuple[_Finding, ...] = (
         ),
         site="Server integration, Pardubice",
         site_country="CZ",
-        logged=_Ago(days=2, clock=time(14, 40)),
+        logged=Ago(days=2, clock=time(14, 40)),
         found_days_before=2,
     ),
     # -- awaiting_plan: fresh ------------------------------------------------------------------
-    _Finding(
+    FindingSpec(
         key="C",
         contract=PCS,
         severity=Severity.MAJOR,
@@ -299,12 +145,12 @@ _FINDINGS: tuple[_Finding, ...] = (
         ),
         site="Notebook final assembly, Chongqing",
         site_country="CN",
-        logged=_Ago(days=12, clock=time(9, 40)),
+        logged=Ago(days=12, clock=time(9, 40)),
         found_days_before=7,
-        steps=(_Step(_Ago(days=6, clock=time(10, 5)), Action.NOTIFY),),
+        steps=(StepSpec(Ago(days=6, clock=time(10, 5)), Action.NOTIFY),),
     ),
     # -- awaiting_plan: the plan deadline passed a few days ago --------------------------------
-    _Finding(
+    FindingSpec(
         key="D",
         contract=SERVERS,
         severity=Severity.MAJOR,
@@ -318,12 +164,12 @@ _FINDINGS: tuple[_Finding, ...] = (
         ),
         site=None,
         site_country=None,
-        logged=_Ago(months=1, days=15, clock=time(11, 0)),
+        logged=Ago(months=1, days=15, clock=time(11, 0)),
         found_days_before=6,
-        steps=(_Step(_Ago(months=1, days=9, clock=time(9, 30)), Action.NOTIFY),),
+        steps=(StepSpec(Ago(months=1, days=9, clock=time(9, 30)), Action.NOTIFY),),
     ),
     # -- awaiting_plan: critical (7 days for the plan) -----------------------------------------
-    _Finding(
+    FindingSpec(
         key="E",
         contract=DESKTOP,
         severity=Severity.CRITICAL,
@@ -338,12 +184,12 @@ _FINDINGS: tuple[_Finding, ...] = (
         ),
         site="Headset PCB assembly, Penang",
         site_country="MY",
-        logged=_Ago(days=4, clock=time(8, 50)),
+        logged=Ago(days=4, clock=time(8, 50)),
         found_days_before=1,
-        steps=(_Step(_Ago(days=3, clock=time(9, 10)), Action.NOTIFY),),
+        steps=(StepSpec(Ago(days=3, clock=time(9, 10)), Action.NOTIFY),),
     ),
     # -- awaiting_plan again: the first plan was rejected --------------------------------------
-    _Finding(
+    FindingSpec(
         key="F",
         contract=SERVERS,
         severity=Severity.MAJOR,
@@ -358,15 +204,15 @@ _FINDINGS: tuple[_Finding, ...] = (
         ),
         site="Server board assembly, Guadalajara",
         site_country="MX",
-        logged=_Ago(months=1, days=24, clock=time(10, 0)),
+        logged=Ago(months=1, days=24, clock=time(10, 0)),
         found_days_before=5,
         steps=(
-            _Step(_Ago(months=1, days=20, clock=time(9, 45)), Action.NOTIFY),
-            _Step(
-                _Ago(days=21, clock=time(16, 10)),
+            StepSpec(Ago(months=1, days=20, clock=time(9, 45)), Action.NOTIFY),
+            StepSpec(
+                Ago(days=21, clock=time(16, 10)),
                 Action.SUBMIT_PLAN,
                 actor="supplier",
-                plan=_Plan(
+                plan=PlanSpec(
                     root_cause="A line supervisor misunderstood the company's open-door policy.",
                     actions=(
                         ("Remind supervisors of the open-door policy", "HR manager", 30),
@@ -374,8 +220,8 @@ _FINDINGS: tuple[_Finding, ...] = (
                     ),
                 ),
             ),
-            _Step(
-                _Ago(days=7, clock=time(11, 20)),
+            StepSpec(
+                Ago(days=7, clock=time(11, 20)),
                 Action.REJECT_PLAN,
                 reason=(
                     "The plan does not offer reinstatement and back pay to the two dismissed "
@@ -387,7 +233,7 @@ _FINDINGS: tuple[_Finding, ...] = (
         ),
     ),
     # -- plan_review ---------------------------------------------------------------------------
-    _Finding(
+    FindingSpec(
         key="G",
         contract=NETWORK,
         severity=Severity.MAJOR,
@@ -401,15 +247,15 @@ _FINDINGS: tuple[_Finding, ...] = (
         ),
         site="Switch assembly, Bac Ninh",
         site_country="VN",
-        logged=_Ago(months=1, days=4, clock=time(13, 0)),
+        logged=Ago(months=1, days=4, clock=time(13, 0)),
         found_days_before=6,
         steps=(
-            _Step(_Ago(months=1, days=1, clock=time(9, 20)), Action.NOTIFY),
-            _Step(
-                _Ago(days=4, clock=time(15, 35)),
+            StepSpec(Ago(months=1, days=1, clock=time(9, 20)), Action.NOTIFY),
+            StepSpec(
+                Ago(days=4, clock=time(15, 35)),
                 Action.SUBMIT_PLAN,
                 actor="supplier",
-                plan=_Plan(
+                plan=PlanSpec(
                     root_cause=(
                         "Finished goods were stored in corridors during the ramp-up of a new "
                         "product; guards were taken off to speed up die changes and never "
@@ -429,7 +275,7 @@ _FINDINGS: tuple[_Finding, ...] = (
         ),
     ),
     # -- remediating: due soon -----------------------------------------------------------------
-    _Finding(
+    FindingSpec(
         key="H",
         contract=MONITORS,
         severity=Severity.MAJOR,
@@ -444,15 +290,15 @@ _FINDINGS: tuple[_Finding, ...] = (
         ),
         site="LCD module plant, Suzhou",
         site_country="CN",
-        logged=_Ago(months=6, days=-5, clock=time(10, 30)),
+        logged=Ago(months=6, days=-5, clock=time(10, 30)),
         found_days_before=9,
         steps=(
-            _Step(_Ago(months=6, days=-12, clock=time(9, 0)), Action.NOTIFY),
-            _Step(
-                _Ago(months=5, days=8, clock=time(8, 45)),
+            StepSpec(Ago(months=6, days=-12, clock=time(9, 0)), Action.NOTIFY),
+            StepSpec(
+                Ago(months=5, days=8, clock=time(8, 45)),
                 Action.SUBMIT_PLAN,
                 actor="supplier",
-                plan=_Plan(
+                plan=PlanSpec(
                     root_cause=(
                         "The solvent was chosen on price; the cleaning stations were moved to "
                         "the new line without the exhaust ventilation of the old one."
@@ -477,15 +323,15 @@ _FINDINGS: tuple[_Finding, ...] = (
                     ),
                 ),
             ),
-            _Step(
-                _Ago(months=5, days=1, clock=time(14, 0)),
+            StepSpec(
+                Ago(months=5, days=1, clock=time(14, 0)),
                 Action.ACCEPT_PLAN,
                 note="Substitution first, then ventilation: the hierarchy of controls.",
             ),
         ),
     ),
     # -- remediating: remediation deadline extended --------------------------------------------
-    _Finding(
+    FindingSpec(
         key="I",
         contract=DESKTOP,
         severity=Severity.MAJOR,
@@ -499,15 +345,15 @@ _FINDINGS: tuple[_Finding, ...] = (
         ),
         site="Headset assembly, Ayutthaya",
         site_country="TH",
-        logged=_Ago(months=5, days=14, clock=time(9, 15)),
+        logged=Ago(months=5, days=14, clock=time(9, 15)),
         found_days_before=3,
         steps=(
-            _Step(_Ago(months=5, days=10, clock=time(10, 0)), Action.NOTIFY),
-            _Step(
-                _Ago(months=4, days=15, clock=time(7, 55)),
+            StepSpec(Ago(months=5, days=10, clock=time(10, 0)), Action.NOTIFY),
+            StepSpec(
+                Ago(months=4, days=15, clock=time(7, 55)),
                 Action.SUBMIT_PLAN,
                 actor="supplier",
-                plan=_Plan(
+                plan=PlanSpec(
                     root_cause=(
                         "The probation wage scale was not updated after the last minimum-wage "
                         "increase."
@@ -524,13 +370,13 @@ _FINDINGS: tuple[_Finding, ...] = (
                     ),
                 ),
             ),
-            _Step(
-                _Ago(months=4, days=6, clock=time(13, 10)),
+            StepSpec(
+                Ago(months=4, days=6, clock=time(13, 10)),
                 Action.ACCEPT_PLAN,
                 note="Plan accepted; back pay to be shown per worker.",
             ),
-            _Step(
-                _Ago(days=9, clock=time(11, 30)),
+            StepSpec(
+                Ago(days=9, clock=time(11, 30)),
                 Action.EXTEND,
                 reason=(
                     "41 former workers must be traced through their home villages for back "
@@ -541,7 +387,7 @@ _FINDINGS: tuple[_Finding, ...] = (
         ),
     ),
     # -- verifying: fix reported with evidence -------------------------------------------------
-    _Finding(
+    FindingSpec(
         key="J",
         contract=PCS,
         severity=Severity.MAJOR,
@@ -555,15 +401,15 @@ _FINDINGS: tuple[_Finding, ...] = (
         ),
         site="Desktop assembly, Kunshan",
         site_country="CN",
-        logged=_Ago(months=5, days=2, clock=time(9, 0)),
+        logged=Ago(months=5, days=2, clock=time(9, 0)),
         found_days_before=6,
         steps=(
-            _Step(_Ago(months=4, days=27, clock=time(10, 20)), Action.NOTIFY),
-            _Step(
-                _Ago(months=4, days=5, clock=time(6, 30)),
+            StepSpec(Ago(months=4, days=27, clock=time(10, 20)), Action.NOTIFY),
+            StepSpec(
+                Ago(months=4, days=5, clock=time(6, 30)),
                 Action.SUBMIT_PLAN,
                 actor="supplier",
-                plan=_Plan(
+                plan=PlanSpec(
                     root_cause="Payroll coded weekend overtime of agency workers as regular hours.",
                     actions=(
                         ("Correct payroll coding: 150% weekdays, 200% weekends", "Payroll", 20),
@@ -572,21 +418,21 @@ _FINDINGS: tuple[_Finding, ...] = (
                     ),
                 ),
             ),
-            _Step(_Ago(months=3, days=25, clock=time(15, 0)), Action.ACCEPT_PLAN),
-            _Step(
-                _Ago(days=8, clock=time(8, 5)),
+            StepSpec(Ago(months=3, days=25, clock=time(15, 0)), Action.ACCEPT_PLAN),
+            StepSpec(
+                Ago(days=8, clock=time(8, 5)),
                 Action.REPORT_REMEDIATION,
                 actor="supplier",
                 note="Payroll corrected and back pay made; payroll extract attached.",
                 evidence=(
-                    EvidenceFile("payroll_overtime_corrected.csv", _PAYROLL_CSV, "text/csv"),
-                    EvidenceFile("back_pay_confirmation.txt", _BACK_PAY_TXT, "text/plain"),
+                    EvidenceFile("payroll_overtime_corrected.csv", PAYROLL_CSV, "text/csv"),
+                    EvidenceFile("back_pay_confirmation.txt", BACK_PAY_TXT, "text/plain"),
                 ),
             ),
         ),
     ),
     # -- sanction_review: termination proposed, awaiting a second decision maker ---------------
-    _Finding(
+    FindingSpec(
         key="K",
         contract=NETWORK,
         severity=Severity.MAJOR,
@@ -600,28 +446,28 @@ _FINDINGS: tuple[_Finding, ...] = (
         ),
         site="Switch assembly, Bac Ninh",
         site_country="VN",
-        logged=_Ago(days=105, clock=time(10, 45)),
+        logged=Ago(days=105, clock=time(10, 45)),
         found_days_before=8,
         steps=(
-            _Step(_Ago(days=100, clock=time(9, 0)), Action.NOTIFY),
-            _Step(
-                _Ago(days=62, clock=time(14, 15)),
+            StepSpec(Ago(days=100, clock=time(9, 0)), Action.NOTIFY),
+            StepSpec(
+                Ago(days=62, clock=time(14, 15)),
                 Action.ESCALATE,
                 reason="No plan a week after the deadline, and access was refused a third time.",
             ),
-            _Step(
-                _Ago(days=55, clock=time(10, 0)),
+            StepSpec(
+                Ago(days=55, clock=time(10, 0)),
                 Action.WARN,
                 actor=CECILIA,
                 reason="Formal warning: give the monitors access and send a plan at once.",
             ),
-            _Step(
-                _Ago(days=26, clock=time(9, 30)),
+            StepSpec(
+                Ago(days=26, clock=time(9, 30)),
                 Action.ESCALATE,
                 reason="Still no plan and no access after the formal warning.",
             ),
-            _Step(
-                _Ago(days=5, clock=time(16, 0)),
+            StepSpec(
+                Ago(days=5, clock=time(16, 0)),
                 Action.TERMINATE,
                 actor=CECILIA,
                 reason=(
@@ -632,7 +478,7 @@ _FINDINGS: tuple[_Finding, ...] = (
         ),
     ),
     # -- closed: after a rejected remediation report -------------------------------------------
-    _Finding(
+    FindingSpec(
         key="M",
         contract=SERVERS,
         severity=Severity.MINOR,
@@ -646,15 +492,15 @@ _FINDINGS: tuple[_Finding, ...] = (
         ),
         site="Server integration, Pardubice",
         site_country="CZ",
-        logged=_Ago(months=10, days=20, clock=time(10, 0)),
+        logged=Ago(months=10, days=20, clock=time(10, 0)),
         found_days_before=7,
         steps=(
-            _Step(_Ago(months=10, days=15, clock=time(9, 30)), Action.NOTIFY),
-            _Step(
-                _Ago(months=9, days=25, clock=time(11, 0)),
+            StepSpec(Ago(months=10, days=15, clock=time(9, 30)), Action.NOTIFY),
+            StepSpec(
+                Ago(months=9, days=25, clock=time(11, 0)),
                 Action.SUBMIT_PLAN,
                 actor="supplier",
-                plan=_Plan(
+                plan=PlanSpec(
                     root_cause="Czech translations were never asked of the chemical distributors.",
                     actions=(
                         ("Obtain Czech SDS for all 23 substances", "EHS coordinator", 30),
@@ -662,34 +508,34 @@ _FINDINGS: tuple[_Finding, ...] = (
                     ),
                 ),
             ),
-            _Step(_Ago(months=9, days=18, clock=time(14, 30)), Action.ACCEPT_PLAN),
-            _Step(
-                _Ago(months=6, days=2, clock=time(9, 50)),
+            StepSpec(Ago(months=9, days=18, clock=time(14, 30)), Action.ACCEPT_PLAN),
+            StepSpec(
+                Ago(months=6, days=2, clock=time(9, 50)),
                 Action.REPORT_REMEDIATION,
                 actor="supplier",
                 note="Czech SDS obtained.",
             ),
-            _Step(
-                _Ago(months=5, days=25, clock=time(13, 40)),
+            StepSpec(
+                Ago(months=5, days=25, clock=time(13, 40)),
                 Action.REJECT_REMEDIATION,
                 reason="Czech SDS for only 9 of the 23 substances; no record of the training.",
             ),
-            _Step(
-                _Ago(months=4, days=20, clock=time(8, 30)),
+            StepSpec(
+                Ago(months=4, days=20, clock=time(8, 30)),
                 Action.REPORT_REMEDIATION,
                 actor="supplier",
                 note="All 23 SDS in Czech, posted in both stores; training records attached.",
-                evidence=(EvidenceFile("sds_register_cs.csv", _SDS_REGISTER_CSV, "text/csv"),),
+                evidence=(EvidenceFile("sds_register_cs.csv", SDS_REGISTER_CSV, "text/csv"),),
             ),
-            _Step(
-                _Ago(months=4, days=2, clock=time(15, 10)),
+            StepSpec(
+                Ago(months=4, days=2, clock=time(15, 10)),
                 Action.VERIFY,
                 note="Checked on a follow-up visit: SDS in place, shift leads briefed.",
             ),
         ),
     ),
     # -- closed --------------------------------------------------------------------------------
-    _Finding(
+    FindingSpec(
         key="N",
         contract=MONITORS,
         severity=Severity.MINOR,
@@ -702,15 +548,15 @@ _FINDINGS: tuple[_Finding, ...] = (
         ),
         site="Monitor stand moulding, Rayong",
         site_country="TH",
-        logged=_Ago(months=7, days=3, clock=time(11, 15)),
+        logged=Ago(months=7, days=3, clock=time(11, 15)),
         found_days_before=10,
         steps=(
-            _Step(_Ago(months=7, clock=time(9, 0)), Action.NOTIFY),
-            _Step(
-                _Ago(months=6, days=14, clock=time(10, 30)),
+            StepSpec(Ago(months=7, clock=time(9, 0)), Action.NOTIFY),
+            StepSpec(
+                Ago(months=6, days=14, clock=time(10, 30)),
                 Action.SUBMIT_PLAN,
                 actor="supplier",
-                plan=_Plan(
+                plan=PlanSpec(
                     root_cause="Peak weeks were staffed with voluntary rest-day work, no rotation.",
                     actions=(
                         ("Rest-day rotation in the scheduling tool", "Production planner", 30),
@@ -718,22 +564,22 @@ _FINDINGS: tuple[_Finding, ...] = (
                     ),
                 ),
             ),
-            _Step(_Ago(months=6, days=8, clock=time(13, 0)), Action.ACCEPT_PLAN),
-            _Step(
-                _Ago(months=3, days=12, clock=time(9, 0)),
+            StepSpec(Ago(months=6, days=8, clock=time(13, 0)), Action.ACCEPT_PLAN),
+            StepSpec(
+                Ago(months=3, days=12, clock=time(9, 0)),
                 Action.REPORT_REMEDIATION,
                 actor="supplier",
-                evidence=(EvidenceFile("timesheets_peak_weeks.csv", _TIMESHEETS_CSV, "text/csv"),),
+                evidence=(EvidenceFile("timesheets_peak_weeks.csv", TIMESHEETS_CSV, "text/csv"),),
             ),
-            _Step(
-                _Ago(months=2, days=25, clock=time(14, 20)),
+            StepSpec(
+                Ago(months=2, days=25, clock=time(14, 20)),
                 Action.VERIFY,
                 note="Timesheets for the last peak weeks show a rest day every week.",
             ),
         ),
     ),
     # -- terminated: proposed by one decision maker, approved by the other ---------------------
-    _Finding(
+    FindingSpec(
         key="T",
         contract=THIN_CLIENTS,
         severity=Severity.CRITICAL,
@@ -748,15 +594,15 @@ _FINDINGS: tuple[_Finding, ...] = (
         ),
         site="Thin client assembly, Samut Prakan",
         site_country="TH",
-        logged=_Ago(months=8, days=12, clock=time(9, 0)),
+        logged=Ago(months=8, days=12, clock=time(9, 0)),
         found_days_before=6,
         steps=(
-            _Step(_Ago(months=8, days=10, clock=time(9, 30)), Action.NOTIFY),
-            _Step(
-                _Ago(months=8, days=4, clock=time(17, 0)),
+            StepSpec(Ago(months=8, days=10, clock=time(9, 30)), Action.NOTIFY),
+            StepSpec(
+                Ago(months=8, days=4, clock=time(17, 0)),
                 Action.SUBMIT_PLAN,
                 actor="supplier",
-                plan=_Plan(
+                plan=PlanSpec(
                     root_cause=(
                         "Agencies in Myanmar charge fees outside our control; passports are "
                         "kept safe at the workers' request."
@@ -767,8 +613,8 @@ _FINDINGS: tuple[_Finding, ...] = (
                     ),
                 ),
             ),
-            _Step(
-                _Ago(months=8, clock=time(10, 0)),
+            StepSpec(
+                Ago(months=8, clock=time(10, 0)),
                 Action.REJECT_PLAN,
                 reason=(
                     "Under the Employer Pays Principle the fees must be repaid by the employer "
@@ -776,13 +622,13 @@ _FINDINGS: tuple[_Finding, ...] = (
                     "neither."
                 ),
             ),
-            _Step(
-                _Ago(months=7, days=12, clock=time(9, 0)),
+            StepSpec(
+                Ago(months=7, days=12, clock=time(9, 0)),
                 Action.ESCALATE,
                 reason="No revised plan by the revision deadline on a critical finding.",
             ),
-            _Step(
-                _Ago(months=6, days=28, clock=time(14, 0)),
+            StepSpec(
+                Ago(months=6, days=28, clock=time(14, 0)),
                 Action.TERMINATE,
                 actor=CECILIA,
                 reason=(
@@ -790,8 +636,8 @@ _FINDINGS: tuple[_Finding, ...] = (
                     "terminate the contract."
                 ),
             ),
-            _Step(
-                _Ago(months=6, days=21, clock=time(10, 30)),
+            StepSpec(
+                Ago(months=6, days=21, clock=time(10, 30)),
                 Action.APPROVE_TERMINATION,
                 actor=DAVID,
                 note="Approved after legal review of the termination clause.",
@@ -799,7 +645,7 @@ _FINDINGS: tuple[_Finding, ...] = (
         ),
     ),
     # -- withdrawn: the contract ended with the termination above ------------------------------
-    _Finding(
+    FindingSpec(
         key="W",
         contract=THIN_CLIENTS,
         severity=Severity.MINOR,
@@ -812,12 +658,12 @@ _FINDINGS: tuple[_Finding, ...] = (
         ),
         site=None,
         site_country=None,
-        logged=_Ago(months=9, days=2, clock=time(10, 0)),
+        logged=Ago(months=9, days=2, clock=time(10, 0)),
         found_days_before=5,
         steps=(
-            _Step(_Ago(months=8, days=28, clock=time(9, 0)), Action.NOTIFY),
-            _Step(
-                _Ago(months=6, days=20, clock=time(11, 0)),
+            StepSpec(Ago(months=8, days=28, clock=time(9, 0)), Action.NOTIFY),
+            StepSpec(
+                Ago(months=6, days=20, clock=time(11, 0)),
                 Action.WITHDRAW,
                 reason=(
                     "Contract RS-2021-ICT-07 was terminated (see {T}); the finding can no "
@@ -827,173 +673,3 @@ _FINDINGS: tuple[_Finding, ...] = (
         ),
     ),
 )
-
-
-# -- the summary -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DemoSummary:
-    """What :func:`seed` created: counts, findings per state (every state, in lifecycle
-    order, zeros included) and the refs of the findings in the order they were logged."""
-
-    suppliers: int
-    contracts: int
-    findings: dict[str, int] = field(default_factory=dict)
-    refs: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        """A JSON-ready copy (new dict and list, safe to change)."""
-        return {
-            "suppliers": self.suppliers,
-            "contracts": self.contracts,
-            "findings": dict(self.findings),
-            "refs": list(self.refs),
-        }
-
-
-# -- seeding ---------------------------------------------------------------------------------
-
-#: When the suppliers and contracts were entered into cap, before any finding.
-_SETUP = _Ago(months=13, clock=time(8, 30))
-#: Two actions of one finding that fall on the same minute (after moving one off a weekend
-#: or holiday) are kept at least this far apart, in their order.
-_GAP = timedelta(minutes=15)
-
-
-def seed(workflow: Workflow, *, now: datetime) -> DemoSummary:
-    """Fill an empty, migrated database with a believable data set, as it would look at `now`
-    (aware UTC): a handful of suppliers and contracts and findings in every state, with their
-    history back-dated by `--at`-style action times so that some deadlines are near, some passed.
-
-    Contract:
-
-    - ``now`` must be timezone-aware (:class:`InvalidInput` otherwise); any day works. Every
-      recorded instant lies before ``now``, on a working day of the rules' calendar, and each
-      finding's events are in time order, its ``found_on`` no later than its first event.
-    - Deterministic: the same ``now`` and rules give the same data (refs depend on what the
-      database already holds: ``NC-<year logged>-<n>``).
-    - If any demo supplier's organisation number is already taken (seeded before),
-      :class:`AlreadyExists` is raised before anything is written.
-    - Not one transaction: each supplier, contract, finding and action is its own use case,
-      so a failure half-way (a database outage) leaves what was written so far.
-    - Actions queue their emails in the outbox as people's actions do; every address is at a
-      ``.example`` domain. No sweep is run: ``cap sweep`` afterwards applies the reminders and
-      escalations due now (one message per finding).
-    """
-    if now.tzinfo is None or now.utcoffset() is None:
-        raise InvalidInput("now: needs a time zone, for example 2026-11-29T10:00:00+00:00")
-    calendar = workflow.settings.calendar
-    today = calendar.local_date(now)
-
-    taken = {s["org_number"] for s in workflow.list_suppliers()}
-    clash = [s for s in _SUPPLIERS if s.org_number in taken]
-    if clash:
-        raise AlreadyExists(
-            f"org-number: a supplier with organisation number {clash[0].org_number} "
-            f"({clash[0].name}) already exists; the demo data is seeded into an empty database"
-        )
-
-    setup_at = _instant(_SETUP, today, calendar)
-    for supplier in _SUPPLIERS:
-        workflow.add_supplier(supplier, now=setup_at)
-    for contract in _CONTRACTS:
-        workflow.add_contract(contract, now=setup_at + _GAP)
-
-    managers = {c.reference: c.manager for c in _CONTRACTS}
-    suppliers = {s.org_number: s for s in _SUPPLIERS}
-    contacts = {c.reference: suppliers[c.supplier].email for c in _CONTRACTS}
-
-    schedule = {spec.key: _schedule(spec, today, calendar, now) for spec in _FINDINGS}
-
-    # Log in the order the findings were logged, so their numbers follow time.
-    refs: dict[str, str] = {}
-    for spec in sorted(_FINDINGS, key=lambda s: schedule[s.key][0]):
-        logged_at = schedule[spec.key][0]
-        found = calendar.local_date(logged_at) - timedelta(days=spec.found_days_before)
-        refs[spec.key] = workflow.log_finding(
-            _finding_input(spec, found), actor=managers[spec.contract], now=logged_at
-        )
-
-    for spec in _FINDINGS:
-        view: Mapping[str, Any] = {}
-        for step, at in zip(spec.steps, schedule[spec.key][1:], strict=True):
-            actor = {"manager": managers[spec.contract], "supplier": contacts[spec.contract]}.get(
-                step.actor, step.actor
-            )
-            request = ActionRequest(
-                step.action,
-                actor,
-                at,
-                reason=step.reason.format_map(refs) if step.reason else None,
-                note=step.note.format_map(refs) if step.note else None,
-                until=_until(step, view),
-            )
-            plan = step.plan.to_input(calendar.local_date(at)) if step.plan else None
-            view = workflow.act(refs[spec.key], request, now=now, plan=plan, evidence=step.evidence)
-
-    return _summary(workflow, list(refs.values()), now)
-
-
-def _instant(ago: _Ago, today: date, calendar: BusinessCalendar) -> datetime:
-    """The UTC instant ``ago`` names, moved back to the last working day on or before it."""
-    day = add_months(today, -ago.months) - timedelta(days=ago.days)
-    return calendar.at(calendar.roll_back(day), ago.clock)
-
-
-def _schedule(
-    spec: _Finding, today: date, calendar: BusinessCalendar, now: datetime
-) -> list[datetime]:
-    """When ``spec`` was logged, then when each of its steps happened: in order, before ``now``.
-
-    Raises ``AssertionError`` when the data set itself is wrong (a step out of order by more
-    than a moved weekend explains, or one that would lie in the future).
-    """
-    times: list[datetime] = []
-    for ago in (spec.logged, *(s.when for s in spec.steps)):
-        at = _instant(ago, today, calendar)
-        if times and at <= times[-1]:
-            # Two days moved back onto the same working day: keep them in their order.
-            assert times[-1] - at < timedelta(days=7), f"demo finding {spec.key}: steps disorder"
-            at = times[-1] + _GAP
-        times.append(at)
-    assert times[-1] < now, f"demo finding {spec.key}: its last step would be in the future"
-    return times
-
-
-def _until(step: _Step, view: Mapping[str, Any]) -> date | None:
-    """An extension's new date: the deadline in force after the previous step, moved on."""
-    if step.extend_days is None:
-        return None
-    due = view.get("due")
-    if not isinstance(due, str):
-        raise AssertionError("demo data: an extension needs a deadline in force to move")
-    return date.fromisoformat(due) + timedelta(days=step.extend_days)
-
-
-def _finding_input(spec: _Finding, found: date) -> FindingInput:
-    visit = found - timedelta(days=3)
-    return FindingInput(
-        contract=spec.contract,
-        severity=spec.severity,
-        area=spec.area,
-        source=spec.source,
-        title=spec.title,
-        description=spec.description.format(found=found.isoformat(), visit=visit.isoformat()),
-        site=spec.site,
-        site_country=spec.site_country,
-        found_on=found,
-    )
-
-
-def _summary(workflow: Workflow, refs: list[str], now: datetime) -> DemoSummary:
-    mine = set(refs)
-    states = Counter(
-        f["state"] for f in workflow.list_findings(FindingFilter(), now=now) if f["ref"] in mine
-    )
-    return DemoSummary(
-        suppliers=len(_SUPPLIERS),
-        contracts=len(_CONTRACTS),
-        findings={state.value: states.get(state.value, 0) for state in State},
-        refs=refs,
-    )
