@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
-from pathlib import PurePath
 
 from sqlmodel import Session
 
@@ -273,8 +272,10 @@ class Findings(UseCases):
                     f"file: {f.file_name} is {len(f.content):,} bytes; the limit is {limit:,} "
                     "(CAP_EVIDENCE_MAX_BYTES)"
                 )
-            name = PurePath(f.file_name.replace("\\", "/")).name
-            if not name or any(ord(ch) < 32 for ch in name) or len(name) > 255:
+            name = f.stored_name
+            # ".." from "../", "C:" from a bare drive: what is left of a path without a file.
+            pathless = name in {".", ".."} or name.endswith(":")
+            if not name or pathless or any(ord(ch) < 32 for ch in name) or len(name) > 255:
                 raise InvalidInput(f"file: {f.file_name!r} is not a usable file name")
 
     def _check_extension(self, case: Case, request: ActionRequest, rules: Rules) -> None:

@@ -50,6 +50,12 @@ class EvidenceFile:
     content: bytes
     content_type: str = "application/octet-stream"
 
+    @property
+    def stored_name(self) -> str:
+        """The name it is kept under: the last part of a Windows or POSIX path, which a
+        browser or a script may send whole."""
+        return PurePath(self.file_name.replace("\\", "/")).name
+
 
 #: Who the audit trail names for what the rules do on their own.
 SYSTEM_ACTOR = "cap"
@@ -350,7 +356,7 @@ def store_evidence(
 ) -> Evidence:
     row = Evidence(
         finding_id=finding_id,
-        file_name=PurePath(f.file_name.replace("\\", "/")).name,
+        file_name=f.stored_name,
         sha256=hashlib.sha256(f.content).hexdigest(),
         size=len(f.content),
         content_type=f.content_type,
