@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from cap.demo.findings import FINDINGS, Ago, FindingSpec, StepSpec
+from cap.demo.findings import FINDINGS
 from cap.demo.parties import CONTRACTS, DECISION_MAKERS, SUPPLIERS
+from cap.demo.specs import Ago, FindingSpec, StepSpec
 from cap.domain.calendar import BusinessCalendar, add_months
 from cap.domain.inputs import FindingInput
 from cap.domain.lifecycle import ActionRequest
