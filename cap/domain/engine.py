@@ -172,23 +172,6 @@ class TimelineEntry:
     done: bool
     status: TimelineStatus | None = None  # only for a timeline drawn at a moment
 
-    def as_dict(self) -> dict[str, object]:
-        entry: dict[str, object] = {
-            "at": self.at.isoformat(),
-            "due": self.due.isoformat(),
-            "kind": self.kind,
-            "deadline": self.deadline.value,
-            "rule": self.rule,
-            "template": self.template,
-            "to": list(self.to),
-            "level": self.level,
-            "action": self.action,
-            "done": self.done,
-        }
-        if self.status is not None:
-            entry["status"] = self.status
-        return entry
-
 
 def timeline(case: Case, rules: Rules, now: datetime | None = None) -> list[TimelineEntry]:
     """Every deadline in force and every step of its ladder, in time order; ``done`` marks the

@@ -130,8 +130,8 @@ def test_steps_already_taken_are_done() -> None:
 
 
 def test_the_simulation_and_the_plain_timeline_carry_no_status() -> None:
-    assert all("status" not in e.as_dict() for e in timeline(CASE, RULES))
-    assert all(e.as_dict()["status"] for e in timeline(CASE, RULES, PLAN_ESCALATION))
+    assert all(e.status is None for e in timeline(CASE, RULES))
+    assert all(e.status for e in timeline(CASE, RULES, PLAN_ESCALATION))
 
 
 # -- the finding's timeline, through the workflow and the command line ---------------------------
