@@ -41,7 +41,8 @@ class Settings(BaseSettings):
         default=None, description="A folder of email templates overriding the shipped ones"
     )
     secret_key: SecretStr | None = Field(
-        default=None, description="Signs supplier links; set a long random value in production"
+        default=None,
+        description="Signs sessions and supplier links; `cap init --secret-file` makes one",
     )
 
     # People who are not contract managers but receive escalations.
@@ -77,6 +78,17 @@ class Settings(BaseSettings):
             email_address(address)
         return value
 
+    @field_validator("secret_key")
+    @classmethod
+    def _check_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        # A short key can be guessed offline from one signed link; never show it back.
+        if value is not None and len(value.get_secret_value()) < SECRET_MIN_LENGTH:
+            raise ValueError(
+                f"is shorter than {SECRET_MIN_LENGTH} characters; make one with "
+                "`cap init --secret-file cap.env`"
+            )
+        return value
+
     @field_validator("mail_from")
     @classmethod
     def _check_sender(cls, value: str) -> str:
@@ -109,6 +121,9 @@ class Settings(BaseSettings):
     def calendar(self) -> BusinessCalendar:
         return self.rule_set.calendar
 
+
+#: The shortest CAP_SECRET_KEY accepted (``cap init --secret-file`` writes 64 characters).
+SECRET_MIN_LENGTH = 32
 
 #: A sender address: RFC 5322 atoms, one @, a host name (which may lack a dot): nothing that
 #: could end a header or an SMTP command.

@@ -41,6 +41,7 @@ def served(sqlite_url: str, tmp_path: Path) -> Iterator[str]:
         "CAP_DATABASE_URL": sqlite_url,
         "CAP_MAIL_DIR": str(tmp_path / "mail"),
         "CAP_BUYER_NAME": '<script>window.pwned = 1</script> & "Region"',
+        "CAP_SECRET_KEY": "test-only-secret-key-of-forty-characters",
     }
     log = (tmp_path / "serve.log").open("wb")
     process = subprocess.Popen(

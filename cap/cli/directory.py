@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -21,15 +22,26 @@ from cap.cli.base import (
     table,
 )
 from cap.domain.model import Language
+from cap.errors import InvalidInput
 
 # -- init and lifecycle ----------------------------------------------------------------------
 
 
 @app.command()
-def init() -> None:
+def init(
+    secret_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also write a new CAP_SECRET_KEY into this file (mode 600), e.g. cap.env; "
+            "an existing file is kept."
+        ),
+    ] = None,
+) -> None:
     """Create the database, or upgrade it to this version's schema (safe to run again)."""
     from cap.store.db import Database
 
+    if secret_file is not None:
+        _write_secret(secret_file)
     settings = settings_from_env()
     db = Database(settings.database_url)
     before, after = db.upgrade()
@@ -39,6 +51,29 @@ def init() -> None:
         typer.echo(f"the database {db.safe_url} is up to date (schema {after})")
     else:
         typer.echo(f"upgraded the database {db.safe_url} from schema {before} to {after}")
+
+
+def _write_secret(path: Path) -> None:
+    """A new random key in ``path``, readable by its owner only; never over an existing file
+    (the key in use signs the sessions and links already out)."""
+    import os
+    import secrets
+
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        typer.echo(f"kept the secret key in {path} (remove the file to make a new one)")
+        return
+    except OSError as exc:
+        raise InvalidInput(f"secret-file: cannot create {path} ({exc.strerror})") from None
+    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+        handle.write(f"CAP_SECRET_KEY={secrets.token_urlsafe(48)}\n")
+    # `. cap.env` would search $PATH: a file here is named ./cap.env.
+    source = str(path) if "/" in str(path) else f"./{path}"
+    typer.echo(
+        f"wrote a new CAP_SECRET_KEY to {path}; load it before `cap serve`: "
+        f"set -a; . {source}; set +a (or systemd EnvironmentFile={path.resolve()})"
+    )
 
 
 @app.command()

@@ -85,6 +85,11 @@ def serve(
     from cap.store.simulation import clock_of
 
     settings = settings_from_env()
+    if settings.secret_key is None:
+        raise InvalidInput(
+            "CAP_SECRET_KEY: not set; cap serve signs sessions and links with it. Make one with "
+            "`cap init --secret-file cap.env`, then `set -a; . ./cap.env; set +a`"
+        )
     workflow = open_workflow()
     workflow.settings.rule_set  # noqa: B018 - refuse to start on broken rules
     _serve(settings, host, port, clock=clock_of(workflow.db), sweep_every=sweep_every,
@@ -142,6 +147,7 @@ def demo(
     every state), then `cap serve` with mail to a local folder and a fast clock, so reminders
     and escalations appear within minutes. It never touches CAP_DATABASE_URL's database."""
     import os
+    import secrets
 
     from cap.demo import seed
     from cap.store.db import Database
@@ -159,6 +165,8 @@ def demo(
     os.environ["CAP_DATABASE_URL"] = url
     os.environ["CAP_MAIL_DIR"] = str(mail_dir.resolve())
     os.environ.pop("CAP_SMTP_HOST", None)  # the demo's addresses are fictitious: keep mail local
+    # The demo's database is thrown away with it, and so is the key that signs its links.
+    os.environ.setdefault("CAP_SECRET_KEY", secrets.token_urlsafe(48))
     os.environ.setdefault("CAP_DECISION_MAKERS", "cecilia.berg@region-stockholm.example")
     os.environ.setdefault("CAP_SUSTAINABILITY_MANAGER", "bo.nilsson@region-stockholm.example")
     settings = settings_from_env()
