@@ -84,6 +84,15 @@ class Role(StrEnum):
     DECISION_MAKERS = "decision_makers"
 
 
+class StaffRole(StrEnum):
+    """What a person signed in to the desk may do (:class:`Role` is who receives an email)."""
+
+    ADMIN = "admin"  # people and their roles
+    CONTRACT_MANAGER = "contract_manager"  # findings, plans, verification
+    SUSTAINABILITY_MANAGER = "sustainability_manager"  # escalations and sanction decisions
+    VIEWER = "viewer"  # reads only
+
+
 class OutboxStatus(StrEnum):
     """Where an email stands in the outbox (a name people filter by, hence here)."""
 

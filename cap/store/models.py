@@ -17,6 +17,7 @@ from cap.domain.model import (
     Language,
     Severity,
     Source,
+    StaffRole,
     State,
 )
 from cap.domain.model import OutboxStatus as OutboxStatus  # the column's type, defined with
@@ -228,3 +229,41 @@ class RefCounter(SQLModel, table=True):
 
     year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     last: int = 0
+
+
+class User(SQLModel, table=True):
+    """A person who signs in to the desk. ``email`` is kept as typed; ``email_key`` (its lower
+    case) is what is unique and looked up, so Anna@Region.example is anna@region.example."""
+
+    __tablename__ = "user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254)
+    email_key: str = Field(max_length=254, unique=True)
+    name: str | None = Field(default=None, max_length=200)
+    role: StaffRole = Field(sa_column=_enum(StaffRole))
+    password_hash: str = Field(max_length=255)
+    language: Language | None = Field(default=None, sa_column=_enum(Language, nullable=True))
+    created_at: datetime = Field(sa_column=_instant(nullable=False))
+    disabled_at: datetime | None = Field(default=None, sa_column=_instant())
+    # Carried in a session cookie; raised on every disable, role or password change, so the
+    # cookies issued before no longer match and their sessions end.
+    session_version: int = 1
+
+
+class LoginFailure(SQLModel, table=True):
+    """A failed sign-in, kept in the database so every web process sees the same count.
+
+    ``email_key`` is the lower-cased address tried, whether or not such a user exists: counting
+    only real accounts would tell a guesser which ones are."""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (
+        Index("ix_login_failure_email_key_at", "email_key", "at"),
+        Index("ix_login_failure_address_at", "address", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    email_key: str = Field(max_length=254)
+    address: str = Field(max_length=64)  # the client's IP address
+    at: datetime = Field(sa_column=_instant(index=True, nullable=False))
