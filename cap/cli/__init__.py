@@ -27,6 +27,7 @@ from cap.cli import (  # noqa: F401  (the commands register themselves)
     mail,
     rules,
     service,
+    users,
 )
 from cap.cli.base import app
 from cap.errors import CapError

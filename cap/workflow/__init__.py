@@ -1,4 +1,4 @@
-"""The use cases, by concern (directory, findings, queries, sweeps, mail), behind one
+"""The use cases, by concern (directory, findings, queries, sweeps, mail, users), behind one
 :class:`Workflow`; what they take and return. This module only re-exports."""
 
 from cap.store.mapping import decode_ladder, encode_ladder
@@ -15,6 +15,8 @@ from cap.workflow.results import (
     FindingSummary,
     FindingView,
     ImportResult,
+    LoginRefusal,
+    LoginResult,
     NoticeView,
     OutboxMessageView,
     PlanActionView,
@@ -32,6 +34,7 @@ from cap.workflow.results import (
     UnaddressedRole,
     Unreached,
     UpcomingStep,
+    UserView,
     to_json,
     unreached_of,
 )
@@ -53,6 +56,8 @@ __all__ = [
     "FindingSummary",
     "FindingView",
     "ImportResult",
+    "LoginRefusal",
+    "LoginResult",
     "NoticeView",
     "OutboxMessageView",
     "PlanActionView",
@@ -70,6 +75,7 @@ __all__ = [
     "UnaddressedRole",
     "Unreached",
     "UpcomingStep",
+    "UserView",
     "Workflow",
     "decode_ladder",
     "encode_ladder",

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any
 
 from cap.domain.engine import TimelineStatus
@@ -24,6 +24,7 @@ from cap.domain.model import (
     Role,
     Severity,
     Source,
+    StaffRole,
     State,
 )
 
@@ -408,3 +409,50 @@ class EmailPreview:
 class QueuedDigest:
     to: str  # the contract manager
     findings: int  # how many findings it lists
+
+
+# -- people of the desk ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UserView:
+    """A person of the desk, without the password hash. ``session_version`` is what a session
+    cookie carries: it changes when the user is disabled or changes role or password."""
+
+    id: int
+    email: str  # as typed when added
+    name: str | None
+    role: StaffRole
+    language: Language | None
+    created_at: datetime
+    disabled_at: datetime | None
+    session_version: int
+
+
+class LoginRefusal(StrEnum):
+    # A wrong password and an unknown address are one reason: telling them apart would tell a
+    # guesser which accounts exist.
+    WRONG_CREDENTIALS = "wrong_credentials"
+    THROTTLED = "throttled"
+    DISABLED = "disabled"
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    """A sign-in: ``user`` when it succeeded, else ``refusal`` (and, when throttled,
+    ``wait_minutes`` before the next attempt can succeed); ``message`` is for the person."""
+
+    user: UserView | None
+    refusal: LoginRefusal | None = None
+    wait_minutes: int | None = None
+
+    @property
+    def message(self) -> str | None:
+        if self.refusal is LoginRefusal.WRONG_CREDENTIALS:
+            return "wrong email or password"
+        if self.refusal is LoginRefusal.THROTTLED:
+            unit = "minute" if self.wait_minutes == 1 else "minutes"
+            return f"wrong email or password, or too many attempts; wait {self.wait_minutes} {unit}"
+        if self.refusal is LoginRefusal.DISABLED:
+            return "this account is disabled; ask an administrator"
+        return None

@@ -7,9 +7,10 @@ from cap.workflow.findings import Findings
 from cap.workflow.mail import Mail
 from cap.workflow.queries import Queries
 from cap.workflow.sweeps import Sweeps
+from cap.workflow.users import Users
 
 
-class Workflow(Directory, Findings, Queries, Sweeps, Mail):
+class Workflow(Directory, Findings, Queries, Sweeps, Mail, Users):
     """The use cases of cap over one database and one configuration.
 
     Each public method is one database transaction: all of it commits, or none. The edges
