@@ -1,0 +1,258 @@
+"""Use cases: the people who sign in to the desk, their roles, and signing in.
+
+Passwords are hashed with argon2 (argon2-cffi); a password never appears in a message, a log
+or a result. Failed sign-ins are counted in the database, so that every web process throttles
+the same guesser.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import secrets
+from datetime import datetime, timedelta
+from functools import cache
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ColumnElement, delete, select
+from sqlmodel import Session, col
+
+from cap.domain.inputs import email_address
+from cap.domain.model import Language, StaffRole
+from cap.errors import ActionRefused, AlreadyExists, InvalidInput, NotFound
+from cap.store.models import LoginFailure, User
+from cap.workflow.base import UseCases
+from cap.workflow.results import LoginRefusal, LoginResult, UserView
+
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
+
+PASSWORD_MIN_LENGTH = 12
+# argon2 hashes any length, at a cost: a megabyte "password" is a cheap way to burn a server.
+PASSWORD_MAX_LENGTH = 1024
+#: Failed sign-ins that lock an account, or a client address, for the rest of the window.
+ACCOUNT_FAILURE_LIMIT = 5
+ADDRESS_FAILURE_LIMIT = 20
+FAILURE_WINDOW = timedelta(minutes=15)
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+_ADDRESS_LENGTH = 64  # the column's; an IPv6 address with its zone fits
+
+
+def check_password(password: str) -> None:
+    """InvalidInput naming the password field (never repeating it) if it may not be used."""
+    if len(password) < PASSWORD_MIN_LENGTH:
+        raise InvalidInput(
+            f"password: too short; use at least {PASSWORD_MIN_LENGTH} characters "
+            "(a few words make one easy to remember)"
+        )
+    if len(password) > PASSWORD_MAX_LENGTH:
+        raise InvalidInput(f"password: too long; use at most {PASSWORD_MAX_LENGTH} characters")
+    if _CONTROL.search(password):
+        raise InvalidInput("password: must be one line without control characters; type it again")
+
+
+def email_key(email: str) -> str:
+    """How an address is compared: addresses are ASCII (see email_address) and their case
+    means nothing to people, so lower case is enough."""
+    return email.strip().lower()
+
+
+@cache
+def _default_hasher() -> PasswordHasher:
+    # Imported when a password is first hashed: most commands never need argon2.
+    from argon2 import PasswordHasher
+
+    return PasswordHasher()
+
+
+@cache
+def _decoy_hash(hasher: PasswordHasher) -> str:
+    """A hash to verify against when no user has the address: the refusal then takes as long
+    as a wrong password's, and its timing does not tell that the account does not exist."""
+    return hasher.hash(secrets.token_urlsafe(16))
+
+
+def user_view(user: User) -> UserView:
+    assert user.id is not None
+    return UserView(
+        id=user.id,
+        email=user.email,
+        name=user.name,
+        role=user.role,
+        language=user.language,
+        created_at=user.created_at,
+        disabled_at=user.disabled_at,
+        session_version=user.session_version,
+    )
+
+
+def _user_by_email(session: Session, email: str) -> User:
+    user: User | None = (
+        session.execute(select(User).where(col(User.email_key) == email_key(email)))
+        .scalars()
+        .first()
+    )
+    if user is None:
+        raise NotFound(f"email: no user {email.strip()} (see `cap user list`)")
+    return user
+
+
+def _name(name: str | None) -> str | None:
+    if name is None or not name.strip():
+        return None
+    name = name.strip()
+    if _CONTROL.search(name):
+        raise InvalidInput("name: must be one line without control characters")
+    if len(name) > 200:
+        raise InvalidInput("name: too long; use at most 200 characters")
+    return name
+
+
+def _wait_minutes(
+    session: Session, where: ColumnElement[bool], limit: int, now: datetime
+) -> int | None:
+    """Minutes until fewer than ``limit`` failures matching ``where`` fall in the window, or
+    None if there are fewer already."""
+    recent: list[datetime] = list(
+        session.execute(
+            select(col(LoginFailure.at))
+            .where(where, col(LoginFailure.at) > now - FAILURE_WINDOW)
+            .order_by(col(LoginFailure.at).desc())
+            .limit(limit)
+        )
+        .scalars()
+        .all()
+    )
+    if len(recent) < limit:
+        return None
+    # The lock lifts when the limit-th most recent failure leaves the window.
+    left = recent[-1] + FAILURE_WINDOW - now
+    return max(1, math.ceil(left / timedelta(minutes=1)))
+
+
+class Users(UseCases):
+    #: None: argon2-cffi's recommended parameters. A stored hash made with other parameters
+    #: is redone at its user's next successful sign-in.
+    password_hasher: PasswordHasher | None = None
+
+    def _hasher(self) -> PasswordHasher:
+        return self.password_hasher or _default_hasher()
+
+    def add_user(
+        self,
+        email: str,
+        role: StaffRole,
+        password: str,
+        *,
+        name: str | None = None,
+        language: Language | None = None,
+        now: datetime,
+    ) -> UserView:
+        """Give someone access to the desk with ``role``."""
+        try:
+            email = email_address(email)
+        except ValueError as exc:
+            raise InvalidInput(f"email: {exc}") from None
+        name = _name(name)
+        check_password(password)
+        # Hashed before the transaction: it takes a tenth of a second, the write lock need not.
+        password_hash = self._hasher().hash(password)
+        with self.db.write() as session:
+            taken = session.execute(
+                select(col(User.email)).where(col(User.email_key) == email_key(email))
+            ).scalar()
+            if taken is not None:
+                raise AlreadyExists(f"email: a user {taken} already exists")
+            user = User(
+                email=email,
+                email_key=email_key(email),
+                name=name,
+                role=role,
+                password_hash=password_hash,
+                language=language,
+                created_at=now,
+            )
+            session.add(user)
+            session.flush()
+            return user_view(user)
+
+    def list_users(self) -> list[UserView]:
+        """Everyone, disabled or not, by email address."""
+        with self.db.read() as session:
+            users = session.execute(select(User).order_by(col(User.email_key))).scalars()
+            return [user_view(u) for u in users]
+
+    def disable_user(self, email: str, *, now: datetime) -> UserView:
+        """Take away someone's access; their sessions end (their user stays, for the record)."""
+        with self.db.write() as session:
+            user = _user_by_email(session, email)
+            if user.disabled_at is not None:
+                raise ActionRefused(
+                    f"email: {user.email} is already disabled (since "
+                    f"{user.disabled_at.date().isoformat()})"
+                )
+            user.disabled_at = now
+            user.session_version += 1
+            return user_view(user)
+
+    def set_role(self, email: str, role: StaffRole) -> UserView:
+        """Give someone another role; their sessions end, to start again with the new one."""
+        with self.db.write() as session:
+            user = _user_by_email(session, email)
+            if user.role != role:
+                user.role = role
+                user.session_version += 1
+            return user_view(user)
+
+    def set_password(self, email: str, password: str) -> UserView:
+        """Replace someone's password; their sessions end."""
+        check_password(password)
+        password_hash = self._hasher().hash(password)
+        with self.db.write() as session:
+            user = _user_by_email(session, email)
+            user.password_hash = password_hash
+            user.session_version += 1
+            return user_view(user)
+
+    def authenticate(self, email: str, password: str, address: str, now: datetime) -> LoginResult:
+        """Sign in: the user, or why not. After :data:`ACCOUNT_FAILURE_LIMIT` failures for one
+        address typed, or :data:`ADDRESS_FAILURE_LIMIT` from one client ``address``, within
+        :data:`FAILURE_WINDOW`, every attempt is refused until the oldest of them leaves it."""
+        from argon2.exceptions import InvalidHashError, VerificationError
+
+        key = email_key(email)
+        address = address[:_ADDRESS_LENGTH]
+        hasher = self._hasher()
+        with self.db.write() as session:
+            # Failures out of the window count no more: keep the table as small as the window.
+            session.execute(
+                delete(LoginFailure).where(col(LoginFailure.at) <= now - FAILURE_WINDOW)
+            )
+            waits = [
+                _wait_minutes(
+                    session, col(LoginFailure.email_key) == key, ACCOUNT_FAILURE_LIMIT, now
+                ),
+                _wait_minutes(
+                    session, col(LoginFailure.address) == address, ADDRESS_FAILURE_LIMIT, now
+                ),
+            ]
+            if any(w is not None for w in waits):
+                # Refused before checking the password: a locked guesser learns nothing more.
+                wait = max(w for w in waits if w is not None)
+                return LoginResult(None, LoginRefusal.THROTTLED, wait)
+            user = session.execute(select(User).where(col(User.email_key) == key)).scalars().first()
+            try:
+                hasher.verify(user.password_hash if user else _decoy_hash(hasher), password)
+                matched = user is not None
+            except (VerificationError, InvalidHashError):
+                matched = False
+            if user is None or not matched:
+                session.add(LoginFailure(email_key=key, address=address, at=now))
+                return LoginResult(None, LoginRefusal.WRONG_CREDENTIALS)
+            if user.disabled_at is not None:
+                return LoginResult(None, LoginRefusal.DISABLED)
+            session.execute(delete(LoginFailure).where(col(LoginFailure.email_key) == key))
+            if hasher.check_needs_rehash(user.password_hash):
+                user.password_hash = hasher.hash(password)
+            return LoginResult(user_view(user))
