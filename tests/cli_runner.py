@@ -49,12 +49,17 @@ class Cap:
     actor: str | None = None
 
     def run(
-        self, *args: str, actor: str | None = "", env: dict[str, str] | None = None
+        self,
+        *args: str,
+        actor: str | None = "",
+        env: dict[str, str] | None = None,
+        stdin: str | None = None,
     ) -> subprocess.CompletedProcess[str]:
         """``cap ARGS`` in the test process; what a process running it would have returned.
 
-        ``actor=""``: the default actor (CAP_ACTOR); ``None``: CAP_ACTOR unset."""
-        return run_in_process(args, self._settings(actor, env))
+        ``actor=""``: the default actor (CAP_ACTOR); ``None``: CAP_ACTOR unset. ``stdin``:
+        what is typed or piped in."""
+        return run_in_process(args, self._settings(actor, env), stdin)
 
     def process(
         self, *args: str, actor: str | None = "", env: dict[str, str] | None = None
@@ -94,7 +99,7 @@ class Cap:
 
 
 def run_in_process(
-    args: Sequence[str], settings: Mapping[str, str]
+    args: Sequence[str], settings: Mapping[str, str], stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     """``cap ARGS`` through ``cap.cli.main`` with exactly the CAP_* variables in ``settings``.
 
@@ -110,7 +115,7 @@ def run_in_process(
     environment.update(settings)
     with _engines_disposed(), _logging_levels_kept():
         try:
-            with _RUNNER.isolation(env=environment) as (stdout, stderr, _):
+            with _RUNNER.isolation(input=stdin, env=environment) as (stdout, stderr, _):
                 code = _exit_code(args)
                 sys.stdout.flush()
                 sys.stderr.flush()

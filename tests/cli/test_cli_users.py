@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 import subprocess
 from collections.abc import Callable
 
 import pytest
-from typer.testing import CliRunner
 
 from cap.domain.model import StaffRole
-from tests import cli_runner
 from tests.cli_runner import Cap, user_error, workflow_for
 from tests.conftest import ANNA, BO, NOW
 
@@ -19,16 +16,11 @@ Typed = Callable[..., subprocess.CompletedProcess[str]]
 
 
 @pytest.fixture
-def typed(cap: Cap, monkeypatch: pytest.MonkeyPatch) -> Typed:
-    """``cap ARGS`` with ``stdin`` as what is typed or piped in (Cap.run gives an empty one)."""
+def typed(cap: Cap) -> Typed:
+    """``cap ARGS`` with ``stdin`` as what is typed or piped in."""
 
     def run(stdin: str, *args: str) -> subprocess.CompletedProcess[str]:
-        with monkeypatch.context() as patch:
-            runner = cli_runner._RUNNER
-            patch.setattr(
-                runner, "isolation", functools.partial(CliRunner.isolation, runner, stdin)
-            )
-            return cap.run(*args)
+        return cap.run(*args, stdin=stdin)
 
     return run
 
