@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import httpx
+from pydantic import SecretStr
 
 from cap.config import Settings
 from cap.domain.model import Role
@@ -114,8 +115,10 @@ def test_the_health_check_warns_and_stays_healthy(cap: Cap, sqlite_url: str) -> 
 
 
 def status_page(settings: Settings) -> httpx.Response:
+    keyed = settings.model_copy(update={"secret_key": SecretStr("k" * 32)})  # the app needs one
+
     async def get() -> httpx.Response:
-        transport = httpx.ASGITransport(app=create_app(settings))
+        transport = httpx.ASGITransport(app=create_app(keyed))
         async with httpx.AsyncClient(transport=transport, base_url="http://cap") as client:
             return await client.get("/")
 

@@ -80,13 +80,52 @@ def test_the_status_page_shows_version_and_health_and_escapes_text(
         page = browser.new_page()
         dialogs: list[str] = []
         page.on("dialog", lambda dialog: dialogs.append(dialog.message))
+        console: list[str] = []
+        page.on("console", lambda message: console.append(message.text))
         page.goto(served)
         assert page.title().startswith("cap ")
         health = page.locator("#health").inner_text()
         assert health.startswith("healthy:"), health
+        # The stylesheet is served and allowed by the Content-Security-Policy.
+        assert page.locator("#health").evaluate("e => getComputedStyle(e).fontWeight") == "700"
+        assert not [m for m in console if "Content Security Policy" in m], console
         body = page.locator("body").inner_text()
         assert '<script>window.pwned = 1</script> & "Region"' in body  # shown as text
         assert page.evaluate("window.pwned") is None  # and never run
         page.screenshot(path=str(tmp_path / "status.png"))
         browser.close()
     assert dialogs == []
+
+
+def test_signing_in_and_out_in_a_browser(served: str, sqlite_url: str) -> None:
+    """The browser's own Origin, Sec-Fetch-Site and cookies pass the checks a forger fails."""
+    from argon2 import PasswordHasher
+
+    from cap.clock import utcnow
+    from cap.domain.model import StaffRole
+    from tests.cli_runner import workflow_for
+
+    with workflow_for(sqlite_url) as workflow:
+        workflow.password_hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+        workflow.add_user("anna@region.example", StaffRole.ADMIN, "correct horse battery",
+                          name="Anna <b>Berg</b>", now=utcnow())  # fmt: skip
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                    args=["--no-sandbox", "--disable-gpu"])  # fmt: skip
+        page = browser.new_page()
+        page.goto(f"{served}/desk")
+        assert page.url == f"{served}/login"
+        page.get_by_label("Email address").fill("anna@region.example")
+        page.get_by_label("Password").fill("not her password")
+        page.get_by_role("button", name="Sign in").click()
+        assert page.locator("#password-error").inner_text() == "wrong email or password"
+        assert page.get_by_label("Email address").input_value() == "anna@region.example"
+        page.get_by_label("Password").fill("correct horse battery")
+        page.get_by_role("button", name="Sign in").click()
+        assert page.url == f"{served}/desk"
+        assert page.locator("#signed-in").inner_text() == "Signed in as Anna <b>Berg</b> (admin)"
+        page.get_by_role("button", name="Sign out").click()
+        assert page.url == f"{served}/login"
+        page.goto(f"{served}/desk")
+        assert page.url == f"{served}/login"
+        browser.close()

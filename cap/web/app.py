@@ -1,8 +1,9 @@
-"""A minimal web application: the version and the worker's health signal.
+"""The web application: the status page, signing in to the desk, and what they stand on.
 
-Pages are Jinja2 templates with autoescaping (cap/web/templates); there is no user input yet,
-so there are no roles to check (the finding pages, with logins and signed supplier links, come
-with the web issue).
+Pages are Jinja2 templates with autoescaping (cap/web/templates) and no inline script or style
+(the Content-Security-Policy forbids both; styles are in cap/web/static). Every form carries a
+CSRF token and is refused when sent from another site (cap/web/security.py); sessions are
+signed cookies (cap/web/desk.py).
 """
 
 from __future__ import annotations
@@ -12,22 +13,49 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp
 
 from cap import __version__
 from cap.clock import utcnow
 from cap.config import Settings
+from cap.errors import InvalidInput
 from cap.store.db import Database
+from cap.web.desk import desk_routes
+from cap.web.security import CSRF_FIELD, derived_key, protect
 from cap.worker import check_health
-from cap.workflow import unaddressed_roles
+from cap.workflow import Workflow, unaddressed_roles
 
+HERE = Path(__file__).parent
 #: Autoescaping on for .html templates (Jinja2Templates' default, select_autoescape).
-TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+TEMPLATES = Jinja2Templates(directory=HERE / "templates")
+TEMPLATES.env.globals["csrf_field"] = CSRF_FIELD
+#: A session ends this long after the last page seen (each response renews the cookie).
+SESSION_MAX_AGE = timedelta(hours=12)
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings) -> ASGIApp:
+    if settings.secret_key is None:
+        raise InvalidInput(
+            "CAP_SECRET_KEY: not set; the web desk signs its sessions and forms with it. Make "
+            "one with `cap init --secret-file cap.env`"
+        )
+    secret = settings.secret_key.get_secret_value()
     db = Database(settings.database_url)
+    workflow = Workflow(db=db, settings=settings)
     app = FastAPI(title="cap", version=__version__, docs_url=None, redoc_url=None)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=derived_key(secret, "session"),
+        session_cookie="cap_session",
+        max_age=int(SESSION_MAX_AGE.total_seconds()),
+        same_site="lax",
+        https_only=settings.base_url.lower().startswith("https:"),
+    )
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(desk_routes(workflow, TEMPLATES))
     max_age = timedelta(seconds=3 * max(settings.sweep_every, settings.deliver_every) + 30)
     # The settings and rules of a process do not change while it runs: neither do these.
     warnings = [str(role) for role in unaddressed_roles(settings)]
@@ -53,4 +81,4 @@ def create_app(settings: Settings) -> FastAPI:
             },
         )
 
-    return app
+    return protect(app, secret=secret, base_url=settings.base_url)

@@ -215,6 +215,17 @@ class Users(UseCases):
             user.session_version += 1
             return user_view(user)
 
+    def session_user(self, user_id: int, session_version: int) -> UserView | None:
+        """Who a session belongs to, or None when it has ended: the user is gone or disabled,
+        or was given another role or password since (``session_version`` moved on)."""
+        with self.db.read() as session:
+            user = session.get(User, user_id)
+            if user is None or user.disabled_at is not None:
+                return None
+            if user.session_version != session_version:
+                return None
+            return user_view(user)
+
     def authenticate(self, email: str, password: str, address: str, now: datetime) -> LoginResult:
         """Sign in: the user, or why not. After :data:`ACCOUNT_FAILURE_LIMIT` failures for one
         address typed, or :data:`ADDRESS_FAILURE_LIMIT` from one client ``address``, within

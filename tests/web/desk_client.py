@@ -1,0 +1,56 @@
+"""A browser's part, in the test process: the web application through httpx.ASGITransport,
+with a cookie jar kept from one request to the next."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+
+import httpx
+
+from cap.config import Settings
+from cap.web.app import create_app
+
+#: Where the requests come from (request.client.host), as the sign-in throttle sees it.
+CLIENT = "203.0.113.5"
+_TOKEN = re.compile(r'<input type="hidden" name="csrftoken" value="([^"]+)">')
+
+
+class Desk:
+    def __init__(self, settings: Settings) -> None:
+        self.loop = asyncio.new_event_loop()
+        transport = httpx.ASGITransport(app=create_app(settings), client=(CLIENT, 50000))
+        self.client = httpx.AsyncClient(transport=transport, base_url=settings.base_url)
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        return self.loop.run_until_complete(self.client.request(method, path, **kwargs))
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, data: dict[str, str], **kwargs: Any) -> httpx.Response:
+        return self.request("POST", path, data=data, **kwargs)
+
+    def token(self, path: str = "/login") -> str:
+        """The CSRF token of the form on ``path`` (its cookie lands in the jar)."""
+        match = _TOKEN.search(self.get(path).text)
+        assert match, f"no CSRF field on {path}"
+        return match.group(1)
+
+    def sign_in(self, email: str, password: str, **kwargs: Any) -> httpx.Response:
+        form = {"csrftoken": self.token(), "email": email, "password": password}
+        return self.post("/login", form, **kwargs)
+
+    def close(self) -> None:
+        self.loop.run_until_complete(self.client.aclose())
+        self.loop.close()
+
+
+def set_cookies(response: httpx.Response) -> dict[str, str]:
+    """Each Set-Cookie header of ``response`` by cookie name, attributes in lower case."""
+    found = {}
+    for header in response.headers.get_list("set-cookie"):
+        name = header.split("=", 1)[0]
+        found[name] = header.lower()
+    return found
