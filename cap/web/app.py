@@ -14,24 +14,22 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp
 
 from cap import __version__
 from cap.clock import utcnow
 from cap.config import Settings
+from cap.domain.model import Language
 from cap.errors import InvalidInput
 from cap.store.db import Database
 from cap.web.desk import desk_routes
-from cap.web.security import CSRF_FIELD, derived_key, protect
+from cap.web.language import Languages
+from cap.web.security import derived_key, protect
 from cap.worker import check_health
 from cap.workflow import Workflow, unaddressed_roles
 
 HERE = Path(__file__).parent
-#: Autoescaping on for .html templates (Jinja2Templates' default, select_autoescape).
-TEMPLATES = Jinja2Templates(directory=HERE / "templates")
-TEMPLATES.env.globals["csrf_field"] = CSRF_FIELD
 #: A session ends this long after the last page seen (each response renews the cookie).
 SESSION_MAX_AGE = timedelta(hours=12)
 
@@ -43,6 +41,10 @@ def create_app(settings: Settings) -> ASGIApp:
             "one with `cap init --secret-file cap.env`"
         )
     secret = settings.secret_key.get_secret_value()
+    secure = settings.base_url.lower().startswith("https:")
+    languages = Languages(default_language(settings), secure=secure)
+    # Autoescaping on for .html templates (Jinja2Templates' default, select_autoescape).
+    templates = languages.templates(HERE / "templates")
     db = Database(settings.database_url)
     workflow = Workflow(db=db, settings=settings)
     app = FastAPI(title="cap", version=__version__, docs_url=None, redoc_url=None)
@@ -52,10 +54,10 @@ def create_app(settings: Settings) -> ASGIApp:
         session_cookie="cap_session",
         max_age=int(SESSION_MAX_AGE.total_seconds()),
         same_site="lax",
-        https_only=settings.base_url.lower().startswith("https:"),
+        https_only=secure,
     )
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    app.include_router(desk_routes(workflow, TEMPLATES))
+    app.include_router(desk_routes(workflow, templates, languages))
     max_age = timedelta(seconds=3 * max(settings.sweep_every, settings.deliver_every) + 30)
     # The settings and rules of a process do not change while it runs: neither do these.
     warnings = [str(role) for role in unaddressed_roles(settings)]
@@ -70,7 +72,7 @@ def create_app(settings: Settings) -> ASGIApp:
 
     @app.get("/", response_class=HTMLResponse)
     def index(request: Request) -> HTMLResponse:
-        return TEMPLATES.TemplateResponse(
+        return templates.TemplateResponse(
             request,
             "status.html",
             {
@@ -82,3 +84,14 @@ def create_app(settings: Settings) -> ASGIApp:
         )
 
     return protect(app, secret=secret, base_url=settings.base_url)
+
+
+def default_language(settings: Settings) -> Language:
+    """CAP_DEFAULT_LANGUAGE, the pages' language for a browser that asks for neither."""
+    try:
+        return Language(settings.default_language)
+    except ValueError:
+        raise InvalidInput(
+            f"CAP_DEFAULT_LANGUAGE: {settings.default_language!r} is not a language of the "
+            "desk; use sv or en"
+        ) from None

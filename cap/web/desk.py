@@ -3,18 +3,23 @@
 A session is a signed cookie (Starlette's SessionMiddleware) holding the user's id and
 ``session_version``; each page asks the database whether that is still someone signed in, so a
 user disabled, given another role or another password is signed out at their next request.
+The language form is here too: a signed-in user's choice is stored on the user, and follows
+them to every browser.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from cap.clock import utcnow
-from cap.workflow import LoginRefusal, UserView, Workflow
+from cap.domain.model import Language
+from cap.web.language import COOKIE, COOKIE_MAX_AGE, Languages, same_site_path
+from cap.workflow import LoginRefusal, LoginResult, UserView, Workflow
 from cap.workflow.users import PASSWORD_MAX_LENGTH
 
 _USER = "user"
@@ -35,6 +40,7 @@ def signed_in(request: Request, workflow: Workflow) -> UserView | None:
         user = workflow.session_user(user_id, version)
     if user is None:
         request.session.clear()
+    request.state.user = user  # the user's language is the page's (cap.web.language)
     return user
 
 
@@ -42,7 +48,26 @@ def _see_other(path: str) -> RedirectResponse:
     return RedirectResponse(path, status_code=303, headers=_PRIVATE)
 
 
-def desk_routes(workflow: Workflow, templates: Jinja2Templates) -> APIRouter:
+def _refusal(result: LoginResult, _: Callable[[str], str]) -> str:
+    """Why a sign-in was refused, in the page's language (the workflow words it in English,
+    for the command line)."""
+    if result.refusal is LoginRefusal.THROTTLED:
+        if result.wait_minutes in (None, 1):
+            return _("wrong email or password, or too many attempts; wait 1 minute")
+        return _("wrong email or password, or too many attempts; wait %(minutes)d minutes") % {
+            "minutes": result.wait_minutes
+        }
+    if result.refusal is LoginRefusal.DISABLED:
+        return _("this account is disabled; ask an administrator")
+    return _("wrong email or password")
+
+
+def _remember(response: Response, language: Language, languages: Languages) -> None:
+    response.set_cookie(COOKIE, language.value, max_age=COOKIE_MAX_AGE, httponly=True,
+                        samesite="lax", secure=languages.secure)  # fmt: skip
+
+
+def desk_routes(workflow: Workflow, templates: Jinja2Templates, languages: Languages) -> APIRouter:
     router = APIRouter()
 
     def login_form(
@@ -73,19 +98,20 @@ def desk_routes(workflow: Workflow, templates: Jinja2Templates) -> APIRouter:
         email: Annotated[str, Form()] = "",
         password: Annotated[str, Form()] = "",
     ) -> Response:
+        _ = languages.gettext(request)
         email = email.strip()
         errors: dict[str, str] = {}
         if not email:
-            errors["email"] = "enter the email address you were given access with"
+            errors["email"] = _("enter the email address you were given access with")
         elif len(email) > _EMAIL_MAX_LENGTH:
-            errors["email"] = "too long for an email address; check what you typed"
+            errors["email"] = _("too long for an email address; check what you typed")
         if not password:
-            errors["password"] = "enter your password"
+            errors["password"] = _("enter your password")
         elif len(password) > PASSWORD_MAX_LENGTH:
             # Refused before hashing: a megabyte "password" would only burn the server.
-            errors["password"] = (
-                f"too long; passwords have at most {PASSWORD_MAX_LENGTH} characters"
-            )
+            errors["password"] = _("too long; passwords have at most %(length)d characters") % {
+                "length": PASSWORD_MAX_LENGTH
+            }
         if errors:
             return login_form(request, email=email[:_EMAIL_MAX_LENGTH], errors=errors,
                               status_code=400)  # fmt: skip
@@ -94,12 +120,16 @@ def desk_routes(workflow: Workflow, templates: Jinja2Templates) -> APIRouter:
         if result.user is None:
             throttled = result.refusal is LoginRefusal.THROTTLED
             retry = {"retry-after": str(60 * (result.wait_minutes or 1))} if throttled else None
-            return login_form(request, email=email, errors={"password": str(result.message)},
+            return login_form(request, email=email, errors={"password": _refusal(result, _)},
                               status_code=429 if throttled else 400, headers=retry)  # fmt: skip
         request.session.clear()
         request.session[_USER] = result.user.id
         request.session[_VERSION] = result.user.session_version
-        return _see_other("/desk")
+        desk = _see_other("/desk")
+        if result.user.language is not None:
+            # Every page, not only the desk's, in the language the user chose elsewhere.
+            _remember(desk, Language(result.user.language), languages)
+        return desk
 
     @router.post("/logout")
     def logout(request: Request) -> Response:
@@ -112,5 +142,24 @@ def desk_routes(workflow: Workflow, templates: Jinja2Templates) -> APIRouter:
         if user is None:
             return _see_other("/login")
         return templates.TemplateResponse(request, "desk.html", {"user": user}, headers=_PRIVATE)
+
+    @router.post("/language")
+    def choose_language(
+        request: Request,
+        language: Annotated[str, Form()] = "",
+        next: Annotated[str, Form()] = "",
+    ) -> Response:
+        if language not in set(Language):
+            return PlainTextResponse(
+                "error: language: choose sv (Svenska) or en (English)\n", status_code=400
+            )
+        chosen = Language(language)
+        user = signed_in(request, workflow)
+        if user is not None:
+            workflow.set_language(user.id, chosen)
+        back = same_site_path(next) or ("/desk" if user is not None else "/")
+        response = _see_other(back)
+        _remember(response, chosen, languages)
+        return response
 
     return router

@@ -215,6 +215,16 @@ class Users(UseCases):
             user.session_version += 1
             return user_view(user)
 
+    def set_language(self, user_id: int, language: Language) -> UserView:
+        """The language of someone's pages, in every browser they sign in from; their
+        sessions go on."""
+        with self.db.write() as session:
+            user = session.get(User, user_id)
+            if user is None:
+                raise NotFound(f"user: no user with id {user_id} (see `cap user list`)")
+            user.language = language
+            return user_view(user)
+
     def session_user(self, user_id: int, session_version: int) -> UserView | None:
         """Who a session belongs to, or None when it has ended: the user is gone or disabled,
         or was given another role or password since (``session_version`` moved on)."""

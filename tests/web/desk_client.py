@@ -18,10 +18,16 @@ _TOKEN = re.compile(r'<input type="hidden" name="csrftoken" value="([^"]+)">')
 
 
 class Desk:
-    def __init__(self, settings: Settings) -> None:
+    """``accept_language`` is the browser's Accept-Language (None: it sends none); the tests
+    of other behaviours read the English pages."""
+
+    def __init__(self, settings: Settings, accept_language: str | None = "en") -> None:
         self.loop = asyncio.new_event_loop()
         transport = httpx.ASGITransport(app=create_app(settings), client=(CLIENT, 50000))
-        self.client = httpx.AsyncClient(transport=transport, base_url=settings.base_url)
+        headers = {"accept-language": accept_language} if accept_language else {}
+        self.client = httpx.AsyncClient(
+            transport=transport, base_url=settings.base_url, headers=headers
+        )
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         return self.loop.run_until_complete(self.client.request(method, path, **kwargs))

@@ -1,0 +1,143 @@
+"""The language of each page: Swedish or English, the person's choice once made.
+
+The choice is, in order: the signed-in user's stored language, the ``cap_language`` cookie
+(set by the language form on every page), the browser's Accept-Language, CAP_DEFAULT_LANGUAGE.
+Messages are English in the code and templates (``_()``, ``{% trans %}``) and Swedish in
+cap/web/locale/sv/LC_MESSAGES/messages.po, read at start: no compiled catalog to keep in step.
+The template's gettext takes the language from the template context, never from a shared
+environment, so two requests rendered at once in two languages cannot mix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from functools import cache
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from babel import negotiate_locale
+from babel.dates import format_timedelta
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
+
+from cap.domain.model import Language
+from cap.web.security import CSRF_FIELD
+
+COOKIE = "cap_language"
+#: A choice is remembered for a year from the last time it was made.
+COOKIE_MAX_AGE = 365 * 24 * 60 * 60
+_LOCALE = Path(__file__).parent / "locale"
+#: The language the messages are written in: it needs no catalog.
+_SOURCE = Language.EN
+
+
+@cache
+def translations(language: Language) -> NullTranslations:
+    """The messages of ``language``, from its .po file (read once per process)."""
+    if language is _SOURCE:
+        return NullTranslations()
+    with (_LOCALE / language.value / "LC_MESSAGES" / "messages.po").open("rb") as po:
+        catalog = read_po(po, locale=language.value)
+    compiled = BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return Translations(compiled)
+
+
+def accepted(header: str) -> list[str]:
+    """The language tags of an Accept-Language header, most wanted first (q=0: not at all)."""
+    weighted: list[tuple[float, str]] = []
+    for part in header.split(","):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                continue
+        if tag and tag != "*" and quality > 0:
+            weighted.append((quality, tag))
+    # sorted() is stable: tags of equal weight keep the browser's order.
+    return [tag for _, tag in sorted(weighted, key=lambda item: -item[0])]
+
+
+def same_site_path(target: str) -> str | None:
+    """``target`` if it is a path on this site, else None: the language form says where to go
+    back to, and a form can be forged to say ``https://evil.example`` or ``//evil.example``."""
+    if not target.startswith("/") or target.startswith(("//", "/\\")):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or any(ord(c) < 0x20 or c == "\\" for c in target):
+        return None
+    return target
+
+
+class Languages:
+    """How the language of a request is chosen, for one application."""
+
+    def __init__(self, default: Language, *, secure: bool) -> None:
+        self.default = default
+        self.secure = secure
+
+    def of(self, request: Request) -> Language:
+        user = getattr(request.state, "user", None)  # set by cap.web.desk.signed_in
+        if user is not None and user.language is not None:
+            return Language(user.language)
+        chosen = request.cookies.get(COOKIE)
+        if chosen in set(Language):
+            return Language(chosen)
+        available = [language.value for language in Language]
+        wanted = negotiate_locale(accepted(request.headers.get("accept-language", "")),
+                                  available, sep="-")  # fmt: skip
+        return Language(wanted) if wanted else self.default
+
+    def gettext(self, request: Request) -> Callable[[str], str]:
+        """``_`` for the messages code renders for ``request``."""
+        return translations(self.of(request)).gettext
+
+    def _context(self, request: Request) -> dict[str, Any]:
+        return {"language": self.of(request)}
+
+    def templates(self, directory: Path) -> Jinja2Templates:
+        """The application's templates (autoescaped .html), in each request's language."""
+        templates = Jinja2Templates(directory=directory, context_processors=[self._context])
+        env = templates.env
+        env.globals["csrf_field"] = CSRF_FIELD
+        env.add_extension("jinja2.ext.i18n")
+        env.install_gettext_callables(  # type: ignore[attr-defined]
+            gettext=_gettext, ngettext=_ngettext, newstyle=True
+        )
+        env.filters["ago"] = _ago
+        return templates
+
+
+def _language(context: Context) -> Language:
+    language = context.get("language")
+    assert isinstance(language, Language), "rendered without Languages' context processor"
+    return language
+
+
+@pass_context
+def _gettext(context: Context, message: str) -> str:
+    return translations(_language(context)).gettext(message)
+
+
+@pass_context
+def _ngettext(context: Context, singular: str, plural: str, n: int) -> str:
+    return translations(_language(context)).ngettext(singular, plural, n)
+
+
+@pass_context
+def _ago(context: Context, seconds: float) -> str:
+    """``5 seconds ago``, ``för 5 sekunder sedan``: how long ago, in the page's language."""
+    # Babel words a zero duration as the future ("in 0 seconds"): a heartbeat is never that.
+    return format_timedelta(timedelta(seconds=-max(seconds, 1)), add_direction=True,
+                            locale=_language(context).value)  # fmt: skip
