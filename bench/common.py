@@ -65,8 +65,9 @@ def info(measure: str, figure: str, compared: str = "") -> Row:
     return ("i", measure, figure, compared, "", "", "info")
 
 
-def error_row(number: str, what: str, message: str) -> Row:
-    return (number, what, "ERROR", message[:70], "", "", "FAIL")
+def error_row(number: str, what: str, message: str, width: int = len(HEADER)) -> Row:
+    """An ERROR row ``width`` cells wide (a table with its own header passes its width)."""
+    return (number, what, "ERROR", message[:70], *[""] * (width - 5), "FAIL")
 
 
 def measured(number: str, what: str, section: Callable[[], list[Row]]) -> list[Row]:
@@ -118,9 +119,16 @@ def format_table(header: Row, rows: Sequence[Row], numeric_columns: Collection[i
 
 
 def print_report(
-    title: str, versions: Sequence[str], rows: Sequence[Row], notes: Sequence[str]
+    title: str,
+    versions: Sequence[str],
+    rows: Sequence[Row],
+    notes: Sequence[str],
+    *,
+    header: Row = HEADER,
+    numeric_columns: Collection[int] = (2, 4),
 ) -> None:
-    """The title, the machine and its load, the table (:data:`HEADER`) and the notes."""
+    """The title, the machine and its load, the table (``header``, :data:`HEADER` unless
+    given; ``numeric_columns`` right-aligned) and the notes."""
     print(title)
     print(
         f"Python {platform.python_version()}, {', '.join(versions)}, {platform.system()} "
@@ -129,7 +137,7 @@ def print_report(
         f"of a comparison; {time.perf_counter() - _STARTED:.0f} s in all"
     )
     print()
-    print(format_table(HEADER, rows, {2, 4}))
+    print(format_table(header, rows, numeric_columns))
     if notes:
         print("\nnotes:")
     for note in notes:

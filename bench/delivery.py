@@ -23,24 +23,20 @@ from the same parts, built before timing.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import logging
 import multiprocessing
-import os
-import platform
 import sqlite3
 import statistics
 import tempfile
 import time
 import traceback
-from collections.abc import Awaitable, Callable, Collection, Coroutine, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from multiprocessing.connection import Connection
-from pathlib import Path
 from typing import Any
 
 import aiosmtplib
@@ -59,14 +55,18 @@ from cap.store.models import OutboxMessage, OutboxStatus
 
 from common import (
     HOST,
+    Row,
     ServerProcess,
     SharedInt,
     describe,
-    format_table,
+    error_row,
+    migrated,
+    parser,
     postgres_url,
+    print_report,
     probe_postgres,
     progress,
-    reset_schema,
+    ratio,
     run_report,
     safe_url,
     serve_until_sigterm,
@@ -81,6 +81,7 @@ CONTRACT_MANAGER = "erik.johansson@region-stockholm.example"
 #: The instant the rows are due and the delivery pass runs at.
 NOW = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
 QUEUED_AT = NOW - timedelta(minutes=5)
+PG_SCHEMA = "bench_delivery"
 
 TARGET = 2.0  # cap >= 2x the peer
 
@@ -111,6 +112,10 @@ class Variant:
     recipient_name: str | None
     role: str
 
+    @property
+    def reply_to(self) -> str | None:
+        return CONTRACT_MANAGER if self.role == "supplier" else None
+
 
 @dataclass(frozen=True)
 class Mail:
@@ -120,10 +125,6 @@ class Mail:
     variant: Variant
     message_id: str
     data: bytes
-
-    @property
-    def reply_to(self) -> str | None:
-        return CONTRACT_MANAGER if self.variant.role == "supplier" else None
 
     def row(self, columns: Collection[str]) -> dict[str, Any]:
         """The row as ``cap.notify.outbox.queue`` builds it, for whichever outbox layout the
@@ -138,7 +139,7 @@ class Mail:
             "recipient": v.recipient,
             "recipient_role": v.role,
             "recipient_name": v.recipient_name,
-            "reply_to": self.reply_to,
+            "reply_to": v.reply_to,
             "subject": v.rendered.subject[:300],
             "text_body": v.rendered.text,
             "html_body": v.rendered.html,
@@ -187,7 +188,7 @@ def build_mails(variants: Sequence[Variant], count: int, prefix: str) -> list[Ma
             recipient_name=v.recipient_name,
             message_id=message_id,
             date=QUEUED_AT,
-            reply_to=CONTRACT_MANAGER if v.role == "supplier" else None,
+            reply_to=v.reply_to,
             headers={"X-Cap-Kind": v.kind},
         )
         mails.append(Mail(key, v, message_id, data))
@@ -446,32 +447,6 @@ def split_cap(db: Database, settings: Settings, mails: Sequence[Mail]) -> Split:
     return split
 
 
-# -- the databases ---------------------------------------------------------------------------
-
-
-@contextmanager
-def sqlite_database(tmp: Path, name: str) -> Iterator[Database]:
-    """A freshly migrated SQLite file."""
-    db = Database(f"sqlite:///{tmp / f'{name}.db'}")
-    db.upgrade()
-    try:
-        yield db
-    finally:
-        db.engine.dispose()
-
-
-@contextmanager
-def postgres_database(url: str) -> Iterator[Database]:
-    """Schema ``public`` dropped, recreated and migrated."""
-    reset_schema(url, "public", create=True)
-    db = Database(url)
-    db.upgrade()
-    try:
-        yield db
-    finally:
-        db.engine.dispose()
-
-
 # -- the report ------------------------------------------------------------------------------
 
 HEADER = ("#", "measure", "cap", "peer (same run)", "limit (same run)", "cap/peer",
@@ -525,18 +500,12 @@ class Series:
         return "/".join(f"{v:,} B" for v in values)
 
 
-def ratio(a: float, b: float) -> str:
-    return f"{a / b:.2f}x" if a and b else "n/a"
-
-
-def cap_rows(
-    number: str, what: str, cap: Series, peer: Series, limit: Series
-) -> list[tuple[str, ...]]:
+def cap_rows(number: str, what: str, cap: Series, peer: Series, limit: Series) -> list[Row]:
     target = f">= {TARGET:g}x peer"
     if cap.error is not None:
-        return [(number, what, "ERROR", cap.error[:70], "", "", "", target, "FAIL")]
+        return [error_row(number, what, cap.error, len(HEADER))]
     passed = cap.median >= TARGET * peer.median and cap.ok and peer.ok and limit.ok
-    rows: list[tuple[str, ...]] = [
+    rows: list[Row] = [
         (number, what, cap.figure(), peer.figure(), limit.figure(),
          ratio(cap.median, peer.median), ratio(cap.median, limit.median), target,
          verdict(passed)),
@@ -575,19 +544,18 @@ def measure(series: Series, name: str, run: Callable[[], Run]) -> None:
     )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--messages", type=int, help="messages per timed run (default 2,000)")
-    parser.add_argument("--quick", action="store_true", help="300 messages, 2 rounds")
-    parser.add_argument("--rounds", type=int, help="timed runs per path (median reported)")
-    args = parser.parse_args(argv)
+def main() -> int:
+    arguments = parser(__doc__, "300 messages, 2 rounds")
+    arguments.add_argument("--messages", type=int, help="messages per timed run (default 2,000)")
+    arguments.add_argument("--rounds", type=int, help="timed runs per path (median reported)")
+    args = arguments.parse_args()
     sizes = QUICK if args.quick else DEFAULT
     n = args.messages if args.messages and args.messages > 0 else sizes.messages
     rounds = args.rounds if args.rounds and args.rounds > 0 else sizes.rounds
     split_n = min(n, sizes.split)
     started = time.perf_counter()
-    load_start = os.getloadavg()[0]
-    budget_note = ""
+    budget_note = f"Rounds: {rounds}."
+    split_error = ""
 
     progress(f"rendering {len(KINDS) * 2} variants, building {n:,} messages ...")
     variants = render_variants()
@@ -597,35 +565,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     sizes_b = [len(m.data) for m in mails]
 
     pg_url = postgres_url()
-    pg_safe = safe_url(pg_url)
     pg_version, pg_skipped = probe_postgres(pg_url)
 
     series = {name: Series() for name in ("cap-sqlite", "cap-postgres", "peer", "limit")}
     server = SMTPServerProcess()
-    progress(f"SMTP server up: pid {server.pid}, {HOST}:{server.port}")
-    exit_code: int | None = None
+    port = server.port
+    progress(f"SMTP server up: pid {server.pid}, {HOST}:{port}")
     try:
         # Warm the client paths once (imports, first connections); cap warms on each database.
-        asyncio.run(peer_send(warm, server.port))
-        asyncio.run(limit_send(warm, server.port))
+        asyncio.run(peer_send(warm, port))
+        asyncio.run(limit_send(warm, port))
         with tempfile.TemporaryDirectory(prefix="cap-bench-delivery-") as tmp:
-            port = server.port
+            databases: dict[str, Callable[[str], AbstractContextManager[Database]]] = {
+                "cap-sqlite": lambda name: migrated(f"sqlite:///{tmp}/{name}.db"),
+                "cap-postgres": lambda name: migrated(pg_url, PG_SCHEMA),
+            }
+            if pg_skipped is not None:
+                del databases["cap-postgres"]
 
-            def cap_sqlite(r: int) -> Run:
-                with sqlite_database(Path(tmp), f"round{r}") as db:
-                    return time_cap(db, settings_for(db.url, port), mails, warm, server)
+            def cap_path(kind: str) -> Callable[[int], Run]:
+                def run(r: int) -> Run:
+                    with databases[kind](f"round{r}") as db:
+                        return time_cap(db, settings_for(db.url, port), mails, warm, server)
 
-            def cap_postgres(r: int) -> Run:
-                with postgres_database(pg_url) as db:
-                    return time_cap(db, settings_for(db.url, port), mails, warm, server)
+                return run
 
             paths: list[tuple[str, Callable[[int], Run]]] = [
-                ("cap-sqlite", cap_sqlite),
+                ("cap-sqlite", cap_path("cap-sqlite")),
                 ("peer", lambda r: time_client(peer_send, mails, server)),
                 ("limit", lambda r: time_client(limit_send, mails, server)),
             ]
             if pg_skipped is None:
-                paths.append(("cap-postgres", cap_postgres))
+                paths.append(("cap-postgres", cap_path("cap-postgres")))
             for r in range(rounds):
                 round_started = time.perf_counter()
                 progress(f"round {r + 1}/{rounds}: {n:,} messages per path")
@@ -637,25 +608,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                 ahead = last_round * (1 + split_n / n)
                 if r + 1 < rounds and time.perf_counter() - started + ahead > sizes.budget:
                     budget_note = (
-                        f"{r + 1} of {rounds} rounds: another round ({last_round:.0f} s) would "
-                        f"pass the {sizes.budget:.0f} s budget"
+                        f"Rounds: {r + 1} of {rounds}: another round ({last_round:.0f} s) would "
+                        f"pass the {sizes.budget:.0f} s budget."
                     )
                     progress(budget_note)
                     break
 
             progress(f"instrumented passes ({split_n:,} messages): where cap's time goes")
             try:
-                with sqlite_database(Path(tmp), "split") as db:
-                    series["cap-sqlite"].split = split_cap(
-                        db, settings_for(db.url, port), split_mails
-                    )
-                if pg_skipped is None:
-                    with postgres_database(pg_url) as db:
-                        series["cap-postgres"].split = split_cap(
-                            db, settings_for(db.url, port), split_mails
-                        )
-            except Exception:
+                for kind, database in databases.items():
+                    with database("split") as db:
+                        series[kind].split = split_cap(db, settings_for(db.url, port), split_mails)
+            except Exception as exc:
                 traceback.print_exc()
+                split_error = describe(exc)
     finally:
         exit_code = server.stop()
     progress(f"SMTP server stopped (exit code {exit_code})")
@@ -679,72 +645,57 @@ def main(argv: Sequence[str] | None = None) -> int:
          f"({ratio(limit.median, peer.median)})", "", f">= {TARGET:g}x peer", "info"),
     ]  # fmt: skip
 
-    mode = "quick" if args.quick else "default"
-    print(f"cap delivery benchmark ({mode} run): messages per second to aiosmtpd on loopback")
-    print(
-        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, SQLAlchemy "
-        f"{sqlalchemy.__version__}, aiosmtplib {aiosmtplib.__version__}"
-        + (f", PostgreSQL {pg_version}" if pg_version else "")
-        + f", {platform.system()} {platform.machine()}, {os.cpu_count()} CPUs"
+    print_report(
+        f"cap delivery benchmark ({'quick' if args.quick else 'default'} run): messages per "
+        f"second to aiosmtpd on loopback\nmessages: {n:,} per timed run, {len(variants)} "
+        f"rendered variants (every kind, sv+en), {statistics.mean(sizes_b) / 1024:.1f} KiB mean "
+        f"({min(sizes_b):,}-{max(sizes_b):,} B), multipart/alternative",
+        [
+            f"SQLite {sqlite3.sqlite_version}",
+            f"SQLAlchemy {sqlalchemy.__version__}",
+            f"aiosmtplib {aiosmtplib.__version__}",
+            *([f"PostgreSQL {pg_version}"] if pg_version else []),
+        ],
+        rows,
+        [
+            "Figures: median of the timed runs per path (range in brackets), each after a "
+            f"{sizes.warmup}-message warm-up; the order of the paths rotates every round. "
+            f"{budget_note} The client, the server process and PostgreSQL share the CPUs.",
+            "cap = Delivery(db, settings).run_pass(lambda: now), smtp_tls='none', default "
+            "delivery_batch; a freshly migrated database per run, rows inserted with "
+            "cap.notify.outbox.insert_rows; timed from constructing the Delivery to the pass's "
+            "return. Checked after each run: the report, every row 'sent', the server counted "
+            "every message. Rows have no finding (finding_id NULL).",
+            "peer = aiosmtplib.send(...) per message: a new connection (EHLO, MAIL, RCPT, DATA, "
+            "QUIT) each time. limit = one aiosmtplib.SMTP connection, sendmail per message. Both "
+            "send bytes built before timing by cap.notify.message.build_message from the same "
+            "parts as the rows (see 'bytes received'), without a database.",
+            "server = aiosmtpd in a separate (spawned) process that only counts messages, bytes "
+            "and connections; stopped with SIGTERM at the end.",
+            f"'of which': one extra pass of {split_n:,} messages per database with claim, each "
+            "connection's transport.send, mark_sent_many (and Outgoing.message when cap "
+            "assembles the MIME message at delivery) wrapped in timers; summed and divided by "
+            "the messages; not in the figures above. Sends overlap (several connections), "
+            "claims and marks run in the pass's database thread. The limit column holds the "
+            "limit's time per message.",
+            "'ceiling': limit/peer in brackets: what one connection sending one message at a "
+            "time can reach. cap sends over several connections side by side "
+            "(CAP_DELIVERY_CONNECTIONS), which is how it gets past that ceiling.",
+            f"PostgreSQL skipped: {safe_url(pg_url)} unreachable: {pg_skipped}"
+            if pg_skipped is not None
+            else f"PostgreSQL: {safe_url(pg_url)}; schema {PG_SCHEMA} recreated and migrated "
+            "per run, dropped after.",
+            *([f"ERROR, instrumented passes: {split_error}"] if split_error else []),
+            *(
+                f"CHECK FAILED, {name}: {'; '.join(sorted(set(s.checks)))}"
+                for name, s in series.items()
+                if s.checks
+            ),
+            *(f"ERROR, {name}: {s.error}" for name, s in series.items() if s.error),
+        ],
+        header=HEADER,
+        numeric_columns=NUMERIC_COLUMNS,
     )
-    print(
-        f"messages: {n:,} per timed run, {len(variants)} rendered variants (every kind, sv+en), "
-        f"{statistics.mean(sizes_b) / 1024:.1f} KiB mean ({min(sizes_b):,}-{max(sizes_b):,} B), "
-        "multipart/alternative"
-    )
-    print(
-        f"load average (1 min) at start {load_start:.2f}, at end {os.getloadavg()[0]:.2f}; "
-        "client, server process and PostgreSQL share these CPUs"
-    )
-    print()
-    print(format_table(HEADER, rows, NUMERIC_COLUMNS))
-    print()
-    print("notes:")
-    print(
-        f"  Figures: median of the timed runs per path (range in brackets), each after a\n"
-        f"  {sizes.warmup}-message warm-up; the order of the paths rotates every round."
-        + (f"\n  Rounds: {budget_note}." if budget_note else f" Rounds: {rounds}.")
-    )
-    print(
-        "  cap   = Delivery(db, settings).run_pass(lambda: now), smtp_tls='none', default\n"
-        "          delivery_batch; a freshly migrated database per run, rows inserted with\n"
-        "          cap.notify.outbox.insert_rows; timed from constructing the Delivery to the\n"
-        "          pass's return. Checked after each run: the report, every row 'sent', the\n"
-        "          server counted every message. Rows have no finding (finding_id NULL)."
-    )
-    print(
-        "  peer  = aiosmtplib.send(...) per message: a new connection (EHLO, MAIL, RCPT, DATA,\n"
-        "          QUIT) each time. limit = one aiosmtplib.SMTP connection, sendmail per message.\n"
-        "          Both send bytes built before timing by cap.notify.message.build_message from\n"
-        "          the same parts as the rows (see 'bytes received'), without a database."
-    )
-    print(
-        "  server = aiosmtpd in a separate (spawned) process that only counts messages, bytes\n"
-        "          and connections; stopped with SIGTERM at the end."
-    )
-    print(
-        f"  'of which': one extra pass of {split_n:,} messages per database with claim,\n"
-        "          each connection's transport.send, mark_sent_many (and Outgoing.message when\n"
-        "          cap assembles the MIME message at delivery) wrapped in timers; summed and\n"
-        "          divided by the messages; not in the figures above. Sends overlap (several\n"
-        "          connections), claims and marks run in the pass's database thread. The limit\n"
-        "          column holds the limit's time per message."
-    )
-    print(
-        "  'ceiling': limit/peer in brackets: what one connection sending one message at a\n"
-        "          time can reach. cap sends over several connections side by side\n"
-        "          (CAP_DELIVERY_CONNECTIONS), which is how it gets past that ceiling."
-    )
-    if pg_skipped is not None:
-        print(f"  PostgreSQL skipped: {pg_safe} unreachable: {pg_skipped}")
-    else:
-        print(f"  PostgreSQL: {pg_safe}; schema public dropped, recreated, migrated per run.")
-    for name, s in series.items():
-        if s.checks:
-            print(f"  CHECK FAILED, {name}: {'; '.join(sorted(set(s.checks)))}")
-        if s.error:
-            print(f"  ERROR, {name}: {s.error}")
-    print(f"total time {time.perf_counter() - started:.1f} s")
     return 0
 
 
