@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, delete, select
+from sqlalchemy import ColumnElement, delete, select, update
 from sqlmodel import Session, col
 
 from cap.domain.inputs import email_address
@@ -245,11 +245,7 @@ class Users(UseCases):
         key = email_key(email)
         address = address[:_ADDRESS_LENGTH]
         hasher = self._hasher()
-        with self.db.write() as session:
-            # Failures out of the window count no more: keep the table as small as the window.
-            session.execute(
-                delete(LoginFailure).where(col(LoginFailure.at) <= now - FAILURE_WINDOW)
-            )
+        with self.db.read() as session:
             waits = [
                 _wait_minutes(
                     session, col(LoginFailure.email_key) == key, ACCOUNT_FAILURE_LIMIT, now
@@ -258,22 +254,39 @@ class Users(UseCases):
                     session, col(LoginFailure.address) == address, ADDRESS_FAILURE_LIMIT, now
                 ),
             ]
-            if any(w is not None for w in waits):
-                # Refused before checking the password: a locked guesser learns nothing more.
-                wait = max(w for w in waits if w is not None)
-                return LoginResult(None, LoginRefusal.THROTTLED, wait)
             user = session.execute(select(User).where(col(User.email_key) == key)).scalars().first()
-            try:
-                hasher.verify(user.password_hash if user else _decoy_hash(hasher), password)
-                matched = user is not None
-            except (VerificationError, InvalidHashError):
-                matched = False
+        if any(w is not None for w in waits):
+            # Refused before checking the password: a locked guesser learns nothing more.
+            wait = max(w for w in waits if w is not None)
+            return LoginResult(None, LoginRefusal.THROTTLED, wait)
+        # Outside any transaction: argon2 takes tens of milliseconds on purpose, and on SQLite a
+        # write transaction would hold every other writer (sweeps, actions) that long.
+        try:
+            hasher.verify(user.password_hash if user else _decoy_hash(hasher), password)
+            matched = user is not None
+        except (VerificationError, InvalidHashError):
+            matched = False
+        rehashed = (
+            hasher.hash(password)
+            if user is not None and matched and hasher.check_needs_rehash(user.password_hash)
+            else None
+        )
+        with self.db.write() as session:
+            # Failures out of the window count no more: keep the table as small as the window.
+            session.execute(
+                delete(LoginFailure).where(col(LoginFailure.at) <= now - FAILURE_WINDOW)
+            )
             if user is None or not matched:
                 session.add(LoginFailure(email_key=key, address=address, at=now))
                 return LoginResult(None, LoginRefusal.WRONG_CREDENTIALS)
             if user.disabled_at is not None:
                 return LoginResult(None, LoginRefusal.DISABLED)
             session.execute(delete(LoginFailure).where(col(LoginFailure.email_key) == key))
-            if hasher.check_needs_rehash(user.password_hash):
-                user.password_hash = hasher.hash(password)
+            if rehashed is not None:
+                # Only over the hash that was checked: a password changed meanwhile stays.
+                session.execute(
+                    update(User)
+                    .where(col(User.id) == user.id, col(User.password_hash) == user.password_hash)
+                    .values(password_hash=rehashed)
+                )
             return LoginResult(user_view(user))
