@@ -114,7 +114,7 @@ def test_signing_in_and_out_in_a_browser(served: str, sqlite_url: str) -> None:
                                     args=["--no-sandbox", "--disable-gpu"])  # fmt: skip
         page = browser.new_page()
         page.goto(f"{served}/desk")
-        assert page.url == f"{served}/login"
+        assert page.url == f"{served}/login?next=%2Fdesk"  # sign in, then back to the desk
         page.get_by_label("Email address").fill("anna@region.example")
         page.get_by_label("Password").fill("not her password")
         page.get_by_role("button", name="Sign in").click()
@@ -127,5 +127,5 @@ def test_signing_in_and_out_in_a_browser(served: str, sqlite_url: str) -> None:
         page.get_by_role("button", name="Sign out").click()
         assert page.url == f"{served}/login"
         page.goto(f"{served}/desk")
-        assert page.url == f"{served}/login"
+        assert page.url == f"{served}/login?next=%2Fdesk"
         browser.close()

@@ -8,24 +8,28 @@ signed cookies (cap/web/desk.py).
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp
 
 from cap import __version__
-from cap.clock import utcnow
 from cap.config import Settings
 from cap.domain.model import Language
 from cap.errors import InvalidInput
 from cap.store.db import Database
-from cap.web.desk import desk_routes
+from cap.store.simulation import clock_of
+from cap.web import dashboard, directory, finding, findings, outbox, rules, users
+from cap.web.desk import sign_in_routes
 from cap.web.language import Languages
 from cap.web.security import derived_key, protect
+from cap.web.site import Site, install_error_pages
 from cap.worker import check_health
 from cap.workflow import Workflow, unaddressed_roles
 
@@ -34,7 +38,9 @@ HERE = Path(__file__).parent
 SESSION_MAX_AGE = timedelta(hours=12)
 
 
-def create_app(settings: Settings) -> ASGIApp:
+def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = None) -> ASGIApp:
+    """The web application over ``settings``' database. ``clock`` is its now (default: the
+    database's, simulated on a demo database, else the real one)."""
     if settings.secret_key is None:
         raise InvalidInput(
             "CAP_SECRET_KEY: not set; the web desk signs its sessions and forms with it. Make "
@@ -42,11 +48,15 @@ def create_app(settings: Settings) -> ASGIApp:
         )
     secret = settings.secret_key.get_secret_value()
     secure = settings.base_url.lower().startswith("https:")
-    languages = Languages(default_language(settings), secure=secure)
+    languages = Languages(
+        default_language(settings), secure=secure, tz=settings.rule_set.calendar.tz
+    )
     # Autoescaping on for .html templates (Jinja2Templates' default, select_autoescape).
     templates = languages.templates(HERE / "templates")
     db = Database(settings.database_url)
     workflow = Workflow(db=db, settings=settings)
+    site = Site(workflow, templates, languages, settings, clock or clock_of(db))
+    utcnow = site.now
     app = FastAPI(title="cap", version=__version__, docs_url=None, redoc_url=None)
     app.add_middleware(
         SessionMiddleware,
@@ -57,7 +67,18 @@ def create_app(settings: Settings) -> ASGIApp:
         https_only=secure,
     )
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    app.include_router(desk_routes(workflow, templates, languages))
+    app.include_router(sign_in_routes(site))
+    for pages in (dashboard, findings, finding, directory, outbox, rules, users):
+        app.include_router(pages.routes(site))
+    install_error_pages(app, site)
+
+    @app.exception_handler(HTTPException)
+    def http_error(request: Request, error: Exception) -> Response:
+        assert isinstance(error, HTTPException)
+        site.signed_in(request)  # the page's language is the user's
+        return site.render(request, "error.html", {"status": error.status_code},
+                           status_code=error.status_code, headers=error.headers)  # fmt: skip
+
     max_age = timedelta(seconds=3 * max(settings.sweep_every, settings.deliver_every) + 30)
     # The settings and rules of a process do not change while it runs: neither do these.
     warnings = [str(role) for role in unaddressed_roles(settings)]
@@ -83,7 +104,8 @@ def create_app(settings: Settings) -> ASGIApp:
             },
         )
 
-    return protect(app, secret=secret, base_url=settings.base_url)
+    return protect(app, secret=secret, base_url=settings.base_url,
+                   evidence_max_bytes=settings.evidence_max_bytes)  # fmt: skip
 
 
 def default_language(settings: Settings) -> Language:

@@ -1,10 +1,10 @@
-"""Signing in to the desk and out of it, and who a request is from.
+"""Signing in to the desk and out of it (here, or in every browser at once).
 
 A session is a signed cookie (Starlette's SessionMiddleware) holding the user's id and
-``session_version``; each page asks the database whether that is still someone signed in, so a
-user disabled, given another role or another password is signed out at their next request.
-The language form is here too: a signed-in user's choice is stored on the user, and follows
-them to every browser.
+``session_version``; each page asks the database whether that is still someone signed in
+(:meth:`cap.web.site.Site.signed_in`), so a user disabled, given another role or another
+password, or signed out everywhere is signed out at their next request. The language form is
+here too: a signed-in user's choice is stored on the user, and follows them to every browser.
 """
 
 from __future__ import annotations
@@ -13,39 +13,16 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
-from cap.clock import utcnow
 from cap.domain.model import Language
 from cap.web.language import COOKIE, COOKIE_MAX_AGE, Languages, same_site_path
-from cap.workflow import LoginRefusal, LoginResult, UserView, Workflow
+from cap.web.site import PRIVATE, Site, see_other
+from cap.workflow import LoginRefusal, LoginResult
 from cap.workflow.users import PASSWORD_MAX_LENGTH
 
-_USER = "user"
-_VERSION = "session_version"
 #: Longer than any address a mail server takes (254): anything beyond is not worth a lookup.
 _EMAIL_MAX_LENGTH = 320
-#: Pages that show who is signed in are never kept by a browser or a proxy.
-_PRIVATE = {"cache-control": "no-store"}
-
-
-def signed_in(request: Request, workflow: Workflow) -> UserView | None:
-    """The person this request is from, or None; a session that has ended is cleared."""
-    user_id, version = request.session.get(_USER), request.session.get(_VERSION)
-    if user_id is None and version is None:
-        return None
-    user = None
-    if isinstance(user_id, int) and isinstance(version, int):
-        user = workflow.session_user(user_id, version)
-    if user is None:
-        request.session.clear()
-    request.state.user = user  # the user's language is the page's (cap.web.language)
-    return user
-
-
-def _see_other(path: str) -> RedirectResponse:
-    return RedirectResponse(path, status_code=303, headers=_PRIVATE)
 
 
 def _refusal(result: LoginResult, _: Callable[[str], str]) -> str:
@@ -67,13 +44,15 @@ def _remember(response: Response, language: Language, languages: Languages) -> N
                         samesite="lax", secure=languages.secure)  # fmt: skip
 
 
-def desk_routes(workflow: Workflow, templates: Jinja2Templates, languages: Languages) -> APIRouter:
+def sign_in_routes(site: Site) -> APIRouter:
     router = APIRouter()
+    workflow, templates, languages = site.workflow, site.templates, site.languages
 
     def login_form(
         request: Request,
         *,
         email: str = "",
+        next: str = "",
         errors: dict[str, str] | None = None,
         status_code: int = 200,
         headers: dict[str, str] | None = None,
@@ -81,22 +60,23 @@ def desk_routes(workflow: Workflow, templates: Jinja2Templates, languages: Langu
         return templates.TemplateResponse(
             request,
             "login.html",
-            {"email": email, "errors": errors or {}},
+            {"email": email, "next": same_site_path(next) or "", "errors": errors or {}},
             status_code=status_code,
-            headers={**_PRIVATE, **(headers or {})},
+            headers={**PRIVATE, **(headers or {})},
         )
 
     @router.get("/login", response_class=HTMLResponse)
-    def login_page(request: Request) -> Response:
-        if signed_in(request, workflow) is not None:
-            return _see_other("/desk")
-        return login_form(request)
+    def login_page(request: Request, next: str = "") -> Response:
+        if site.signed_in(request) is not None:
+            return see_other(same_site_path(next) or "/desk")
+        return login_form(request, next=next)
 
     @router.post("/login", response_class=HTMLResponse)
     def login(
         request: Request,
         email: Annotated[str, Form()] = "",
         password: Annotated[str, Form()] = "",
+        next: Annotated[str, Form()] = "",
     ) -> Response:
         _ = languages.gettext(request)
         email = email.strip()
@@ -113,19 +93,18 @@ def desk_routes(workflow: Workflow, templates: Jinja2Templates, languages: Langu
                 "length": PASSWORD_MAX_LENGTH
             }
         if errors:
-            return login_form(request, email=email[:_EMAIL_MAX_LENGTH], errors=errors,
-                              status_code=400)  # fmt: skip
+            return login_form(request, email=email[:_EMAIL_MAX_LENGTH], next=next,
+                              errors=errors, status_code=400)  # fmt: skip
         address = request.client.host if request.client else "unknown"
-        result = workflow.authenticate(email, password, address, utcnow())
+        result = workflow.authenticate(email, password, address, site.now())
         if result.user is None:
             throttled = result.refusal is LoginRefusal.THROTTLED
             retry = {"retry-after": str(60 * (result.wait_minutes or 1))} if throttled else None
-            return login_form(request, email=email, errors={"password": _refusal(result, _)},
+            return login_form(request, email=email, next=next,
+                              errors={"password": _refusal(result, _)},
                               status_code=429 if throttled else 400, headers=retry)  # fmt: skip
-        request.session.clear()
-        request.session[_USER] = result.user.id
-        request.session[_VERSION] = result.user.session_version
-        desk = _see_other("/desk")
+        site.start_session(request, result.user)
+        desk = see_other(same_site_path(next) or "/desk")
         if result.user.language is not None:
             # Every page, not only the desk's, in the language the user chose elsewhere.
             _remember(desk, Language(result.user.language), languages)
@@ -134,14 +113,14 @@ def desk_routes(workflow: Workflow, templates: Jinja2Templates, languages: Langu
     @router.post("/logout")
     def logout(request: Request) -> Response:
         request.session.clear()
-        return _see_other("/login")
+        return see_other("/login")
 
-    @router.get("/desk", response_class=HTMLResponse)
-    def desk(request: Request) -> Response:
-        user = signed_in(request, workflow)
-        if user is None:
-            return _see_other("/login")
-        return templates.TemplateResponse(request, "desk.html", {"user": user}, headers=_PRIVATE)
+    @router.post("/logout/everywhere")
+    def logout_everywhere(request: Request) -> Response:
+        user = site.user(request)
+        workflow.end_sessions(user.id)
+        request.session.clear()
+        return see_other("/login")
 
     @router.post("/language")
     def choose_language(
@@ -154,11 +133,11 @@ def desk_routes(workflow: Workflow, templates: Jinja2Templates, languages: Langu
                 "error: language: choose sv (Svenska) or en (English)\n", status_code=400
             )
         chosen = Language(language)
-        user = signed_in(request, workflow)
+        user = site.signed_in(request)
         if user is not None:
             workflow.set_language(user.id, chosen)
         back = same_site_path(next) or ("/desk" if user is not None else "/")
-        response = _see_other(back)
+        response = see_other(back)
         _remember(response, chosen, languages)
         return response
 

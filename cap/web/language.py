@@ -2,8 +2,9 @@
 
 The choice is, in order: the signed-in user's stored language, the ``cap_language`` cookie
 (set by the language form on every page), the browser's Accept-Language, CAP_DEFAULT_LANGUAGE.
-Messages are English in the code and templates (``_()``, ``{% trans %}``) and Swedish in
-cap/web/locale/sv/LC_MESSAGES/messages.po, read at start: no compiled catalog to keep in step.
+Messages are English in the code and templates (``_()``, ``{% trans %}``) and Swedish in the
+.po files of cap/web/locale/sv/LC_MESSAGES/ (one per group of pages, merged), read at start: no
+compiled catalog to keep in step.
 The template's gettext takes the language from the template context, never from a shared
 environment, so two requests rendered at once in two languages cannot mix.
 """
@@ -11,7 +12,8 @@ environment, so two requests rendered at once in two languages cannot mix.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from enum import StrEnum
 from functools import cache
 from io import BytesIO
 from pathlib import Path
@@ -19,7 +21,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from babel import negotiate_locale
-from babel.dates import format_timedelta
+from babel.dates import format_date, format_time, format_timedelta
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
@@ -29,6 +32,7 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 
 from cap.domain.model import Language
+from cap.web.labels import label
 from cap.web.security import CSRF_FIELD
 
 COOKIE = "cap_language"
@@ -41,15 +45,29 @@ _SOURCE = Language.EN
 
 @cache
 def translations(language: Language) -> NullTranslations:
-    """The messages of ``language``, from its .po file (read once per process)."""
+    """The messages of ``language``, from its .po files (read once per process)."""
     if language is _SOURCE:
         return NullTranslations()
-    with (_LOCALE / language.value / "LC_MESSAGES" / "messages.po").open("rb") as po:
-        catalog = read_po(po, locale=language.value)
+    catalog = catalog_of(language)
     compiled = BytesIO()
     write_mo(compiled, catalog)
     compiled.seek(0)
     return Translations(compiled)
+
+
+def catalog_of(language: Language) -> Catalog:
+    """Every .po file of ``language`` as one catalog: a message in two files is an error."""
+    merged = Catalog(locale=language.value)
+    for path in sorted((_LOCALE / language.value / "LC_MESSAGES").glob("*.po")):
+        with path.open("rb") as po:
+            part = read_po(po, locale=language.value)
+        for message in part:
+            if not message.id:
+                continue  # the header
+            if message.id in merged:
+                raise ValueError(f"{path.name}: {message.id!r} is translated in another file too")
+            merged[message.id] = message
+    return merged
 
 
 def accepted(header: str) -> list[str]:
@@ -83,9 +101,11 @@ def same_site_path(target: str) -> str | None:
 class Languages:
     """How the language of a request is chosen, for one application."""
 
-    def __init__(self, default: Language, *, secure: bool) -> None:
+    def __init__(self, default: Language, *, secure: bool, tz: tzinfo = UTC) -> None:
         self.default = default
         self.secure = secure
+        #: The buyer's time zone: instants are shown in it, as the deadlines are counted.
+        self.tz = tz
 
     def of(self, request: Request) -> Language:
         user = getattr(request.state, "user", None)  # set by cap.web.desk.signed_in
@@ -104,7 +124,7 @@ class Languages:
         return translations(self.of(request)).gettext
 
     def _context(self, request: Request) -> dict[str, Any]:
-        return {"language": self.of(request)}
+        return {"language": self.of(request), "tz": self.tz}
 
     def templates(self, directory: Path) -> Jinja2Templates:
         """The application's templates (autoescaped .html), in each request's language."""
@@ -116,6 +136,9 @@ class Languages:
             gettext=_gettext, ngettext=_ngettext, newstyle=True
         )
         env.filters["ago"] = _ago
+        env.filters["day"] = _day
+        env.filters["moment"] = _moment
+        env.filters["label"] = _label
         return templates
 
 
@@ -141,3 +164,41 @@ def _ago(context: Context, seconds: float) -> str:
     # Babel words a zero duration as the future ("in 0 seconds"): a heartbeat is never that.
     return format_timedelta(timedelta(seconds=-max(seconds, 1)), add_direction=True,
                             locale=_language(context).value)  # fmt: skip
+
+
+#: Dates and times as read in Sweden and in British English (the buyer's), not the US.
+_FORMAT_LOCALES = {Language.SV: "sv_SE", Language.EN: "en_GB"}
+
+
+def _locale(context: Context) -> str:
+    return _FORMAT_LOCALES[_language(context)]
+
+
+@pass_context
+def _day(context: Context, value: date | None, style: str = "medium") -> str:
+    """A date in the page's language: ``7 Apr 2026``, ``7 apr. 2026``; ``full`` adds the
+    weekday. None is shown as an empty string."""
+    if value is None:
+        return ""
+    if style == "weekday":
+        return format_date(value, "EEE d MMM y", locale=_locale(context))
+    return format_date(value, style, locale=_locale(context))
+
+
+@pass_context
+def _moment(context: Context, value: datetime | None) -> str:
+    """An instant in the buyer's time zone and the page's language: ``7 Apr 2026 10:05``."""
+    if value is None:
+        return ""
+    local = value.astimezone(context.get("tz", UTC))
+    locale = _locale(context)
+    time = format_time(local, "short", locale=locale)
+    return f"{format_date(local, 'medium', locale=locale)} {time}"
+
+
+@pass_context
+def _label(context: Context, value: StrEnum | None) -> str:
+    """A state, area, severity, role... as the page's language names it."""
+    if value is None:
+        return ""
+    return translations(_language(context)).gettext(label(value))

@@ -6,11 +6,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
+from io import BytesIO
 from typing import Any
 from urllib.parse import urlsplit
 
 from asgi_csrf import asgi_csrf  # type: ignore[import-untyped]
+from itsdangerous import BadSignature, URLSafeSerializer
+from python_multipart import parse_form
+from python_multipart.exceptions import FormParserError
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 #: No inline script or style anywhere: an injected <script> or style="" does nothing.
@@ -26,6 +32,8 @@ SECURITY_HEADERS = {
 }
 #: The hidden field (and cookie) that carries a form's CSRF token.
 CSRF_FIELD = "csrftoken"
+#: asgi-csrf's salt for its signed cookie (its default, DEFAULT_SIGNING_NAMESPACE).
+_SIGNING_NAMESPACE = "csrftoken"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -120,6 +128,140 @@ class SameOriginForms:
         return sent is None or sent not in own
 
 
+class BodyLimit:
+    """Refuses (413) a request body over its limit before anything reads it: asgi-csrf and the
+    form parser hold a form in memory. Multipart bodies (evidence uploads) have a limit of
+    their own; the body is read here up to the limit, then handed on."""
+
+    def __init__(self, app: ASGIApp, *, form_max: int, upload_max: int) -> None:
+        self.app = app
+        self.form_max = form_max
+        self.upload_max = upload_max
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in _SAFE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        multipart = headers.get("content-type", "").startswith("multipart/form-data")
+        limit = self.upload_max if multipart else self.form_max
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            await send_plain(send, 413, self._refusal(limit, multipart))
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                await send_plain(send, 413, self._refusal(limit, multipart))
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        await self.app(scope, _replay(b"".join(chunks), receive), send)
+
+    @staticmethod
+    def _refusal(limit: int, multipart: bool) -> str:
+        what = "the files sent" if multipart else "the form"
+        setting = " (CAP_EVIDENCE_MAX_BYTES per file)" if multipart else ""
+        return f"refused: {what} exceed {limit:,} bytes{setting}; send less at a time"
+
+
+#: Set on a multipart request whose token :class:`MultipartToken` checked (asgi-csrf skips it).
+_CHECKED = "cap.csrf_checked"
+
+
+class MultipartToken:
+    """The CSRF check of multipart forms (evidence uploads), made here as asgi-csrf makes it
+    for other forms: the form's ``csrftoken`` field equals the cookie, whose signature holds.
+
+    asgi-csrf 0.11 cannot read a multipart body with python-multipart 0.0.26 or later (it
+    passes a ``FileClass`` argument that version removed, and fails with a TypeError: simonw/
+    asgi-csrf#38, unreleased fix #39), and the releases before 0.0.26 carry CVE-2026-40347. So
+    multipart forms are checked here and marked for asgi-csrf's ``skip_if_scope``; every
+    other form still goes through asgi-csrf (tests/web/test_web_uploads_token.py checks this
+    accepts exactly the tokens asgi-csrf issues). Drop it once asgi-csrf reads them again.
+    """
+
+    def __init__(self, app: ASGIApp, *, signing_secret: str) -> None:
+        self.app = app
+        self.signer = URLSafeSerializer(signing_secret)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = Headers(scope=scope)
+        multipart = headers.get("content-type", "").startswith("multipart/form-data")
+        if scope["type"] != "http" or scope["method"] in _SAFE_METHODS or not multipart:
+            await self.app(scope, receive, send)
+            return
+        body = await _whole_body(receive)  # bounded by BodyLimit, outside this layer
+        if body is None:
+            return
+        sent = _multipart_field(headers, body, CSRF_FIELD)
+        if sent is None:
+            await send_plain(send, 400, "refused: the form could not be read; send it again")
+            return
+        cookie = Request(scope).cookies.get(CSRF_FIELD, "")
+        if not (sent and cookie and secrets.compare_digest(sent, cookie) and self._signed(cookie)):
+            await send_plain(send, 403, CSRF_REFUSAL)
+            return
+        await self.app({**scope, _CHECKED: True}, _replay(body, receive), send)
+
+    def _signed(self, cookie: str) -> bool:
+        try:
+            self.signer.loads(cookie, salt=_SIGNING_NAMESPACE)
+        except BadSignature:
+            return False
+        return True
+
+
+def _multipart_field(headers: Headers, body: bytes, name: str) -> str | None:
+    """The value of the field ``name`` of a multipart body ("" when absent), None when the
+    body is no multipart form."""
+    found: list[str] = []
+
+    def on_field(field: Any) -> None:
+        if field.field_name == name.encode() and field.value is not None:
+            found.append(field.value.decode("utf-8", "replace"))
+
+    try:
+        parse_form({"Content-Type": headers["content-type"].encode("latin-1")}, BytesIO(body),
+                   on_field, lambda file: None)  # fmt: skip
+    except (FormParserError, ValueError, UnicodeEncodeError):
+        return None
+    return found[0] if found else ""
+
+
+async def _whole_body(receive: Receive) -> bytes | None:
+    """The request body, or None when the client went away."""
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A receive that gives ``body`` once, then whatever comes after it (the disconnect)."""
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if replayed:
+            return await receive()
+        replayed = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
+
+
 class _EveryPath:
     """asgi-csrf checks a request that carries no cookie only on the paths it is given: give it
     all of them, so that nobody can be signed in to someone else's account by a forged form."""
@@ -132,8 +274,15 @@ async def _refuse_csrf(scope: Scope, send: Send, error: Any) -> None:
     await send_plain(send, 403, CSRF_REFUSAL)
 
 
-def protect(app: ASGIApp, *, secret: str, base_url: str) -> ASGIApp:
-    """``app`` behind the CSRF check, the same-origin check and the security headers."""
+#: A form without files: far more than any finding, plan or decision needs.
+FORM_MAX_BYTES = 256 * 1024
+#: Evidence files one form may carry (the upload limit is that many times the file limit).
+FILES_PER_FORM = 5
+
+
+def protect(app: ASGIApp, *, secret: str, base_url: str, evidence_max_bytes: int) -> ASGIApp:
+    """``app`` behind the CSRF check, the same-origin check, the body size limit and the
+    security headers."""
     secure = base_url.lower().startswith("https:")
     checked: ASGIApp = asgi_csrf(
         app,
@@ -143,5 +292,10 @@ def protect(app: ASGIApp, *, secret: str, base_url: str) -> ASGIApp:
         cookie_secure=secure,
         cookie_samesite="Lax",
         send_csrf_failed=_refuse_csrf,
+        skip_if_scope=lambda scope: scope.get(_CHECKED, False),
     )
-    return SecurityHeaders(SameOriginForms(checked, base_url))
+    checked = MultipartToken(checked, signing_secret=derived_key(secret, "csrf"))
+    # Room for the form's own fields and each part's headers beside the files.
+    upload_max = FILES_PER_FORM * evidence_max_bytes + FORM_MAX_BYTES
+    limited = BodyLimit(checked, form_max=FORM_MAX_BYTES, upload_max=upload_max)
+    return SecurityHeaders(SameOriginForms(limited, base_url))

@@ -225,6 +225,16 @@ class Users(UseCases):
             user.language = language
             return user_view(user)
 
+    def end_sessions(self, user_id: int) -> UserView:
+        """Sign someone out in every browser (a lost laptop, a shared computer): every session
+        cookie issued so far carries the old ``session_version``."""
+        with self.db.write() as session:
+            user = session.get(User, user_id)
+            if user is None:
+                raise NotFound(f"user: no user with id {user_id} (see `cap user list`)")
+            user.session_version += 1
+            return user_view(user)
+
     def session_user(self, user_id: int, session_version: int) -> UserView | None:
         """Who a session belongs to, or None when it has ended: the user is gone or disabled,
         or was given another role or password since (``session_version`` moved on)."""

@@ -22,6 +22,7 @@ class Desk:
     of other behaviours read the English pages."""
 
     def __init__(self, settings: Settings, accept_language: str | None = "en") -> None:
+        self.settings = settings
         self.loop = asyncio.new_event_loop()
         transport = httpx.ASGITransport(app=create_app(settings), client=(CLIENT, 50000))
         headers = {"accept-language": accept_language} if accept_language else {}

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from cap.clock import utcnow
+from cap.config import Settings
 from cap.domain.model import StaffRole
 from cap.workflow import Workflow
 from tests.conftest import ANNA
@@ -30,7 +31,7 @@ def test_a_changed_user_is_signed_out_at_the_next_request(
     ENDINGS[ending](staff)
 
     ended = desk.get("/desk")
-    assert ended.status_code == 303 and ended.headers["location"] == "/login"
+    assert ended.status_code == 303 and ended.headers["location"] == "/login?next=%2Fdesk"
     assert "expires=thu, 01 jan 1970" in set_cookies(ended)["cap_session"]  # cleared
     assert desk.get("/desk").status_code == 303
 
@@ -55,3 +56,26 @@ def test_a_forged_session_cookie_signs_nobody_in(desk: Desk) -> None:
     forged = "eyJ1c2VyIjogMSwgInNlc3Npb25fdmVyc2lvbiI6IDF9.aw0GEA.vEeBDkoKD_7GttI1uS-iDmwsOng"
     desk.client.cookies.set("cap_session", forged, domain="cap.region.example")
     assert desk.get("/desk").status_code == 303
+
+
+def test_signing_out_everywhere_ends_every_browsers_session(
+    web_settings: Settings, desk: Desk
+) -> None:
+    other = Desk(web_settings)  # the same person on a second computer
+    try:
+        assert desk.sign_in(ANNA, PASSWORD).status_code == 303
+        assert other.sign_in(ANNA, PASSWORD).status_code == 303
+        form = {"csrftoken": desk.token("/desk")}
+        out = desk.post("/logout/everywhere", form)
+        assert out.status_code == 303 and out.headers["location"] == "/login"
+        assert other.get("/desk").status_code == 303  # the other browser is signed out too
+        assert desk.get("/desk").status_code == 303
+        assert desk.sign_in(ANNA, PASSWORD).status_code == 303  # and may sign in again
+        assert desk.get("/desk").status_code == 200
+    finally:
+        other.close()
+
+
+def test_signing_out_everywhere_needs_someone_signed_in(desk: Desk) -> None:
+    refused = desk.post("/logout/everywhere", {"csrftoken": desk.token()})
+    assert refused.status_code == 401

@@ -16,7 +16,7 @@ WRONG = "incorrect horse battery"
 
 
 def test_a_sign_in_sets_the_session_cookie_and_opens_the_desk(desk: Desk) -> None:
-    assert desk.get("/desk").headers["location"] == "/login"  # anonymous: to the form
+    assert desk.get("/desk").headers["location"] == "/login?next=%2Fdesk"  # sign in, then back
 
     signed_in = desk.sign_in(ANNA.upper(), PASSWORD)
     assert signed_in.status_code == 303 and signed_in.headers["location"] == "/desk"

@@ -1,0 +1,12 @@
+"""Suppliers and contracts: list, create, edit."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from cap.web.site import Site
+
+
+def routes(site: Site) -> APIRouter:
+    router = APIRouter()
+    return router

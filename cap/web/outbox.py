@@ -1,0 +1,12 @@
+"""The outbox: every email, failed ones first, with a retry button."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from cap.web.site import Site
+
+
+def routes(site: Site) -> APIRouter:
+    router = APIRouter()
+    return router

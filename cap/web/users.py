@@ -1,0 +1,12 @@
+"""Users, for admins: add, disable, change roles."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from cap.web.site import Site
+
+
+def routes(site: Site) -> APIRouter:
+    router = APIRouter()
+    return router
