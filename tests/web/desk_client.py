@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -21,10 +23,16 @@ class Desk:
     """``accept_language`` is the browser's Accept-Language (None: it sends none); the tests
     of other behaviours read the English pages."""
 
-    def __init__(self, settings: Settings, accept_language: str | None = "en") -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        accept_language: str | None = "en",
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self.settings = settings
         self.loop = asyncio.new_event_loop()
-        transport = httpx.ASGITransport(app=create_app(settings), client=(CLIENT, 50000))
+        app = create_app(settings, clock=clock)
+        transport = httpx.ASGITransport(app=app, client=(CLIENT, 50000))
         headers = {"accept-language": accept_language} if accept_language else {}
         self.client = httpx.AsyncClient(
             transport=transport, base_url=settings.base_url, headers=headers
@@ -48,6 +56,18 @@ class Desk:
     def sign_in(self, email: str, password: str, **kwargs: Any) -> httpx.Response:
         form = {"csrftoken": self.token(), "email": email, "password": password}
         return self.post("/login", form, **kwargs)
+
+    def form_token(self, page: httpx.Response) -> str:
+        """The CSRF token of the forms on a page already fetched."""
+        match = _TOKEN.search(page.text)
+        assert match, f"no CSRF field on {page.request.url}"
+        return match.group(1)
+
+    def submit(
+        self, path: str, form: dict[str, str], *, page: str, **kwargs: Any
+    ) -> httpx.Response:
+        """POST ``form`` to ``path`` as the form on ``page`` would send it (with its token)."""
+        return self.post(path, {"csrftoken": self.token(page), **form}, **kwargs)
 
     def close(self) -> None:
         self.loop.run_until_complete(self.client.aclose())
