@@ -56,7 +56,8 @@ def translations(language: Language) -> NullTranslations:
 
 
 def catalog_of(language: Language) -> Catalog:
-    """Every .po file of ``language`` as one catalog: a message in two files is an error."""
+    """Every .po file of ``language`` as one catalog. A message may be in two files with the
+    same translation; two translations of one message are an error."""
     merged = Catalog(locale=language.value)
     for path in sorted((_LOCALE / language.value / "LC_MESSAGES").glob("*.po")):
         with path.open("rb") as po:
@@ -64,8 +65,11 @@ def catalog_of(language: Language) -> Catalog:
         for message in part:
             if not message.id:
                 continue  # the header
-            if message.id in merged:
-                raise ValueError(f"{path.name}: {message.id!r} is translated in another file too")
+            known = merged.get(message.id)
+            if known is not None and known.string != message.string:
+                raise ValueError(
+                    f"{path.name}: {message.id!r} is translated otherwise in another file"
+                )
             merged[message.id] = message
     return merged
 
