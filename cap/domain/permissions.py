@@ -18,7 +18,7 @@ class Permission(StrEnum):
     """What a page or a form needs, beside reading."""
 
     READ = "read"  # every page that shows findings, suppliers, rules, the outbox
-    LOG_FINDINGS = "log_findings"  # the log form, evidence uploads, CSV export
+    LOG_FINDINGS = "log_findings"  # the log form, evidence uploads
     MANAGE_DIRECTORY = "manage_directory"  # create and edit suppliers and contracts
     RETRY_MAIL = "retry_mail"  # send a failed email again
     MANAGE_USERS = "manage_users"  # add, disable, change the role of users
