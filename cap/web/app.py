@@ -53,6 +53,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     )
     # Autoescaping on for .html templates (Jinja2Templates' default, select_autoescape).
     templates = languages.templates(HERE / "templates")
+    templates.env.globals["buyer_name"] = settings.buyer_name
     db = Database(settings.database_url)
     workflow = Workflow(db=db, settings=settings)
     site = Site(workflow, templates, languages, settings, clock or clock_of(db))
