@@ -8,7 +8,8 @@ signed cookies (cap/web/desk.py).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -38,9 +39,15 @@ HERE = Path(__file__).parent
 SESSION_MAX_AGE = timedelta(hours=12)
 
 
-def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = None) -> ASGIApp:
+def create_app(
+    settings: Settings,
+    *,
+    clock: Callable[[], datetime] | None = None,
+    database: Database | None = None,
+) -> ASGIApp:
     """The web application over ``settings``' database. ``clock`` is its now (default: the
-    database's, simulated on a demo database, else the real one)."""
+    database's, simulated on a demo database, else the real one); ``database`` an open one to
+    use (its owner disposes of it), else one is opened and closed with the application."""
     if settings.secret_key is None:
         raise InvalidInput(
             "CAP_SECRET_KEY: not set; the web desk signs its sessions and forms with it. Make "
@@ -54,11 +61,20 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     # Autoescaping on for .html templates (Jinja2Templates' default, select_autoescape).
     templates = languages.templates(HERE / "templates")
     templates.env.globals["buyer_name"] = settings.buyer_name
-    db = Database(settings.database_url)
+    db = database or Database(settings.database_url)
     workflow = Workflow(db=db, settings=settings)
     site = Site(workflow, templates, languages, settings, clock or clock_of(db))
     utcnow = site.now
-    app = FastAPI(title="cap", version=__version__, docs_url=None, redoc_url=None)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if database is None:
+            db.engine.dispose()  # the pool's connections, at shutdown
+
+    app = FastAPI(
+        title="cap", version=__version__, docs_url=None, redoc_url=None, lifespan=lifespan
+    )
     app.add_middleware(
         SessionMiddleware,
         secret_key=derived_key(secret, "session"),

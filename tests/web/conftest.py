@@ -41,6 +41,13 @@ class Clock:
         return self.now
 
 
+@pytest.fixture(autouse=True)
+def _close_browsers() -> Iterator[None]:
+    yield
+    for browser in list(Desk.open):
+        browser.close()
+
+
 @pytest.fixture
 def web_settings(settings: Settings) -> Settings:
     return settings.model_copy(

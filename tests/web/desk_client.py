@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 
 from cap.config import Settings
+from cap.store.db import Database
 from cap.web.app import create_app
 
 #: Where the requests come from (request.client.host), as the sign-in throttle sees it.
@@ -23,6 +24,10 @@ class Desk:
     """``accept_language`` is the browser's Accept-Language (None: it sends none); the tests
     of other behaviours read the English pages."""
 
+    #: Every browser not closed yet: tests/web/conftest.py closes them after each test, so no
+    #: test leaves database connections open (PostgreSQL counts them).
+    open: list[Desk] = []
+
     def __init__(
         self,
         settings: Settings,
@@ -30,8 +35,12 @@ class Desk:
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.settings = settings
+        self.closed = False
+        Desk.open.append(self)
         self.loop = asyncio.new_event_loop()
-        app = create_app(settings, clock=clock)
+        # The test owns the database: closing the browser closes its connections.
+        self.database = Database(settings.database_url)
+        app = create_app(settings, clock=clock, database=self.database)
         transport = httpx.ASGITransport(app=app, client=(CLIENT, 50000))
         headers = {"accept-language": accept_language} if accept_language else {}
         self.client = httpx.AsyncClient(
@@ -70,8 +79,13 @@ class Desk:
         return self.post(path, {"csrftoken": self.token(page), **form}, **kwargs)
 
     def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        Desk.open.remove(self)
         self.loop.run_until_complete(self.client.aclose())
         self.loop.close()
+        self.database.engine.dispose()
 
 
 def set_cookies(response: httpx.Response) -> dict[str, str]:
