@@ -7,7 +7,7 @@ import asyncio
 import re
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 
@@ -26,7 +26,7 @@ class Desk:
 
     #: Every browser not closed yet: tests/web/conftest.py closes them after each test, so no
     #: test leaves database connections open (PostgreSQL counts them).
-    open: list[Desk] = []
+    open: ClassVar[list[Desk]] = []
 
     def __init__(
         self,
