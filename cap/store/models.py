@@ -110,7 +110,8 @@ class Finding(SQLModel, table=True):
     # The sweep reads only rows whose next check has come: an index, not a scan.
     next_check_at: datetime | None = Field(default=None, sa_column=_instant(index=True))
     last_event_at: datetime | None = Field(default=None, sa_column=_instant())
-    created_at: datetime = Field(sa_column=_instant(nullable=False))
+    # The dashboard counts findings opened per month: a range of this index, not a scan.
+    created_at: datetime = Field(sa_column=_instant(index=True, nullable=False))
     created_by: str = Field(max_length=254)
     # Optimistic lock: every write carries WHERE version = <version when loaded>.
     version: int = 1
@@ -149,7 +150,12 @@ class Evidence(SQLModel, table=True):
 class Event(SQLModel, table=True):
     """Append-only audit trail. ``at`` is when it happened, ``recorded_at`` when it was written."""
 
-    __table_args__ = (Index("ix_event_finding_id_id", "finding_id", "id"),)
+    __table_args__ = (
+        Index("ix_event_finding_id_id", "finding_id", "id"),
+        # The dashboard counts closings per month (moves into a finished state) from this
+        # index alone: from_state is in it to tell a move from a later event of a closed one.
+        Index("ix_event_to_state_at", "to_state", "at", "from_state"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     finding_id: int = Field(foreign_key="finding.id")
