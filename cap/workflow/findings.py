@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
+from pathlib import PurePath
 
 from sqlmodel import Session
 
@@ -35,6 +36,14 @@ from cap.workflow.records import (
 from cap.workflow.results import ActionResult, EventView, EvidenceView, ImportResult
 from cap.workflow.screening import screen
 from cap.workflow.views import evidence_view, finding_view
+
+#: The kinds of evidence files accepted, by extension: documents, spreadsheets, images, text,
+#: emails and archives of them. Nothing a browser or a desktop would run or render as a page
+#: (.html, .svg, .exe, .js...): evidence is downloaded by staff from the desk.
+EVIDENCE_TYPES = (
+    "pdf", "png", "jpg", "jpeg", "gif", "webp", "txt", "csv",
+    "doc", "docx", "xls", "xlsx", "odt", "ods", "zip", "eml", "msg",
+)  # fmt: skip
 
 
 class Findings(UseCases):
@@ -277,6 +286,13 @@ class Findings(UseCases):
             pathless = name in {".", ".."} or name.endswith(":")
             if not name or pathless or any(ord(ch) < 32 for ch in name) or len(name) > 255:
                 raise InvalidInput(f"file: {f.file_name!r} is not a usable file name")
+            suffix = PurePath(name).suffix.lower().lstrip(".")
+            if suffix not in EVIDENCE_TYPES:
+                kind = f".{suffix} files" if suffix else "files without an extension"
+                raise InvalidInput(
+                    f"file: {name}: {kind} are not accepted; send one of "
+                    f"{', '.join(EVIDENCE_TYPES)}"
+                )
 
     def _check_extension(self, case: Case, request: ActionRequest, rules: Rules) -> None:
         """The rules may cap extensions and say whose decision an extension is."""
