@@ -4,11 +4,11 @@ digests."""
 from __future__ import annotations
 
 import contextlib
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlmodel import Session, col
 
 from cap.domain import engine
@@ -21,7 +21,7 @@ from cap.domain.lifecycle import (
     perform,
 )
 from cap.domain.model import State
-from cap.errors import ActionRefused, CapError, NotFound
+from cap.errors import ActionRefused, CapError, InvalidInput, NotFound
 from cap.notify import links as outbox_links
 from cap.notify import outbox
 from cap.store.mapping import case_of
@@ -31,6 +31,50 @@ from cap.workflow.records import SYSTEM_ACTOR, action_context, finding_by_ref, p
 from cap.workflow.results import EmailPreview, OutboxMessageView, QueuedDigest
 from cap.workflow.sweeps import automatic_escalation, step_notifications
 from cap.workflow.views import outbox_view
+
+#: How many messages one page of the outbox shows.
+OUTBOX_PAGE_SIZE = 50
+
+#: The outbox's order of concern: what failed needs a person, what waits may need one soon,
+#: what was sent is history.
+_CONCERN = case(
+    (col(OutboxMessage.status) == OutboxStatus.FAILED, 0),
+    (col(OutboxMessage.status).in_([OutboxStatus.QUEUED, OutboxStatus.SENDING]), 1),
+    else_=2,
+)
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """One email as the outbox page lists it."""
+
+    id: int
+    finding: str | None  # its ref; None for a digest
+    kind: str
+    recipient: str
+    role: str
+    language: str
+    subject: str
+    status: OutboxStatus
+    attempts: int
+    created_at: datetime
+    sent_at: datetime | None
+    next_attempt_at: datetime
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class OutboxPage:
+    """One page of the outbox, failed messages first, then those waiting, then those sent
+    (newest first within each), and how many messages there are of each status in all."""
+
+    entries: tuple[OutboxEntry, ...]
+    counts: dict[OutboxStatus, int]  # every status, over the whole outbox
+    status: OutboxStatus | None  # the filter, if any
+    page: int  # from 1
+    pages: int  # at least 1, even when there is nothing to show
+    total: int  # messages matching the filter
+    page_size: int
 
 
 def _latest_context(session: Session, finding: Finding) -> dict[str, Any]:
@@ -58,6 +102,25 @@ def _latest_context(session: Session, finding: Finding) -> dict[str, Any]:
     return action_context(reason, note, decision)
 
 
+def _entry(m: OutboxMessage, ref: str | None) -> OutboxEntry:
+    assert m.id is not None
+    return OutboxEntry(
+        id=m.id,
+        finding=ref,
+        kind=m.kind,
+        recipient=m.recipient,
+        role=m.recipient_role,
+        language=m.language,
+        subject=m.subject,
+        status=m.status,
+        attempts=m.attempts,
+        created_at=m.created_at,
+        sent_at=m.sent_at,
+        next_attempt_at=m.next_attempt_at,
+        last_error=m.last_error,
+    )
+
+
 class Mail(UseCases):
     def list_outbox(
         self, status: OutboxStatus | None = None, limit: int = 200
@@ -73,6 +136,38 @@ class Mail(UseCases):
             if status is not None:
                 query = query.where(col(OutboxMessage.status) == status)
             return [outbox_view(m, ref) for m, ref in session.execute(query).all()]
+
+    def outbox_page(
+        self, status: OutboxStatus | None = None, page: int = 1, page_size: int = OUTBOX_PAGE_SIZE
+    ) -> OutboxPage:
+        """Page ``page`` (from 1) of the outbox, of ``status`` only if given: failed messages
+        first, then queued and sending, then sent, newest first within each; counted and cut
+        in SQL. A page past the last is empty; one before the first raises InvalidInput."""
+        if page < 1:
+            raise InvalidInput(f"page: {page} is not a page number; pages start at 1")
+        with self.db.read() as session:
+            counted = session.execute(
+                select(col(OutboxMessage.status), func.count()).group_by(col(OutboxMessage.status))
+            ).all()
+            counts = {s: 0 for s in OutboxStatus}
+            counts.update({OutboxStatus(s): int(n) for s, n in counted})
+            total = counts[status] if status is not None else sum(counts.values())
+            pages = max(1, -(-total // page_size))
+            if page > pages:  # nothing there (and no OFFSET of a typed-in trillion)
+                return OutboxPage((), counts, status, page, pages, total, page_size)
+            query = (
+                select(OutboxMessage, col(Finding.ref))
+                .outerjoin(Finding, col(Finding.id) == col(OutboxMessage.finding_id))
+                .order_by(
+                    _CONCERN, col(OutboxMessage.created_at).desc(), col(OutboxMessage.id).desc()
+                )
+                .offset((page - 1) * page_size)
+                .limit(page_size)
+            )
+            if status is not None:
+                query = query.where(col(OutboxMessage.status) == status)
+            entries = tuple(_entry(m, ref) for m, ref in session.execute(query).all())
+        return OutboxPage(entries, counts, status, page, pages, total, page_size)
 
     def retry_message(self, message_id: int, *, now: datetime) -> OutboxMessageView:
         """Put a failed message back in the queue, due now, with a fresh retry horizon."""

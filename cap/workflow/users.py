@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import cache
 from typing import TYPE_CHECKING
@@ -37,6 +38,27 @@ FAILURE_WINDOW = timedelta(minutes=15)
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
 _ADDRESS_LENGTH = 64  # the column's; an IPv6 address with its zone fits
+#: A generated password's letters: none that are easy to misread (0/O, 1/l/I) when it is
+#: read out over the phone or copied from a screen.
+_PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+#: Why the last active administrator may not be disabled or given another role.
+LAST_ADMIN = "is the last active administrator; make someone else an administrator first"
+
+
+class LastAdmin(ActionRefused):
+    """The last active administrator cannot be disabled or given another role on the desk."""
+
+    def __init__(self, field: str, email: str) -> None:
+        super().__init__(f"{field}: {email} {LAST_ADMIN}")
+        self.email = email
+
+
+def generate_password(groups: int = 4, size: int = 5) -> str:
+    """A random password to hand to someone, such as ``k7mqe-2wdrp-x9tab-hv3nc``: 20 letters
+    and digits from :data:`_PASSWORD_ALPHABET` (about 99 bits), in groups easy to read out."""
+    return "-".join(
+        "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(size)) for _ in range(groups)
+    )
 
 
 def check_password(password: str) -> None:
@@ -96,6 +118,29 @@ def _user_by_email(session: Session, email: str) -> User:
     if user is None:
         raise NotFound(f"email: no user {email.strip()} (see `cap user list`)")
     return user
+
+
+def _user_by_id(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"user: no user with id {user_id} (see `cap user list`)")
+    return user
+
+
+def _keep_an_admin(session: Session, user: User, *, field: str) -> None:
+    """:class:`LastAdmin` naming ``field`` when ``user`` is the last active administrator: the desk
+    would have nobody left to manage its people (only the command line could)."""
+    if user.role is not StaffRole.ADMIN or user.disabled_at is not None:
+        return
+    # FOR UPDATE: two administrators disabling each other at once on PostgreSQL must not
+    # both see the other still active (SQLite's write transactions run one at a time).
+    admins = session.execute(
+        select(col(User.id))
+        .where(col(User.role) == StaffRole.ADMIN, col(User.disabled_at).is_(None))
+        .with_for_update()
+    ).scalars()
+    if all(admin == user.id for admin in admins):
+        raise LastAdmin(field, user.email)
 
 
 def _name(name: str | None) -> str | None:
@@ -184,33 +229,69 @@ class Users(UseCases):
             return [user_view(u) for u in users]
 
     def disable_user(self, email: str, *, now: datetime) -> UserView:
-        """Take away someone's access; their sessions end (their user stays, for the record)."""
+        """Take away someone's access; their sessions end (their user stays, for the record).
+        From the command line even the last administrator's: whoever runs it can add one."""
+        return self._disable(lambda session: _user_by_email(session, email), now, "email", None)
+
+    def disable_user_by_id(self, user_id: int, *, now: datetime) -> UserView:
+        """:meth:`disable_user` for the desk, where the last active administrator stays."""
+        return self._disable(lambda session: _user_by_id(session, user_id), now, "user", "user")
+
+    def set_role(self, email: str, role: StaffRole) -> UserView:
+        """Give someone another role; their sessions end, to start again with the new one."""
+        return self._set_role(lambda session: _user_by_email(session, email), role, None)
+
+    def set_role_by_id(self, user_id: int, role: StaffRole) -> UserView:
+        """:meth:`set_role` for the desk, where the last active administrator keeps the role."""
+        return self._set_role(lambda session: _user_by_id(session, user_id), role, "role")
+
+    def set_password(self, email: str, password: str) -> UserView:
+        """Replace someone's password; their sessions end."""
+        return self._set_password(lambda session: _user_by_email(session, email), password)
+
+    def set_password_by_id(self, user_id: int, password: str) -> UserView:
+        return self._set_password(lambda session: _user_by_id(session, user_id), password)
+
+    def user_by_id(self, user_id: int) -> UserView:
+        with self.db.read() as session:
+            return user_view(_user_by_id(session, user_id))
+
+    def _disable(
+        self, find: Callable[[Session], User], now: datetime, field: str, keep_admin: str | None
+    ) -> UserView:
+        """``keep_admin``: the field to name when the last active administrator is refused;
+        None lets them go."""
         with self.db.write() as session:
-            user = _user_by_email(session, email)
+            user = find(session)
             if user.disabled_at is not None:
                 raise ActionRefused(
-                    f"email: {user.email} is already disabled (since "
+                    f"{field}: {user.email} is already disabled (since "
                     f"{user.disabled_at.date().isoformat()})"
                 )
+            if keep_admin is not None:
+                _keep_an_admin(session, user, field=keep_admin)
             user.disabled_at = now
             user.session_version += 1
             return user_view(user)
 
-    def set_role(self, email: str, role: StaffRole) -> UserView:
-        """Give someone another role; their sessions end, to start again with the new one."""
+    def _set_role(
+        self, find: Callable[[Session], User], role: StaffRole, keep_admin: str | None
+    ) -> UserView:
         with self.db.write() as session:
-            user = _user_by_email(session, email)
+            user = find(session)
             if user.role != role:
+                if keep_admin is not None:
+                    _keep_an_admin(session, user, field=keep_admin)
                 user.role = role
                 user.session_version += 1
             return user_view(user)
 
-    def set_password(self, email: str, password: str) -> UserView:
-        """Replace someone's password; their sessions end."""
+    def _set_password(self, find: Callable[[Session], User], password: str) -> UserView:
         check_password(password)
+        # Hashed before the transaction: it takes a tenth of a second, the write lock need not.
         password_hash = self._hasher().hash(password)
         with self.db.write() as session:
-            user = _user_by_email(session, email)
+            user = find(session)
             user.password_hash = password_hash
             user.session_version += 1
             return user_view(user)
@@ -219,9 +300,7 @@ class Users(UseCases):
         """The language of someone's pages, in every browser they sign in from; their
         sessions go on."""
         with self.db.write() as session:
-            user = session.get(User, user_id)
-            if user is None:
-                raise NotFound(f"user: no user with id {user_id} (see `cap user list`)")
+            user = _user_by_id(session, user_id)
             user.language = language
             return user_view(user)
 
@@ -229,9 +308,7 @@ class Users(UseCases):
         """Sign someone out in every browser (a lost laptop, a shared computer): every session
         cookie issued so far carries the old ``session_version``."""
         with self.db.write() as session:
-            user = session.get(User, user_id)
-            if user is None:
-                raise NotFound(f"user: no user with id {user_id} (see `cap user list`)")
+            user = _user_by_id(session, user_id)
             user.session_version += 1
             return user_view(user)
 
