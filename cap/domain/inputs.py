@@ -131,10 +131,57 @@ class ContractInput(_Input):
     @field_validator("end")
     @classmethod
     def _ends_after_start(cls, end: date | None, info: ValidationInfo) -> date | None:
-        start = info.data.get("start")
-        if start and end and end < start:
-            raise ValueError(f"{end} is before the start {start}")
-        return end
+        return _not_before_start(end, info)
+
+
+def _not_before_start(end: date | None, info: ValidationInfo) -> date | None:
+    start = info.data.get("start")
+    if start and end and end < start:
+        raise ValueError(f"{end} is before the start {start}")
+    return end
+
+
+class ContactInput(_Input):
+    """One of a supplier's contacts: who receives its notices, in which language."""
+
+    email: Email
+    name: Annotated[Line, Field(max_length=200)] | None = None
+    language: Language = Language.SV
+
+
+class SupplierUpdate(_Input):
+    """What may change about a supplier (its organisation number is its key and stays)."""
+
+    name: Annotated[Line, Field(max_length=200)]
+    country: Country
+    contacts: Annotated[list[ContactInput], Field(max_length=20)]
+
+    @field_validator("contacts")
+    @classmethod
+    def _someone_to_notify(cls, contacts: list[ContactInput]) -> list[ContactInput]:
+        if not contacts:
+            raise ValueError("give at least one contact; the supplier's notices go to them")
+        seen: set[str] = set()
+        for contact in contacts:
+            if contact.email.lower() in seen:
+                raise ValueError(f"{contact.email} is given twice")
+            seen.add(contact.email.lower())
+        return contacts
+
+
+class ContractUpdate(_Input):
+    """What may change about a contract (its reference and its supplier stay)."""
+
+    category: Annotated[Line, Field(max_length=120)]
+    manager: Email
+    start: date | None = None
+    end: date | None = None
+    value: Annotated[Decimal, Field(ge=0, max_digits=16, decimal_places=2)] | None = None
+
+    @field_validator("end")
+    @classmethod
+    def _ends_after_start(cls, end: date | None, info: ValidationInfo) -> date | None:
+        return _not_before_start(end, info)
 
 
 class FindingInput(_Input):
