@@ -77,3 +77,12 @@ def test_contracts_are_paged_by_reference_with_their_open_findings(world: World)
     assert [r.reference for r in world.workflow.contract_page("EVA@").rows] == ["AB-1"]
     assert [r.reference for r in world.workflow.contract_page("%").rows] == ["AB-1"]
     assert world.workflow.contract_page("nordic").total == 2
+
+
+def test_search_ignores_the_case_of_every_letter(world: World) -> None:
+    # SQLite's own lower() folds A-Z only; cap gives it Python's (cap/store/db.py).
+    add_supplier(world, "Åbo Östra Elektronik AB", "556200-0001")
+    for query in ("åbo", "ÅBO", "östra", "ÖSTRA ELEKTRONIK"):
+        assert [r.name for r in world.workflow.supplier_page(query).rows] == [
+            "Åbo Östra Elektronik AB"
+        ], query

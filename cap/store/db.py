@@ -77,6 +77,13 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+    # SQLite's own lower() folds A-Z only: a search for "överarbete" would miss "Överarbete".
+    # Python's str.lower folds every letter, as PostgreSQL's lower() does in a UTF-8 database.
+    dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
+
+
+def _lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
 
 
 def _sqlite_on_begin(connection: Any) -> None:

@@ -15,16 +15,15 @@ from enum import StrEnum
 from itertools import pairwise
 from typing import Any
 
-from sqlalchemy import Date, String, and_, case, func, literal, or_, select, true, type_coerce
+from sqlalchemy import and_, case, func, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
 from cap.domain.calendar import add_months
-from cap.domain.lifecycle import IN_FORCE
 from cap.domain.model import ACTIVE_STATES, DeadlineKind, StaffRole, State
 from cap.store.models import Contract, Event, Finding, Supplier
 from cap.workflow.base import UseCases
-from cap.workflow.views import overdue_clause
+from cap.workflow.views import current_deadline_columns, overdue_clause
 
 #: How far ahead "due soon" looks, in days (today counts as day 0).
 SOON_DAYS = 14
@@ -40,12 +39,6 @@ FINISHED: tuple[State, ...] = (State.CLOSED, State.TERMINATED, State.WITHDRAWN)
 #: States in which a finding is still open (an index lookup, where NOT IN would be a scan).
 UNFINISHED: tuple[State, ...] = tuple(s for s in State if s not in FINISHED)
 
-_DUE_COLUMN: dict[DeadlineKind, Any] = {
-    DeadlineKind.PLAN: col(Finding.plan_due),
-    DeadlineKind.PLAN_REVIEW: col(Finding.review_due),
-    DeadlineKind.REMEDIATION: col(Finding.remediation_due),
-    DeadlineKind.VERIFICATION: col(Finding.verification_due),
-}
 
 #: Lists join their findings' suppliers (and contracts) with LEFT JOIN, though every finding
 #: has both: SQLite keeps a left join's order, so it walks the few findings the list wants and
@@ -190,44 +183,6 @@ class Dashboard:
     flagged: tuple[SupplierLight, ...]  # red and amber suppliers, worst first
     months: tuple[MonthFigures, ...]  # MONTHS months, the current one last
     oldest: tuple[OpenFinding, ...]
-
-
-def _earliest(
-    a: tuple[ColumnElement[Any], ColumnElement[Any]],
-    b: tuple[ColumnElement[Any], ColumnElement[Any]],
-) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
-    """The earlier of two (kind, due) pairs, ``a`` on a tie (the domain sorts stably); a
-    missing date loses."""
-    (kind_a, due_a), (kind_b, due_b) = a, b
-    whens = ((due_a.is_(None), 1), (due_b.is_(None), 0), (due_a <= due_b, 0))
-    first = case(*whens, else_=1)
-    return (
-        case((first == 0, kind_a), else_=kind_b),
-        case((first == 0, due_a), else_=due_b),
-    )
-
-
-def current_deadline_columns() -> tuple[ColumnElement[Any], ColumnElement[Any]]:
-    """(kind, due) of a finding's current deadline in SQL: the earliest deadline in force in
-    its state, as :func:`cap.domain.lifecycle.current_deadline` finds it (tests hold the two
-    equal); NULLs when nothing is owed by a date."""
-    state = col(Finding.state)
-    kinds: list[tuple[Any, ColumnElement[Any]]] = []
-    dues: list[tuple[Any, ColumnElement[Any]]] = []
-    for in_state, in_force in IN_FORCE.items():
-        pairs: list[tuple[ColumnElement[Any], ColumnElement[Any]]] = [
-            (type_coerce(literal(kind.value), String), _DUE_COLUMN[kind]) for kind in in_force
-        ]
-        kind, due = pairs[-1]
-        for earlier in reversed(pairs[:-1]):
-            kind, due = _earliest(earlier, (kind, due))
-        # A kind is named only where its date is there.
-        kinds.append((state == in_state, case((due.is_(None), None), else_=kind)))
-        dues.append((state == in_state, due))
-    return (
-        type_coerce(case(*kinds, else_=None), String),
-        type_coerce(case(*dues, else_=None), Date),
-    )
 
 
 def _waiting(queue: Queue, me: str) -> ColumnElement[bool]:

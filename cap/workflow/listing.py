@@ -12,19 +12,17 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 from enum import StrEnum
-from functools import reduce
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, case, func, or_, select
 from sqlmodel import Session, col
 
-from cap.domain.lifecycle import IN_FORCE
-from cap.domain.model import Area, DeadlineKind, Severity, State
+from cap.domain.model import Area, Severity, State
 from cap.errors import InvalidInput
 from cap.store.models import Contract, Finding, Supplier
 from cap.workflow.base import UseCases
 from cap.workflow.results import FindingSummary
-from cap.workflow.views import overdue_clause, summary_view
+from cap.workflow.views import current_deadline_columns, overdue_clause, summary_view
 
 #: Findings on one page of the list.
 PAGE_SIZE = 50
@@ -208,29 +206,10 @@ class FindingsPage:
 
 # -- SQL ------------------------------------------------------------------------------------
 
-_DUE_COLUMN: dict[DeadlineKind, Any] = {
-    DeadlineKind.PLAN: col(Finding.plan_due),
-    DeadlineKind.PLAN_REVIEW: col(Finding.review_due),
-    DeadlineKind.REMEDIATION: col(Finding.remediation_due),
-    DeadlineKind.VERIFICATION: col(Finding.verification_due),
-}
-
-
-def _earliest(a: Any, b: Any) -> Any:
-    """The earlier of two dates that may be NULL (NULL when both are)."""
-    return case((a.is_(None), b), (b.is_(None), a), (a <= b, a), else_=b)
-
 
 def current_due() -> Any:
-    """The date of the deadline that binds each finding now, as SQL: the earliest of the
-    deadlines in force in its state (:data:`cap.domain.lifecycle.IN_FORCE`), else NULL."""
-    return case(
-        *(
-            (col(Finding.state) == state, reduce(_earliest, [_DUE_COLUMN[k] for k in kinds]))
-            for state, kinds in IN_FORCE.items()
-        ),
-        else_=None,
-    )
+    """The date of the deadline that binds each finding now, as SQL (NULL when none)."""
+    return current_deadline_columns()[1]
 
 
 def _rank(kind: type[StrEnum], column: Any) -> Any:
@@ -238,14 +217,14 @@ def _rank(kind: type[StrEnum], column: Any) -> Any:
     return case({member: i for i, member in enumerate(kind)}, value=column)
 
 
-def _sort_key(sort: str, lower: Any) -> ColumnElement[Any]:
+def _sort_key(sort: str) -> ColumnElement[Any]:
     keys: dict[str, Any] = {
         # Refs are numbered in the order findings are logged; the id sorts NC-2026-10000 after
         # NC-2026-9999, where their text would not.
         "ref": col(Finding.id),
-        "title": lower(col(Finding.title)),
-        "supplier": lower(col(Supplier.name)),
-        "contract": lower(col(Contract.reference)),
+        "title": func.lower(col(Finding.title)),
+        "supplier": func.lower(col(Supplier.name)),
+        "contract": func.lower(col(Contract.reference)),
         "state": _rank(State, col(Finding.state)),
         "severity": _rank(Severity, col(Finding.severity)),
         "area": _rank(Area, col(Finding.area)),
@@ -256,8 +235,8 @@ def _sort_key(sort: str, lower: Any) -> ColumnElement[Any]:
     return key
 
 
-def _listing_ordered(statement: _Rows, query: FindingQuery, lower: Any) -> _Rows:
-    key = _sort_key(query.sort, lower)
+def _listing_ordered(statement: _Rows, query: FindingQuery) -> _Rows:
+    key = _sort_key(query.sort)
     # The id keeps equal keys in a stable order from one page to the next.
     order = [key.desc() if query.descending else key.asc(), col(Finding.id)]
     if query.sort == "due":
@@ -265,23 +244,6 @@ def _listing_ordered(statement: _Rows, query: FindingQuery, lower: Any) -> _Rows
         # last when ascending, SQLite first: neither decides here).
         order.insert(0, case((key.is_(None), 1), else_=0))
     return statement.order_by(*order)
-
-
-def _python_lower(value: str | None) -> str | None:
-    return None if value is None else value.lower()
-
-
-def _lower_function(session: Session) -> Any:
-    """SQL's lower() for every letter: SQLite's own lowers A-Z only, so a search for
-    "överarbete" would miss "Överarbete"; on SQLite, Python's str.lower (as PostgreSQL's
-    lower() in a UTF-8 database) is registered on the session's connection."""
-    connection = session.connection()
-    if connection.dialect.name != "sqlite":
-        return func.lower
-    driver = connection.connection.driver_connection
-    assert driver is not None
-    driver.create_function("cap_lower", 1, _python_lower, deterministic=True)
-    return func.cap_lower
 
 
 class Listings(UseCases):
@@ -294,7 +256,7 @@ class Listings(UseCases):
             counted = narrowed.with_only_columns(func.count(col(Finding.id))).order_by(None)
             total = int(session.execute(counted).scalar_one())
             rows = session.execute(
-                _listing_ordered(narrowed, query, _lower_function(session))
+                _listing_ordered(narrowed, query)
                 .limit(PAGE_SIZE)
                 .offset((query.page - 1) * PAGE_SIZE)
             ).all()
@@ -312,7 +274,7 @@ class Listings(UseCases):
             narrowed = self._listing_filtered(session, query, now)
             if isinstance(narrowed, FindingsPage):
                 return
-            ordered = _listing_ordered(narrowed, query, _lower_function(session))
+            ordered = _listing_ordered(narrowed, query)
             ordered = ordered.execution_options(yield_per=EXPORT_BATCH)
             for row in session.execute(ordered):
                 yield self._listing_row(*row, now=now)
@@ -352,13 +314,12 @@ class Listings(UseCases):
         if query.due_before is not None:
             statement = statement.where(current_due() <= query.due_before)
         if query.q is not None:
-            lower = _lower_function(session)
             # contains(autoescape=True): a % or _ typed is matched as itself, on both databases.
             text = query.q.lower()
             statement = statement.where(
                 or_(
                     *(
-                        lower(column).contains(text, autoescape=True)
+                        func.lower(column).contains(text, autoescape=True)
                         for column in (col(Finding.ref), col(Finding.title), col(Finding.site))
                     )
                 )

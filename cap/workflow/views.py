@@ -8,14 +8,14 @@ from dataclasses import fields
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, Date, String, case, literal, or_, select, type_coerce
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col
 
 from cap.config import Settings
 from cap.domain.engine import TimelineEntry
-from cap.domain.lifecycle import available_actions, current_deadline
-from cap.domain.model import Role, State
+from cap.domain.lifecycle import IN_FORCE, available_actions, current_deadline
+from cap.domain.model import DeadlineKind, Role, State
 from cap.store.mapping import case_of
 from cap.store.models import (
     Contract,
@@ -56,6 +56,52 @@ def overdue_clause(today: date) -> Any:
         (state == State.PLAN_REVIEW) & (review | remediation),
         (state == State.REMEDIATING) & remediation,
         (state == State.VERIFYING) & verification,
+    )
+
+
+_DUE_COLUMN: dict[DeadlineKind, Any] = {
+    DeadlineKind.PLAN: col(Finding.plan_due),
+    DeadlineKind.PLAN_REVIEW: col(Finding.review_due),
+    DeadlineKind.REMEDIATION: col(Finding.remediation_due),
+    DeadlineKind.VERIFICATION: col(Finding.verification_due),
+}
+
+
+def _earliest(
+    a: tuple[ColumnElement[Any], ColumnElement[Any]],
+    b: tuple[ColumnElement[Any], ColumnElement[Any]],
+) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    """The earlier of two (kind, due) pairs, ``a`` on a tie (the domain sorts stably); a
+    missing date loses."""
+    (kind_a, due_a), (kind_b, due_b) = a, b
+    whens = ((due_a.is_(None), 1), (due_b.is_(None), 0), (due_a <= due_b, 0))
+    first = case(*whens, else_=1)
+    return (
+        case((first == 0, kind_a), else_=kind_b),
+        case((first == 0, due_a), else_=due_b),
+    )
+
+
+def current_deadline_columns() -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    """(kind, due) of a finding's current deadline in SQL: the earliest deadline in force in
+    its state, as :func:`cap.domain.lifecycle.current_deadline` finds it (tests hold the two
+    equal); NULLs when nothing is owed by a date."""
+    state = col(Finding.state)
+    kinds: list[tuple[Any, ColumnElement[Any]]] = []
+    dues: list[tuple[Any, ColumnElement[Any]]] = []
+    for in_state, in_force in IN_FORCE.items():
+        pairs: list[tuple[ColumnElement[Any], ColumnElement[Any]]] = [
+            (type_coerce(literal(kind.value), String), _DUE_COLUMN[kind]) for kind in in_force
+        ]
+        kind, due = pairs[-1]
+        for earlier in reversed(pairs[:-1]):
+            kind, due = _earliest(earlier, (kind, due))
+        # A kind is named only where its date is there.
+        kinds.append((state == in_state, case((due.is_(None), None), else_=kind)))
+        dues.append((state == in_state, due))
+    return (
+        type_coerce(case(*kinds, else_=None), String),
+        type_coerce(case(*dues, else_=None), Date),
     )
 
 

@@ -4,18 +4,11 @@ due soon when it falls within the next 14 days; the SQL current deadline is the 
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import select
-from sqlmodel import col
-
-from cap.domain.lifecycle import Action, current_deadline
-from cap.domain.model import StaffRole, State
-from cap.store.mapping import case_of
-from cap.store.models import Finding
-from cap.workflow.dashboard import current_deadline_columns
+from cap.domain.lifecycle import Action
+from cap.domain.model import StaffRole
 from tests.conftest import ANNA, BO, NOW, World
 from tests.web.conftest import Clock
 from tests.web.desk_client import Desk
@@ -87,42 +80,3 @@ def test_the_lists_show_the_most_pressing_first(desk_world: World) -> None:
     assert [i.ref for i in board.due_soon_items] == [soonest, later]
     assert [i.days for i in board.due_soon_items] == [10, 13]
     assert (board.overdue, board.due_soon) == (2, 2)
-
-
-def test_the_sql_current_deadline_is_the_lifecycles(world: World) -> None:
-    """Every state with each deadline absent, earlier or later (ties included)."""
-    first, second = date(2026, 3, 1), date(2026, 3, 20)
-    template_ref = world.finding()
-    with world.workflow.db.write() as session:
-        template = session.execute(
-            select(Finding).where(col(Finding.ref) == template_ref)
-        ).scalar_one()
-        number = 0
-        for state in State:
-            for plan, review, remediation, verification in itertools.product(
-                (None, first, second), repeat=4
-            ):
-                number += 1
-                session.add(
-                    Finding(
-                        ref=f"T-{number}", supplier_id=template.supplier_id,
-                        contract_id=template.contract_id, source=template.source,
-                        area=template.area, severity=template.severity, title="t",
-                        found_on=template.found_on, state=state, plan_due=plan,
-                        review_due=review, remediation_due=remediation,
-                        verification_due=verification, created_at=NOW, created_by=ANNA,
-                    )
-                )  # fmt: skip
-    kind, due = current_deadline_columns()
-    with world.workflow.db.read() as session:
-        rows = session.execute(
-            select(Finding, kind, due).where(col(Finding.ref).startswith("T-"))
-        ).all()
-    assert len(rows) == len(State) * 3**4
-    wrong = []
-    for finding, sql_kind, sql_due in rows:
-        expected = current_deadline(case_of(finding))
-        got = (sql_kind, sql_due) if sql_due is not None or sql_kind is not None else None
-        if got != expected:
-            wrong.append((case_of(finding), got, expected))
-    assert wrong == []
