@@ -307,9 +307,10 @@ def routes(site: Site) -> APIRouter:
         )
 
     @router.get("/findings/new", response_class=HTMLResponse)
-    def new_finding(request: Request) -> HTMLResponse:
+    def new_finding(request: Request, contract: str = "") -> HTMLResponse:
         site.user(request, Permission.LOG_FINDINGS)
-        return log_form(request)
+        # A contract's page links here with its reference: the form starts with it chosen.
+        return log_form(request, values={"contract": contract[:200]} if contract else None)
 
     def log(request: Request, user: UserView, values: dict[str, str]) -> Response:
         shown = {k: values.get(k, "") for k in FINDING_FIELDS}

@@ -168,3 +168,13 @@ def test_only_contract_managers_log_findings(
 
 def test_a_visitor_is_sent_to_sign_in(desk: Desk) -> None:
     assert desk.get(NEW).headers["location"] == "/login?next=%2Ffindings%2Fnew"
+
+
+def test_a_contracts_page_opens_the_form_with_the_contract_chosen(
+    desk_world: World, signed_in: Callable[[str], Desk]
+) -> None:
+    page = signed_in(ANNA).get(f"{NEW}?contract=RS-2019-ICT-01")
+    assert page.status_code == 200
+    assert '<option value="RS-2019-ICT-01" selected' in page.text
+    hostile = signed_in(ANNA).get(f"{NEW}?contract=%22%3E%3Cscript%3E")
+    assert hostile.status_code == 200 and "<script>" not in hostile.text
