@@ -73,7 +73,13 @@ def create_app(
             db.engine.dispose()  # the pool's connections, at shutdown
 
     app = FastAPI(
-        title="cap", version=__version__, docs_url=None, redoc_url=None, lifespan=lifespan
+        title="cap",
+        version=__version__,
+        # The desk is pages for people: no schema or docs pages of its own to serve.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=lifespan,
     )
     app.add_middleware(
         SessionMiddleware,
