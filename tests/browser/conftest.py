@@ -17,7 +17,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +73,9 @@ def _free_port() -> int:
 
 
 def _seed(url: str, mail_dir: Path) -> None:
-    from cap.domain.inputs import ContractInput, SupplierInput
+    from cap.domain.inputs import ContractInput, FindingInput, SupplierInput
+    from cap.domain.lifecycle import ActionRequest
+    from cap.domain.model import Action, Area, Severity, Source
 
     settings = Settings(database_url=url, mail_dir=mail_dir)
     db = Database(url)
@@ -95,6 +97,15 @@ def _seed(url: str, mail_dir: Path) -> None:
                       manager=ANNA.email, start=datetime(2024, 5, 1).date()),
         now=now,
     )  # fmt: skip
+    ref = workflow.log_finding(
+        FindingInput(contract=CONTRACT, severity=Severity.CRITICAL, area=Area.HEALTH_AND_SAFETY,
+                     source=Source.FACTORY_AUDIT, title="Fire exits chained shut",
+                     description="Two of three exits of hall B chained on the night shift.",
+                     site="Plant 2, Shenzhen", site_country="CN",
+                     found_on=now.date() - timedelta(days=3)),
+        actor=ANNA.email, now=now,
+    )  # fmt: skip
+    workflow.act(ref, ActionRequest(Action.NOTIFY, ANNA.email, now), now=now)
     db.engine.dispose()
 
 
@@ -172,9 +183,9 @@ class Tab:
 
     def sign_in(self, person: Person) -> None:
         self.goto("/login")
-        self.page.get_by_label("Email address").fill(person.email)
-        self.page.get_by_label("Password").fill(PASSWORD)
-        self.page.get_by_role("button", name="Sign in").click()
+        self.page.locator("#email").fill(person.email)  # by id: the page may be in Swedish
+        self.page.locator("#password").fill(PASSWORD)
+        self.page.locator("main form button[type=submit]").click()
         self.page.wait_for_url("**/desk")
 
     def close(self) -> None:

@@ -3,15 +3,50 @@ desktop width and at 320 px, and is usable from the keyboard."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import pytest
 
-from tests.browser.conftest import ANNA, Served, Tab, check_page, fits_width
+from tests.browser.conftest import (
+    ADA,
+    ANNA,
+    CONTRACT,
+    ORG,
+    Person,
+    Served,
+    Tab,
+    check_page,
+    fits_width,
+)
 
 pytestmark = pytest.mark.slow  # a server process and a browser
 
-PAGES = ["/desk"]
+#: Every main page, and who may see it: (path, who, screenshot name or None).
+PAGES: list[tuple[str, Person, str | None]] = [
+    ("/desk", ANNA, None),
+    ("/findings", ANNA, None),
+    ("/findings?state=awaiting_plan&sort=title&order=desc", ANNA, None),
+    (f"/findings/NC-{date.today().year}-0001", ANNA, None),
+    ("/findings/new", ANNA, None),
+    ("/suppliers", ANNA, "suppliers"),
+    (f"/suppliers/{ORG}", ANNA, "supplier"),
+    ("/suppliers/new", ANNA, None),
+    (f"/suppliers/{ORG}/edit", ANNA, None),
+    ("/contracts", ANNA, "contracts"),
+    (f"/contracts/{CONTRACT}", ANNA, "contract"),
+    ("/contracts/new", ANNA, None),
+    (f"/contracts/{CONTRACT}/edit", ANNA, None),
+    ("/outbox", ANNA, "outbox"),
+    ("/rules", ANNA, "rules"),
+    ("/users", ADA, "users"),
+    ("/users/new", ADA, None),
+    ("/users/1", ADA, None),
+    ("/users", ANNA, None),  # the page saying the role does not allow it
+    ("/nowhere", ANNA, None),  # not found
+]
+IDS = [f"{who.role.value}:{path}" for path, who, _ in PAGES]
 
 
 def test_the_sign_in_page_passes_axe(tab: Tab) -> None:
@@ -21,23 +56,37 @@ def test_the_sign_in_page_passes_axe(tab: Tab) -> None:
     check_page(tab, "login-errors")
 
 
-@pytest.mark.parametrize("path", PAGES)
-def test_each_main_page_passes_axe(tab: Tab, path: str) -> None:
-    tab.sign_in(ANNA)
+@pytest.fixture(scope="module")
+def tabs(chromium: Any, served: Served) -> Iterator[dict[str, Tab]]:
+    """A signed-in tab for each person of PAGES, shared by the module's tests."""
+    opened: dict[str, Tab] = {}
+    for who in {who for _, who, _ in PAGES}:
+        opened[who.email] = Tab(chromium, served)
+        opened[who.email].sign_in(who)
+    yield opened
+    for tab in opened.values():
+        tab.close()
+
+
+def _show(tab: Tab, path: str, *, language: str, width: int) -> None:
+    tab.context.add_cookies([{"name": "cap_language", "value": language, "url": tab.served.url}])
+    tab.page.set_viewport_size({"width": width, "height": 900})
     tab.goto(path)
-    check_page(tab, path.strip("/").replace("/", "-") or "index")
+    assert tab.page.locator("html").get_attribute("lang") == language
 
 
-@pytest.mark.parametrize("path", PAGES)
-def test_each_main_page_is_usable_at_320_pixels(chromium: Any, served: Served, path: str) -> None:
-    narrow = Tab(chromium, served, width=320)
-    try:
-        narrow.sign_in(ANNA)
-        narrow.goto(path)
-        assert fits_width(narrow), path
-        check_page(narrow)
-    finally:
-        narrow.close()
+@pytest.mark.parametrize(("path", "who", "name"), PAGES, ids=IDS)
+def test_each_main_page_passes_axe_in_both_languages_and_at_320_pixels(
+    tabs: dict[str, Tab], path: str, who: Person, name: str | None
+) -> None:
+    tab = tabs[who.email]
+    _show(tab, path, language="en", width=1280)
+    check_page(tab, name)
+    _show(tab, path, language="sv", width=1280)
+    check_page(tab)
+    _show(tab, path, language="en", width=320)
+    assert fits_width(tab), path
+    check_page(tab)
 
 
 def test_the_skip_link_is_the_first_stop_and_leads_to_the_content(tab: Tab) -> None:
