@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 
 from cap.config import Settings
-from cap.demo import DECISION_MAKERS, DemoSummary, seed
-from cap.domain.model import Action, State
+from cap.demo import DECISION_MAKERS, DemoSummary, add_users, seed
+from cap.domain.model import Action, StaffRole, State
 from cap.errors import AlreadyExists, InvalidInput
 from cap.store.db import Database
 from cap.workflow import FindingFilter, FindingView, Workflow
@@ -178,6 +180,62 @@ def test_seed_on_postgresql(pg_url: str, tmp_path: Path) -> None:
     finally:
         wf.db.engine.dispose()
         _truncate_pg(pg_url)
+
+
+def test_the_desk_has_a_user_for_each_role_who_can_sign_in(workflow: Workflow) -> None:
+    # Cheap argon2 parameters: the stored hash carries them, and verification uses the hash's.
+    workflow.password_hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    seed(workflow, now=NOW)
+    logins = add_users(workflow, now=NOW)
+
+    users = {u.email: u for u in workflow.list_users()}
+    assert sorted(users) == sorted(login.email for login in logins)
+    roles = Counter(login.role for login in logins)
+    assert roles == {StaffRole.ADMIN: 1, StaffRole.CONTRACT_MANAGER: 1,
+                     StaffRole.SUSTAINABILITY_MANAGER: 2, StaffRole.VIEWER: 1}  # fmt: skip
+    for login in logins:
+        assert users[login.email].role == login.role
+        assert users[login.email].name == login.name and login.name
+        assert login.email.endswith("@region-stockholm.example")
+        assert len(login.password) >= 12
+        signed_in = workflow.authenticate(login.email, login.password, "203.0.113.9", NOW)
+        assert signed_in.user is not None and signed_in.user.role == login.role, login.email
+        wrong = workflow.authenticate(login.email, login.password[:-1], "203.0.113.9", NOW)
+        assert wrong.user is None
+    assert len({login.password for login in logins}) == len(logins)
+
+    # The contract manager manages seeded contracts, one with a finding waiting for them.
+    (manager,) = [login for login in logins if login.role is StaffRole.CONTRACT_MANAGER]
+    theirs = {c.reference for c in workflow.list_contracts() if c.manager == manager.email}
+    waiting = [
+        f
+        for f in _findings(workflow, NOW)
+        if f.contract in theirs and f.state in (State.PLAN_REVIEW, State.VERIFYING)
+    ]
+    assert theirs and waiting
+    # The termination proposed in the seeded sanction review can be approved by the other.
+    deciders = {login.email for login in logins if login.role is StaffRole.SUSTAINABILITY_MANAGER}
+    (review,) = workflow.list_findings(FindingFilter(state=State.SANCTION_REVIEW), now=NOW)
+    proposer = workflow.show_finding(review.ref, now=NOW).termination_proposed_by
+    assert proposer in deciders and deciders - {proposer}
+
+
+def test_demo_users_get_new_passwords_each_time(sqlite_template: Path, tmp_path: Path) -> None:
+    passwords = []
+    for name in ("one", "two"):
+        path = tmp_path / name / "cap.db"
+        path.parent.mkdir()
+        shutil.copy(sqlite_template, path)
+        wf = _workflow(f"sqlite:///{path}", tmp_path / name)
+        wf.password_hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+        try:
+            passwords.append({login.email: login.password for login in add_users(wf, now=NOW)})
+            with pytest.raises(AlreadyExists, match="email"):  # for a fresh database only
+                add_users(wf, now=NOW)
+        finally:
+            wf.db.engine.dispose()
+    assert passwords[0].keys() == passwords[1].keys()
+    assert not set(passwords[0].values()) & set(passwords[1].values())
 
 
 @pytest.mark.slow  # cap demo as a process

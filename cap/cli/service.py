@@ -81,7 +81,8 @@ def serve(
     sweep_every: Annotated[float | None, typer.Option(help="Seconds between sweeps.")] = None,
     deliver_every: Annotated[float | None, typer.Option(help="Seconds between deliveries.")] = None,
 ) -> None:
-    """The web application and the worker in one process: the embedded default."""
+    """The web application and the worker in one process: the embedded default. The desk is
+    at http://HOST:PORT/login (add its people with `cap user add`)."""
     from cap.store.simulation import clock_of
 
     settings = settings_from_env()
@@ -122,11 +123,17 @@ def _serve(
     # ours lets the process go on to stop the worker cleanly (the message in flight finishes).
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: None)
-    typer.echo(f"cap serving on http://{host}:{port} (Ctrl-C to stop)")
+    url = base_url(host, port)
+    typer.echo(f"cap serving on {url} (Ctrl-C to stop); the desk: {url}/login")
     try:
         uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
     finally:
         worker.stop()
+
+
+def base_url(host: str, port: int) -> str:
+    """The address a browser opens for ``host`` and ``port`` (an IPv6 address in brackets)."""
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 @app.command("demo")
@@ -144,12 +151,15 @@ def demo(
     ] = True,
 ) -> None:
     """A fresh SQLite database with a believable data set (suppliers, contracts, findings in
-    every state), then `cap serve` with mail to a local folder and a fast clock, so reminders
-    and escalations appear within minutes. It never touches CAP_DATABASE_URL's database."""
+    every state) and a desk user for each role (new random passwords, printed), then `cap
+    serve` with mail to a local folder and a fast clock, so reminders and escalations appear
+    within minutes. It never touches CAP_DATABASE_URL's database."""
     import os
     import secrets
 
-    from cap.demo import seed
+    from cap.cli.base import table
+    from cap.demo import add_users, seed
+    from cap.demo.parties import BO, CECILIA
     from cap.store.db import Database
     from cap.store.simulation import record_simulation
 
@@ -167,8 +177,8 @@ def demo(
     os.environ.pop("CAP_SMTP_HOST", None)  # the demo's addresses are fictitious: keep mail local
     # The demo's database is thrown away with it, and so is the key that signs its links.
     os.environ.setdefault("CAP_SECRET_KEY", secrets.token_urlsafe(48))
-    os.environ.setdefault("CAP_DECISION_MAKERS", "cecilia.berg@region-stockholm.example")
-    os.environ.setdefault("CAP_SUSTAINABILITY_MANAGER", "bo.nilsson@region-stockholm.example")
+    os.environ.setdefault("CAP_DECISION_MAKERS", CECILIA)
+    os.environ.setdefault("CAP_SUSTAINABILITY_MANAGER", BO)
     settings = settings_from_env()
     Database(url).upgrade()
     workflow = open_workflow()
@@ -177,9 +187,16 @@ def demo(
     clock = SimulatedClock(started=utcnow(), days_per_second=speed)
     record_simulation(workflow.db, clock)
     summary = seed(workflow, now=clock.started)
+    logins = add_users(workflow, now=clock.started)
     states = ", ".join(f"{n} {state}" for state, n in sorted(summary.findings.items()))
     typer.echo(f"demo database {db}: {summary.suppliers} suppliers, {summary.contracts} "
                f"contracts, findings: {states}")  # fmt: skip
+    if serve_after:
+        typer.echo(f"the desk: {base_url(host, port)}/login; sign in as (new passwords each run):")
+    else:
+        typer.echo(f"desk users (new passwords each run; serve the desk with "
+                   f"CAP_DATABASE_URL={url} cap serve):")  # fmt: skip
+    table(logins, [("role", "ROLE"), ("email", "EMAIL"), ("password", "PASSWORD")], indent="  ")
     if not serve_after:
         return
     typer.echo(

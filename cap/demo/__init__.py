@@ -10,6 +10,8 @@ Everything goes through the public use cases of :class:`cap.workflow.Workflow` (
 decide the deadlines, the lifecycle refuses anything out of order) and is derived from ``now``
 alone: no randomness, so two seeds with the same ``now`` give the same data. All addresses use
 the reserved ``.example`` top-level domain, so the emails queued on the way reach nobody.
+
+:func:`add_users` gives the desk one user per role, with random passwords (cap/demo/users.py).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 from cap.demo.findings import FINDINGS
 from cap.demo.parties import CONTRACTS, DECISION_MAKERS, SUPPLIERS
 from cap.demo.specs import Ago, FindingSpec, StepSpec
+from cap.demo.users import DemoLogin, add_users
 from cap.domain.calendar import BusinessCalendar, add_months
 from cap.domain.inputs import FindingInput
 from cap.domain.lifecycle import ActionRequest
@@ -29,7 +32,7 @@ from cap.domain.model import State
 from cap.errors import AlreadyExists, InvalidInput
 from cap.workflow import FindingFilter, Workflow
 
-__all__ = ["DECISION_MAKERS", "DemoSummary", "seed"]
+__all__ = ["DECISION_MAKERS", "DemoLogin", "DemoSummary", "add_users", "seed"]
 
 # -- the summary -----------------------------------------------------------------------------
 

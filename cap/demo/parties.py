@@ -15,6 +15,9 @@ ERIK = "erik.sandberg@region-stockholm.example"  # contract manager: monitors, d
 MARIA = "maria.ek@region-stockholm.example"  # contract manager: network, servers
 CECILIA = "cecilia.berg@region-stockholm.example"  # decision maker
 DAVID = "david.holm@region-stockholm.example"  # decision maker
+BO = "bo.nilsson@region-stockholm.example"  # sustainability manager: receives escalations
+JOHAN = "johan.falk@region-stockholm.example"  # the desk's administrator (IT)
+SOFIA = "sofia.akesson@region-stockholm.example"  # internal auditor: reads only
 #: The two people who decide sanctions (a termination needs both).
 DECISION_MAKERS = (CECILIA, DAVID)
 
