@@ -60,7 +60,7 @@ from sqlmodel import SQLModel
 from cap.config import Settings
 from cap.domain.model import Area, Language, Severity, StaffRole, State
 from cap.store.db import SCHEMA_HEAD, Database
-from cap.store.models import Setting
+from cap.store.models import NO_DEADLINE, Setting
 from cap.workflow import Workflow
 
 from common import (
@@ -257,7 +257,10 @@ def prototypes(folder: Path, now: datetime) -> dict[State, list[Prototype]]:
 
 
 def _shift(value: Any, by: timedelta) -> Any:
-    """``value`` moved by ``by`` if it is a date or an instant (a datetime is a date)."""
+    """``value`` moved by ``by`` if it is a date or an instant (a datetime is a date); "no
+    deadline" (Finding.due_order) stays what it is."""
+    if value == NO_DEADLINE:
+        return value
     return value + by if isinstance(value, date) else value
 
 

@@ -17,8 +17,9 @@ from typing import Any
 from sqlalchemy import bindparam, update
 from sqlmodel import col
 
+from cap.domain.lifecycle import current_deadline
 from cap.domain.model import Case, DeadlineKind, LadderMark
-from cap.store.models import Finding
+from cap.store.models import NO_DEADLINE, Finding
 
 #: The fields of a case, each a column of the finding of the same name.
 CASE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Case))
@@ -61,8 +62,9 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-#: What writing a case changes: the case, when the sweep looks at it next, and the version.
-SAVED_COLUMNS: tuple[str, ...] = (*CASE_FIELDS, "next_check_at", "version")
+#: What writing a case changes: the case, when the sweep looks at it next, the date of its
+#: current deadline (the lists' order) and the version.
+SAVED_COLUMNS: tuple[str, ...] = (*CASE_FIELDS, "next_check_at", "due_order", "version")
 _SAVED_KEYS = {name: f"new_{name}" for name in SAVED_COLUMNS}
 
 #: A case written over its finding if nobody changed the finding since it was loaded (a
@@ -81,5 +83,12 @@ def saved_params(finding: Finding, case: Case, next_check: datetime | None) -> d
         params[_SAVED_KEYS[name]] = getattr(case, name)
     params[_SAVED_KEYS["ladder"]] = encode_ladder(case.ladder)
     params[_SAVED_KEYS["next_check_at"]] = next_check
+    params[_SAVED_KEYS["due_order"]] = due_order(case)
     params[_SAVED_KEYS["version"]] = finding.version + 1
     return params
+
+
+def due_order(case: Case) -> date:
+    """``Finding.due_order`` of ``case``: its current deadline's date, else NO_DEADLINE."""
+    current = current_deadline(case)
+    return current[1] if current is not None else NO_DEADLINE

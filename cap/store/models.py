@@ -73,12 +73,20 @@ class Contract(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_instant(nullable=False))
 
 
+#: ``Finding.due_order`` of a finding that owes nothing by a date.
+NO_DEADLINE = date(9999, 12, 31)
+
+
 class Finding(SQLModel, table=True):
     # An audit report's own reference names one finding of a contract (NULLs never collide).
     # A unique index rather than a constraint: SQLite adds an index in place, while adding a
     # constraint copies the table, and dropping the old `finding` fails on its foreign keys.
     __table_args__ = (
         Index("uq_finding_contract_external_id", "contract_id", "external_id", unique=True),
+        # The list's default order, the dashboard's overdue and due soon: ranges of an index.
+        Index("ix_finding_due_order_id", "due_order", "id"),
+        # The dashboard's oldest open findings: the first few of each state, in order.
+        Index("ix_finding_state_found_on", "state", "found_on", "created_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -107,6 +115,10 @@ class Finding(SQLModel, table=True):
     termination_proposed_by: str | None = Field(default=None, max_length=254)
     deadline_version: int = 0
     extensions: int = 0
+    # The date of the deadline that binds the finding now (lifecycle.current_deadline), kept
+    # with every write of the case; NO_DEADLINE when nothing is owed by a date, so that
+    # findings without one sort last in an index on both databases.
+    due_order: date = Field(default=NO_DEADLINE, sa_column_kwargs={"server_default": "9999-12-31"})
     # The sweep reads only rows whose next check has come: an index, not a scan.
     next_check_at: datetime | None = Field(default=None, sa_column=_instant(index=True))
     last_event_at: datetime | None = Field(default=None, sa_column=_instant())
