@@ -517,13 +517,6 @@ def sample_refs(path: Path, count: int, rng: random.Random) -> list[str]:
 # -- the server (a separate process) ---------------------------------------------------------
 
 
-def app_from_env() -> Any:
-    """The web application over CAP_* (uvicorn's ``--factory``), as ``cap serve`` builds it."""
-    from cap.web.app import create_app
-
-    return create_app(Settings())
-
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind((HOST, 0))
@@ -541,13 +534,14 @@ def environment(path: Path, base_url: str, mail_dir: Path) -> dict[str, str]:
 
 
 class WebServer:
-    """``python -m uvicorn --factory web:app_from_env`` on :data:`HOST` over ``path``."""
+    """``python -m uvicorn --factory cap.web.app:app_from_env`` on :data:`HOST` over ``path``
+    with ``processes`` web processes (as ``cap serve --web-processes``)."""
 
-    def __init__(self, path: Path, log: Path) -> None:
+    def __init__(self, path: Path, log: Path, processes: int = 1) -> None:
         port = _free_port()
         self.url = f"http://{HOST}:{port}"
-        command = [sys.executable, "-m", "uvicorn", "--factory", "web:app_from_env",
-                   "--app-dir", str(BENCH), "--host", HOST, "--port", str(port),
+        command = [sys.executable, "-m", "uvicorn", "--factory", "cap.web.app:app_from_env",
+                   "--host", HOST, "--port", str(port), "--workers", str(processes),
                    "--log-level", "warning", "--timeout-keep-alive", str(KEEP_ALIVE)]  # fmt: skip
         self.log = log
         with log.open("wb") as out:
@@ -859,6 +853,10 @@ def main() -> int:
     arguments.add_argument("--findings", type=int, help="findings in the database (100,000)")
     arguments.add_argument("--suppliers", type=int, help="suppliers (5,000), with contracts")
     arguments.add_argument("--clients", type=int, default=8, help="concurrent clients (8)")
+    arguments.add_argument(
+        "--processes", type=int, default=1,
+        help="web processes (1, as `cap serve` runs; `cap serve --web-processes N`)",
+    )  # fmt: skip
     arguments.add_argument("--requests", type=int, help="measured requests per page (200)")
     arguments.add_argument("--rebuild", action="store_true", help="build the database again")
     arguments.add_argument(
@@ -889,7 +887,7 @@ def main() -> int:
 
     samples: list[Sample] = []
     with tempfile.TemporaryDirectory(prefix="cap-bench-web-") as folder:
-        server = WebServer(path, Path(folder) / "uvicorn.log")
+        server = WebServer(path, Path(folder) / "uvicorn.log", processes=args.processes)
         clients: list[httpx.Client] = []
         try:
             progress(f"web server pid {server.process.pid} at {server.url}")
@@ -931,7 +929,8 @@ def main() -> int:
         f"median of {ALONE} requests by one client alone, one at a time, just before (the "
         "page's own cost, no queue). Times are from the "
         "request sent to the body read, on this machine, the clients and the server "
-        "(one uvicorn process, as `cap serve` runs it, without the worker) sharing its CPUs.",
+        f"({args.processes} uvicorn process(es), as `cap serve --web-processes "
+        f"{args.processes}` runs them, without the worker) sharing its CPUs.",
         "/health answers 503 here (no worker runs): it still reads the database, the floor "
         "any page stands on.",
     ]

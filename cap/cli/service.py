@@ -80,6 +80,15 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     sweep_every: Annotated[float | None, typer.Option(help="Seconds between sweeps.")] = None,
     deliver_every: Annotated[float | None, typer.Option(help="Seconds between deliveries.")] = None,
+    web_processes: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Web processes answering on the port (one per CPU for many users at once); "
+            "the worker runs once beside them.",
+        ),
+    ] = 1,
 ) -> None:
     """The web application and the worker in one process: the embedded default. The desk is
     at http://HOST:PORT/login (add its people with `cap user add`)."""
@@ -94,7 +103,7 @@ def serve(
     workflow = open_workflow()
     workflow.settings.rule_set  # noqa: B018 - refuse to start on broken rules
     _serve(settings, host, port, clock=clock_of(workflow.db), sweep_every=sweep_every,
-           deliver_every=deliver_every)  # fmt: skip
+           deliver_every=deliver_every, web_processes=web_processes)  # fmt: skip
 
 
 def _serve(
@@ -105,6 +114,7 @@ def _serve(
     clock: Callable[[], datetime],
     sweep_every: float | None = None,
     deliver_every: float | None = None,
+    web_processes: int = 1,
 ) -> None:
     import uvicorn
 
@@ -126,7 +136,12 @@ def _serve(
     url = base_url(host, port)
     typer.echo(f"cap serving on {url} (Ctrl-C to stop); the desk: {url}/login")
     try:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+        if web_processes == 1:
+            uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+        else:
+            # Each process builds the application from the same environment.
+            uvicorn.run("cap.web.app:app_from_env", factory=True, workers=web_processes,
+                        host=host, port=port, log_level="warning")  # fmt: skip
     finally:
         worker.stop()
 

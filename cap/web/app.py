@@ -140,3 +140,10 @@ def default_language(settings: Settings) -> Language:
             f"CAP_DEFAULT_LANGUAGE: {settings.default_language!r} is not a language of the "
             "desk; use sv or en"
         ) from None
+
+
+def app_from_env() -> ASGIApp:
+    """The application over the CAP_* environment: what each web process of ``cap serve
+    --web-processes N`` builds (uvicorn's factory)."""
+    # `cap serve` checked the environment before starting the processes.
+    return create_app(Settings())
