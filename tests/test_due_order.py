@@ -18,8 +18,10 @@ from tests.conftest import ANNA, NOW, World
 
 
 def _stored(world: World, ref: str) -> Finding:
+    statement = select(Finding).where(col(Finding.ref) == ref)
     with world.workflow.db.read() as session:
-        return session.execute(select(Finding).where(col(Finding.ref) == ref)).scalar_one()
+        found: Finding = session.execute(statement).scalar_one()
+    return found
 
 
 def _expected(finding: Finding) -> object:

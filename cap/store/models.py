@@ -77,6 +77,23 @@ class Contract(SQLModel, table=True):
 NO_DEADLINE = date(9999, 12, 31)
 
 
+def search_text(ref: str, title: str, site: str | None) -> str:
+    """``Finding.search_text``: the ref, title and site a search of the findings list looks
+    in, one a line (none holds a line break), in lower case as Python folds every letter."""
+    return "\n".join((ref, title, site or "")).lower()
+
+
+def _search_text_default(context: Any) -> str:
+    # Every INSERT that does not give it (the ORM's, a Core executemany's) computes it per row.
+    row = context.get_current_parameters()
+    return search_text(row["ref"], row["title"], row.get("site"))
+
+
+#: The findings list's order, then what it filters by (see Finding's indexes).
+_LISTED = ("due_order", "id", "state", "severity", "area", "search_text")
+_BY_STATE = ("state", "severity", "due_order", "id", "area", "search_text")
+
+
 class Finding(SQLModel, table=True):
     # An audit report's own reference names one finding of a contract (NULLs never collide).
     # A unique index rather than a constraint: SQLite adds an index in place, while adding a
@@ -87,6 +104,11 @@ class Finding(SQLModel, table=True):
         Index("ix_finding_due_order_id", "due_order", "id"),
         # The dashboard's oldest open findings: the first few of each state, in order.
         Index("ix_finding_state_found_on", "state", "found_on", "created_at", "id"),
+        # The findings list, counted and paged from an index alone, never the table, whatever
+        # it is filtered by (the supplier and contract have indexes of their own): in its
+        # order; and by state and severity (a state's findings, sorted in the index alone).
+        Index("ix_finding_list_due_order", *_LISTED),
+        Index("ix_finding_list_state", *_BY_STATE),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -119,6 +141,13 @@ class Finding(SQLModel, table=True):
     # with every write of the case; NO_DEADLINE when nothing is owed by a date, so that
     # findings without one sort last in an index on both databases.
     due_order: date = Field(default=NO_DEADLINE, sa_column_kwargs={"server_default": "9999-12-31"})
+    # What a search of the list looks in (:func:`search_text`), written with the finding: a
+    # plain LIKE, where lower() of each column would be a call into Python per row on SQLite.
+    # The ref, title and site never change once a finding is logged.
+    search_text: str = Field(
+        default=None,  # computed at INSERT from the row's ref, title and site
+        sa_column=Column(Text, nullable=False, default=_search_text_default, server_default=""),
+    )
     # The sweep reads only rows whose next check has come: an index, not a scan.
     next_check_at: datetime | None = Field(default=None, sa_column=_instant(index=True))
     last_event_at: datetime | None = Field(default=None, sa_column=_instant())

@@ -126,14 +126,16 @@ def _drain(buffer: io.StringIO) -> bytes:
 
 
 def csv_row(f: ListedFinding) -> list[str]:
-    """One finding's cells, each safe to open in a spreadsheet."""
-    cells: list[object | None] = [
-        f.ref, f.state.value, f.severity.value, f.area.value, f.title, f.supplier,
-        f.supplier_org_number, f.contract, f.site, f.found_on.isoformat(),
-        f.current_deadline.value if f.current_deadline else None,
-        f.due.isoformat() if f.due else None, "yes" if f.overdue else "no", f.escalation_level,
+    """One finding's cells, each safe to open in a spreadsheet: the text people wrote is
+    neutralised; names from cap's vocabulary, dates and yes/no cannot start a formula."""
+    return [
+        neutralised(f.ref), f.state.value, f.severity.value, f.area.value, neutralised(f.title),
+        neutralised(f.supplier), neutralised(f.supplier_org_number), neutralised(f.contract),
+        neutralised(f.site or ""), f.found_on.isoformat(),
+        f.current_deadline.value if f.current_deadline else "",
+        f.due.isoformat() if f.due else "", "yes" if f.overdue else "no",
+        neutralised(str(f.escalation_level)),
     ]  # fmt: skip
-    return [neutralised("" if cell is None else str(cell)) for cell in cells]
 
 
 def neutralised(cell: str) -> str:

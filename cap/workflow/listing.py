@@ -1,28 +1,32 @@
 """The findings list of the desk: filters, search, sort, pages, and its CSV export.
 
-Filtering, counting, sorting and paging happen in SQL (COUNT, then LIMIT/OFFSET with a tie-break
-on the id): a page loads its 50 findings, however many there are. The deadline that binds now
-is :func:`current_due`, a SQL CASE that mirrors :func:`cap.domain.lifecycle.current_deadline`.
+Filtering, counting, sorting and paging happen in SQL, on the finding's own columns and
+indexes (ix_finding_list_*: every filter and the default order read from an index, never the
+table): a page chooses its ids (LIMIT/OFFSET, with a tie-break on the id) and reads what it
+shows for those alone, however many findings there are; it is counted only when the list goes
+on past it. The deadline that binds now is the stored ``Finding.due_order`` (NO_DEADLINE when
+none), kept with every write as :func:`cap.domain.lifecycle.current_deadline` finds it; the
+search reads the stored, lower-cased ``Finding.search_text``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, fields, replace
-from datetime import date, datetime
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, case, false, func, select
 from sqlmodel import Session, col
 
-from cap.domain.model import Area, Severity, State
+from cap.domain.lifecycle import current_deadline
+from cap.domain.model import Area, Case, Severity, State
 from cap.errors import InvalidInput
-from cap.store.models import Contract, Finding, Supplier
+from cap.store.models import NO_DEADLINE, Contract, Finding, Supplier
 from cap.workflow.base import UseCases
 from cap.workflow.results import FindingSummary
-from cap.workflow.views import current_deadline_columns, overdue_clause, summary_view
 
 #: Findings on one page of the list.
 PAGE_SIZE = 50
@@ -42,8 +46,8 @@ MAX_PAGE = 1_000_000
 Q_MAX_LENGTH = 200
 #: Findings read from the database at a time by the export.
 EXPORT_BATCH = 500
-#: A finding with its supplier's name and organisation number and its contract's reference.
-_Rows = Select[Finding, str, str, str]
+#: The latest date a deadline can have (NO_DEADLINE, the day after, means none).
+_LAST_DUE = NO_DEADLINE - timedelta(days=1)
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _WHOLE = re.compile(r"[0-9]{1,9}")
 _WHAT = {"state": "a state", "area": "an area", "severity": "a severity"}
@@ -207,9 +211,26 @@ class FindingsPage:
 # -- SQL ------------------------------------------------------------------------------------
 
 
-def current_due() -> Any:
-    """The date of the deadline that binds each finding now, as SQL (NULL when none)."""
-    return current_deadline_columns()[1]
+#: What the list and its export show of a finding, read as columns (no entity, no ladder).
+_SHOWN: tuple[Any, ...] = (
+    col(Finding.id), col(Finding.ref), col(Finding.state), col(Finding.severity),
+    col(Finding.area), col(Finding.title), col(Finding.site), col(Finding.found_on),
+    col(Finding.plan_due), col(Finding.remediation_due), col(Finding.review_due),
+    col(Finding.verification_due), col(Finding.escalation_level), col(Supplier.name),
+    col(Supplier.org_number), col(Contract.reference),
+)  # fmt: skip
+_Where = list[ColumnElement[bool]]
+#: A part of the list: what narrows it further, and its order. A list is one part, or two
+#: read one after the other (the latest deadline first, then the findings without one).
+_Part = tuple[_Where, list[Any]]
+
+
+def _shown() -> Select[Any]:
+    return (
+        select(*_SHOWN)
+        .join(Supplier, col(Supplier.id) == col(Finding.supplier_id))
+        .join(Contract, col(Contract.id) == col(Finding.contract_id))
+    )
 
 
 def _rank(kind: type[StrEnum], column: Any) -> Any:
@@ -218,120 +239,208 @@ def _rank(kind: type[StrEnum], column: Any) -> Any:
 
 
 def _sort_key(sort: str) -> ColumnElement[Any]:
-    keys: dict[str, Any] = {
+    keys: dict[str, Callable[[], Any]] = {
         # Refs are numbered in the order findings are logged; the id sorts NC-2026-10000 after
         # NC-2026-9999, where their text would not.
-        "ref": col(Finding.id),
-        "title": func.lower(col(Finding.title)),
-        "supplier": func.lower(col(Supplier.name)),
-        "contract": func.lower(col(Contract.reference)),
-        "state": _rank(State, col(Finding.state)),
-        "severity": _rank(Severity, col(Finding.severity)),
-        "area": _rank(Area, col(Finding.area)),
-        "due": current_due(),
-        "found_on": col(Finding.found_on),
+        "ref": lambda: col(Finding.id),
+        "title": lambda: func.lower(col(Finding.title)),
+        "supplier": lambda: func.lower(col(Supplier.name)),
+        "contract": lambda: func.lower(col(Contract.reference)),
+        "state": lambda: _rank(State, col(Finding.state)),
+        "severity": lambda: _rank(Severity, col(Finding.severity)),
+        "area": lambda: _rank(Area, col(Finding.area)),
+        "due": lambda: col(Finding.due_order),
+        "found_on": lambda: col(Finding.found_on),
     }
-    key: ColumnElement[Any] = keys[sort]
+    key: ColumnElement[Any] = keys[sort]()  # built when asked for: a CASE is not free
     return key
 
 
-def _listing_ordered(statement: _Rows, query: FindingQuery) -> _Rows:
+def _parts(query: FindingQuery) -> list[_Part]:
+    """The parts of the list ``query`` orders. The id keeps equal keys in the order findings
+    were logged, either way, and so a stable order from one page to the next. By deadline,
+    findings without one (``due_order`` NO_DEADLINE, the greatest date) come last either way:
+    ascending, the index on (due_order, id) gives the order as it is; descending, the findings
+    with a deadline are one part (that index read backwards) and those without one another."""
     key = _sort_key(query.sort)
-    # The id keeps equal keys in a stable order from one page to the next.
-    order = [key.desc() if query.descending else key.asc(), col(Finding.id)]
-    if query.sort == "due":
-        # Findings without a deadline in force go last either way (PostgreSQL puts NULL
-        # last when ascending, SQLite first: neither decides here).
-        order.insert(0, case((key.is_(None), 1), else_=0))
-    return statement.order_by(*order)
+    if query.sort == "due" and query.descending:
+        due = col(Finding.due_order)
+        return [([due < NO_DEADLINE], [due.desc(), col(Finding.id)]),
+                ([due == NO_DEADLINE], [col(Finding.id)])]  # fmt: skip
+    return [([], [key.desc() if query.descending else key.asc(), col(Finding.id)])]
+
+
+def _ids(query: FindingQuery) -> Select[Any]:
+    """The ids of findings, with the supplier or contract joined when they sort."""
+    statement = select(col(Finding.id))
+    if query.sort == "supplier":
+        statement = statement.join(Supplier, col(Supplier.id) == col(Finding.supplier_id))
+    if query.sort == "contract":
+        statement = statement.join(Contract, col(Contract.id) == col(Finding.contract_id))
+    return statement
+
+
+def _searched(q: str) -> ColumnElement[bool]:
+    """The findings whose ref, title or site holds ``q``, in any case: ``search_text`` (the
+    three, one a line, in lower case) holds it in lower case. contains(autoescape=True): a %
+    or _ typed is matched as itself, on both databases. None of the three holds a line break,
+    so a ``q`` with one matches nothing (rather than the end of one and the start of the next).
+    """
+    text = q.lower()
+    if "\n" in text:
+        return false()
+    return col(Finding.search_text).contains(text, autoescape=True)
+
+
+def _count(session: Session, where: _Where) -> int:
+    """How many findings pass ``where`` (conditions on the finding's own columns: no join)."""
+    return int(
+        session.execute(select(func.count()).select_from(Finding).where(*where)).scalar_one()
+    )
 
 
 class Listings(UseCases):
     def findings_page(self, query: FindingQuery, *, now: datetime) -> FindingsPage:
         """The page of findings ``query`` asks for, as they stand at ``now``."""
         with self.db.read() as session:
-            narrowed = self._listing_filtered(session, query, now)
-            if isinstance(narrowed, FindingsPage):
-                return narrowed
-            counted = narrowed.with_only_columns(func.count(col(Finding.id))).order_by(None)
-            total = int(session.execute(counted).scalar_one())
-            rows = session.execute(
-                _listing_ordered(narrowed, query)
-                .limit(PAGE_SIZE)
-                .offset((query.page - 1) * PAGE_SIZE)
-            ).all()
+            where = self._listing_where(session, query, now)
+            if isinstance(where, FindingsPage):
+                return where
+            offset = (query.page - 1) * PAGE_SIZE
+            # One more than a page: fewer tell where the list ends, and then its length needs
+            # no count (a search finding a few findings reads them once, not twice).
+            rows = self._page_rows(session, query, where, offset, PAGE_SIZE + 1)
+            if len(rows) <= PAGE_SIZE and (rows or not offset):
+                total = offset + len(rows)
+            else:
+                total = _count(session, where)
+            overdue = self._overdue(now)
             return FindingsPage(
                 query=query,
-                findings=tuple(self._listing_row(*row, now=now) for row in rows),
+                findings=tuple(_listed(row, overdue) for row in rows[:PAGE_SIZE]),
                 total=total,
                 pages=max(1, -(-total // PAGE_SIZE)),
             )
+
+    def _page_rows(
+        self, session: Session, query: FindingQuery, where: _Where, offset: int, wanted: int
+    ) -> list[Any]:
+        """Up to ``wanted`` findings from ``offset`` on, read part by part (a part that ends
+        before them is counted, to know where they start in the next one). The ids are chosen
+        first, from an index where one serves: what is shown is read for those alone, not for
+        the findings an offset skips."""
+        found: list[Any] = []
+        parts = _parts(query)
+        for number, (narrower, order) in enumerate(parts):
+            chosen = (
+                _ids(query)
+                .where(*where, *narrower)
+                .order_by(*order)
+                .limit(wanted - len(found))
+                .offset(offset)
+            )
+            statement = _shown().where(col(Finding.id).in_(chosen)).order_by(*order)
+            got = session.execute(statement).all()
+            found += got
+            if len(found) == wanted or number == len(parts) - 1:
+                break
+            # They start in the next part: at its start if this part ended among them.
+            offset = 0 if got or not offset else offset - _count(session, [*where, *narrower])
+        return found
 
     def export_findings(self, query: FindingQuery, *, now: datetime) -> Iterator[ListedFinding]:
         """Every finding ``query`` lets through (its page aside), in its order, read in
         batches in one transaction as the caller iterates."""
         with self.db.read() as session:
-            narrowed = self._listing_filtered(session, query, now)
-            if isinstance(narrowed, FindingsPage):
+            where = self._listing_where(session, query, now)
+            if isinstance(where, FindingsPage):
                 return
-            ordered = _listing_ordered(narrowed, query)
-            ordered = ordered.execution_options(yield_per=EXPORT_BATCH)
-            for row in session.execute(ordered):
-                yield self._listing_row(*row, now=now)
+            overdue = self._overdue(now)
+            for narrower, order in _parts(query):
+                statement = _shown().where(*where, *narrower).order_by(*order)
+                rows = session.execute(statement.execution_options(yield_per=EXPORT_BATCH))
+                for row in rows:
+                    yield _listed(row, overdue)
 
-    def _listing_filtered(
+    def _listing_where(
         self, session: Session, query: FindingQuery, now: datetime
-    ) -> _Rows | FindingsPage:
-        """The findings ``query`` lets through, with their supplier and contract, unordered;
-        or the empty page when it names a supplier or contract that does not exist."""
-        statement = (
-            select(Finding, col(Supplier.name), col(Supplier.org_number), col(Contract.reference))
-            .join(Supplier, col(Supplier.id) == col(Finding.supplier_id))
-            .join(Contract, col(Contract.id) == col(Finding.contract_id))
-        )
+    ) -> _Where | FindingsPage:
+        """What a finding must be to be listed, on its own columns (the supplier and contract
+        by their ids); or the empty page when ``query`` names a supplier or contract that does
+        not exist."""
+        where: _Where = []
         if query.supplier is not None:
             supplier = session.execute(
                 select(col(Supplier.id)).where(col(Supplier.org_number) == query.supplier)
             ).scalar_one_or_none()
             if supplier is None:
                 return FindingsPage(query, (), 0, 1, unknown_supplier=True)
-            statement = statement.where(col(Finding.supplier_id) == supplier)
+            where.append(col(Finding.supplier_id) == supplier)
         if query.contract is not None:
             contract = session.execute(
                 select(col(Contract.id)).where(col(Contract.reference) == query.contract)
             ).scalar_one_or_none()
             if contract is None:
                 return FindingsPage(query, (), 0, 1, unknown_contract=True)
-            statement = statement.where(col(Finding.contract_id) == contract)
+            where.append(col(Finding.contract_id) == contract)
         if query.states:
-            statement = statement.where(col(Finding.state).in_(query.states))
+            where.append(col(Finding.state).in_(query.states))
         if query.area is not None:
-            statement = statement.where(col(Finding.area) == query.area)
+            where.append(col(Finding.area) == query.area)
         if query.severity is not None:
-            statement = statement.where(col(Finding.severity) == query.severity)
+            where.append(col(Finding.severity) == query.severity)
+        due = col(Finding.due_order)
         if query.overdue:
-            statement = statement.where(overdue_clause(self.settings.calendar.local_date(now)))
+            # Past the date of the deadline in force (NO_DEADLINE never is): overdue_clause.
+            where.append(due < self.settings.calendar.local_date(now))
         if query.due_before is not None:
-            statement = statement.where(current_due() <= query.due_before)
+            where.append(due <= min(query.due_before, _LAST_DUE))
         if query.q is not None:
-            # contains(autoescape=True): a % or _ typed is matched as itself, on both databases.
-            text = query.q.lower()
-            statement = statement.where(
-                or_(
-                    *(
-                        func.lower(column).contains(text, autoescape=True)
-                        for column in (col(Finding.ref), col(Finding.title), col(Finding.site))
-                    )
-                )
-            )
-        return statement
+            where.append(_searched(query.q))
+        return where
 
-    def _listing_row(
-        self, finding: Finding, supplier: str, org: str, contract: str, *, now: datetime
-    ) -> ListedFinding:
-        summary = summary_view(finding, supplier, org, contract, self.settings, now)
-        return ListedFinding(
-            **{f.name: getattr(summary, f.name) for f in fields(FindingSummary)},
-            site=finding.site,
-            found_on=finding.found_on,
-        )
+    def _overdue(self, now: datetime) -> Callable[[date], bool]:
+        """Whether a deadline due on a date has passed at ``now``, worked out once a date."""
+        calendar, known = self.settings.calendar, dict[date, bool]()
+
+        def overdue(due: date) -> bool:
+            late = known.get(due)
+            if late is None:
+                late = known[due] = calendar.is_overdue(due, now)
+            return late
+
+        return overdue
+
+
+def _listed(row: Any, overdue: Callable[[date], bool]) -> ListedFinding:
+    """A row of :data:`_SHOWN` as the list shows it; its deadline is the lifecycle's."""
+    (_, ref, state, severity, area, title, site, found_on, plan_due, remediation_due,
+     review_due, verification_due, escalation_level, supplier, org, contract) = row  # fmt: skip
+    case = Case(
+        state=state,
+        severity=severity,
+        area=area,
+        plan_due=plan_due,
+        remediation_due=remediation_due,
+        review_due=review_due,
+        verification_due=verification_due,
+    )
+    current = current_deadline(case)
+    return ListedFinding(
+        ref=ref,
+        state=state,
+        severity=severity,
+        area=area,
+        title=title,
+        supplier=supplier,
+        supplier_org_number=org,
+        contract=contract,
+        plan_due=plan_due,
+        remediation_due=remediation_due,
+        current_deadline=current[0] if current else None,
+        due=current[1] if current else None,
+        overdue=current is not None and overdue(current[1]),
+        escalation_level=escalation_level,
+        site=site,
+        found_on=found_on,
+    )
