@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -180,13 +180,19 @@ def _locale(context: Context) -> str:
 
 @pass_context
 def _day(context: Context, value: date | None, style: str = "medium") -> str:
-    """A date in the page's language: ``7 Apr 2026``, ``7 apr. 2026``; ``full`` adds the
+    """A date in the page's language: ``7 Apr 2026``, ``7 apr. 2026``; ``weekday`` adds the
     weekday. None is shown as an empty string."""
     if value is None:
         return ""
+    return _format_day(value, style, _locale(context))
+
+
+@lru_cache(maxsize=4096)
+def _format_day(value: date, style: str, locale: str) -> str:
+    # Babel looks the locale's patterns up on every call: a list page shows a hundred dates.
     if style == "weekday":
-        return format_date(value, "EEE d MMM y", locale=_locale(context))
-    return format_date(value, style, locale=_locale(context))
+        return format_date(value, "EEE d MMM y", locale=locale)
+    return format_date(value, style, locale=locale)
 
 
 @pass_context
