@@ -2,28 +2,42 @@
 suppliers' traffic lights, findings opened and closed per month.
 
 Nothing here loads every finding: each figure is an aggregate and each list a query with a
-LIMIT, so the page costs the same at a hundred findings as at a hundred thousand (the indexes
-it leans on are in cap/store/models.py).
+LIMIT or an index range (the indexes it leans on are in cap/store/models.py). Overdue and due
+soon are ranges of ``Finding.due_order``, the date of the deadline in force, kept with every
+write of a finding.
+
+What every user sees alike (the :class:`Figures`) is computed once per state of the findings
+and kept in the process (:class:`FigureCache`): every request reads, first, what says whether
+the findings may have changed (the local date, the newest event: every change to a finding
+writes one; on PostgreSQL also the transactions still running) and uses the figures kept for
+exactly that, else computes them again. So several processes on one database never show each
+other stale figures. What the figures do not hold is read fresh on every request: the
+findings' and suppliers' names and references shown, the number of suppliers (the grey
+light), the contracts the user manages.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import bisect
+import threading
+import time
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from itertools import pairwise
-from typing import Any
+from typing import Any, Generic, NamedTuple, TypeVar, cast
 
-from sqlalchemy import and_, case, func, or_, select, true
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import LargeBinary, Text, and_, bindparam, case, func, or_, select, union_all
+from sqlalchemy import cast as sql_cast
 from sqlmodel import Session, col
 
 from cap.domain.calendar import add_months
-from cap.domain.model import ACTIVE_STATES, DeadlineKind, StaffRole, State
+from cap.domain.model import DeadlineKind, StaffRole, State
 from cap.store.models import Contract, Event, Finding, Supplier
 from cap.workflow.base import UseCases
-from cap.workflow.views import current_deadline_columns, overdue_clause
+from cap.workflow.views import current_deadline_columns
 
 #: How far ahead "due soon" looks, in days (today counts as day 0).
 SOON_DAYS = 14
@@ -39,12 +53,26 @@ FINISHED: tuple[State, ...] = (State.CLOSED, State.TERMINATED, State.WITHDRAWN)
 #: States in which a finding is still open (an index lookup, where NOT IN would be a scan).
 UNFINISHED: tuple[State, ...] = tuple(s for s in State if s not in FINISHED)
 
+#: The figures kept per process: the newest state of the findings, and a few older ones for
+#: requests still reading an older snapshot.
+CACHE_SIZE = 4
+#: Kept figures older than this are computed again whatever the database says: a bound on
+#: what a change that wrote no event (a restored database, say) could leave stale.
+CACHE_MAX_AGE = timedelta(minutes=1)
+#: The revision counts the events among the newest ids up to the largest: an id taken before
+#: the largest but committed after it (PostgreSQL hands ids out before commit) changes it.
+RECENT_EVENTS = 64
+#: At most this many suppliers that may be shown are read by id (a bound on the parameters
+#: of a statement); when more tie, all suppliers are read, in order of name.
+ID_BATCH = 1_000
+
+F = TypeVar("F")
 
 #: Lists join their findings' suppliers (and contracts) with LEFT JOIN, though every finding
-#: has both: SQLite keeps a left join's order, so it walks the few findings the list wants and
-#: looks their suppliers up, where with statistics (ANALYZE) it chose to walk every supplier's
-#: findings, a scan of the table.
+#: has both: SQLite keeps a left join's order, so it looks up the few findings by id and
+#: their suppliers by theirs.
 _SUPPLIER_OF_FINDING = col(Supplier.id) == col(Finding.supplier_id)
+_CONTRACT_OF_FINDING = col(Contract.id) == col(Finding.contract_id)
 
 
 class Light(StrEnum):
@@ -77,8 +105,10 @@ ROLE_QUEUES: dict[StaffRole, tuple[Queue, ...]] = {
     StaffRole.SUSTAINABILITY_MANAGER: (Queue.SANCTIONS, Queue.TERMINATIONS),
 }
 
-#: Queues whose findings are "yours" when on a contract you manage.
+#: Queues whose findings are "yours" when on a contract you manage (listed first).
 _BY_CONTRACT = (Queue.PLANS, Queue.FIXES)
+#: The states findings wait for a review in.
+_REVIEW_STATES = (State.PLAN_REVIEW, State.VERIFYING, State.SANCTION_REVIEW)
 
 
 @dataclass(frozen=True)
@@ -185,19 +215,177 @@ class Dashboard:
     oldest: tuple[OpenFinding, ...]
 
 
-def _waiting(queue: Queue, me: str) -> ColumnElement[bool]:
-    """The findings waiting in ``queue`` for the user whose lower-cased address is ``me``."""
-    state = col(Finding.state)
-    proposer = col(Finding.termination_proposed_by)
-    if queue is Queue.PLANS:
-        return state == State.PLAN_REVIEW
-    if queue is Queue.FIXES:
-        return state == State.VERIFYING
+# -- what every user sees alike ----------------------------------------------------------------
+
+
+#: A finding waiting for a review: its id, its contract's (whose manager it waits for) and who
+#: proposed its termination (lower-cased), if anyone. The kept figures hold thousands: plain
+#: tuples of plain values, which Python's garbage collector stops tracking, so they do not
+#: lengthen its full collections (a NamedTuple stays tracked).
+Waiting = tuple[int, int, str | None]
+
+
+@dataclass(frozen=True)
+class Waitlist:
+    """The findings waiting in one review state, in the order the queues list them, and
+    how many there are per contract and per proposer of a termination (None: not proposed)."""
+
+    items: tuple[Waiting, ...]
+    per_contract: Mapping[int, int]
+    per_proposer: Mapping[str | None, int]
+
+    @classmethod
+    def of(cls, items: Sequence[Waiting]) -> Waitlist:
+        return cls(
+            items=tuple(items),
+            per_contract=dict(Counter(contract for _, contract, _ in items)),
+            per_proposer=dict(Counter(by for _, _, by in items)),
+        )
+
+
+class SupplierTally(NamedTuple):
+    """A supplier's open findings as its light counts them (its name is read when shown);
+    ``order`` puts the worst first: by light, then more overdue or in sanction review, then
+    more due soon (then by name, read when shown)."""
+
+    order: tuple[int, int, int]  # the light's rank in Light first
+    supplier_id: int
+    overdue: int
+    sanction_review: int
+    due_soon: int
+    open: int
+
+    @classmethod
+    def of(
+        cls, supplier_id: int, overdue: int, sanction: int, soon: int, open_n: int
+    ) -> SupplierTally:
+        light = Light.RED if overdue or sanction else Light.AMBER if soon else Light.GREEN
+        order = (_LIGHTS.index(light), -(overdue + sanction), -soon)
+        return cls(order, supplier_id, overdue, sanction, soon, open_n)
+
+    @property
+    def light(self) -> Light:
+        return _LIGHTS[self.order[0]]
+
+
+_LIGHTS = tuple(Light)  # worst first
+
+
+@dataclass(frozen=True)
+class Figures:
+    """The dashboard's figures that are the same for every user, as of one state of the
+    findings on ``today``; findings by id, suppliers by id (their names are read when shown)."""
+
+    today: date
+    states: tuple[StateCount, ...]
+    overdue: int
+    overdue_ids: tuple[int, ...]  # the longest overdue first
+    due_soon: int
+    due_soon_ids: tuple[int, ...]  # the soonest first
+    waiting: Mapping[State, Waitlist]  # each review state's findings
+    lit: Mapping[Light, int]  # suppliers with open findings, by light (grey: none of these)
+    # The red and amber suppliers that may be shown, by SupplierTally.order: the
+    # SUPPLIER_LIMIT worst and every one tied with the last of them (names break ties).
+    flagged: tuple[SupplierTally, ...]
+    months: tuple[MonthFigures, ...]
+    oldest_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Revision:
+    """What says whether the findings may have changed since figures were computed: the
+    local date, the newest event id and how many of the newest RECENT_EVENTS ids are
+    committed; on PostgreSQL, the transactions running then (``running``), None elsewhere."""
+
+    today: date
+    last_event: int
+    recent_events: int
+    running: frozenset[int] | None
+
+    @property
+    def key(self) -> tuple[date, int, int]:
+        return (self.today, self.last_event, self.recent_events)
+
+    def still(self, now: Revision) -> bool:
+        """Figures computed at ``self`` still hold at ``now``: same date and events, and no
+        transaction that was running then has ended since (it may have written events with
+        ids below the newest)."""
+        if self.key != now.key:
+            return False
+        if self.running is None or now.running is None:
+            return self.running is None and now.running is None
+        return self.running <= now.running
+
+
+@dataclass(frozen=True)
+class _Kept(Generic[F]):
+    revision: Revision
+    figures: F
+    at: float  # the cache's clock when computed
+
+
+class FigureCache(Generic[F]):
+    """Figures (the dashboard's :class:`Figures`) of one process, by :class:`Revision`: at
+    most ``size`` of them, none used once ``max_age`` old. Safe with concurrent requests
+    (threads): one thread computes missing figures while the others wanting them wait for its
+    result."""
+
+    def __init__(
+        self,
+        size: int = CACHE_SIZE,
+        max_age: timedelta = CACHE_MAX_AGE,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.size = size
+        self.max_age = max_age.total_seconds()
+        self._clock = clock
+        self._kept: OrderedDict[tuple[date, int, int], _Kept[F]] = OrderedDict()
+        self._lock = threading.Lock()  # guards _kept
+        self._computing = threading.Lock()  # one computation at a time
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._kept)
+
+    def figures(self, revision: Revision, compute: Callable[[], F]) -> F:
+        """The figures kept for ``revision``, else ``compute()``'s (then kept)."""
+        found = self._find(revision)
+        if found is not None:
+            return found
+        with self._computing:
+            found = self._find(revision)  # computed by another thread meanwhile
+            if found is not None:
+                return found
+            figures = compute()
+            with self._lock:
+                self._kept[revision.key] = _Kept(revision, figures, self._clock())
+                self._kept.move_to_end(revision.key)
+                while len(self._kept) > self.size:
+                    self._kept.popitem(last=False)
+            return figures
+
+    def _find(self, revision: Revision) -> F | None:
+        with self._lock:
+            kept = self._kept.get(revision.key)
+            if kept is None:
+                return None
+            if self._clock() - kept.at > self.max_age or not kept.revision.still(revision):
+                del self._kept[revision.key]
+                return None
+            self._kept.move_to_end(revision.key)
+            return kept.figures
+
+
+def _waiting_for(queue: Queue, me: str, proposed_by: str | None) -> bool:
+    """A finding in ``queue``'s state, its termination proposed by ``proposed_by``, waits in
+    ``queue`` for the user whose lower-cased address is ``me``."""
     if queue is Queue.SANCTIONS:
-        return and_(state == State.SANCTION_REVIEW, proposer.is_(None))
-    # A termination awaits a second person: the user may approve one someone else proposed,
-    # never their own.
-    return and_(state == State.SANCTION_REVIEW, proposer.is_not(None), func.lower(proposer) != me)
+        return proposed_by is None
+    if queue is Queue.TERMINATIONS:
+        # A termination awaits a second person: the user may approve one someone else
+        # proposed, never their own.
+        return proposed_by is not None and proposed_by != me
+    return True
 
 
 def month_starts(today: date, months: int = MONTHS) -> list[date]:
@@ -207,52 +395,299 @@ def month_starts(today: date, months: int = MONTHS) -> list[date]:
     return [add_months(this, i - months + 1) for i in range(months + 1)]
 
 
+def _queue_items(
+    waiting: Waitlist, queue: Queue, me: str, mine: Collection[int]
+) -> tuple[Waiting, ...]:
+    """The first LIST_LIMIT findings of ``queue`` for the user: on contracts they manage
+    first (plans and fixes), then the others, each in the queue's order."""
+    yours: list[Waiting] = []
+    others: list[Waiting] = []
+    by_contract = queue in _BY_CONTRACT and bool(mine)
+    for w in waiting.items:
+        _, contract, proposed_by = w
+        if not _waiting_for(queue, me, proposed_by):
+            continue
+        if by_contract and contract in mine:
+            yours.append(w)
+            if len(yours) == LIST_LIMIT:
+                break
+        elif len(others) < LIST_LIMIT:
+            others.append(w)
+        elif not by_contract:
+            break
+    return (*yours, *others)[:LIST_LIMIT]
+
+
+def _queue_count(waiting: Waitlist, queue: Queue, me: str | None) -> int:
+    """How many findings wait in ``queue`` for the user ``me``: a termination waits for
+    everyone but its proposer (``me`` None: for anyone)."""
+    unproposed = waiting.per_proposer.get(None, 0)
+    if queue is Queue.SANCTIONS:
+        return unproposed
+    if queue is Queue.TERMINATIONS:
+        proposed = len(waiting.items) - unproposed
+        return proposed - waiting.per_proposer.get(me, 0) if me is not None else proposed
+    return len(waiting.items)
+
+
+def _deadline_items(
+    rows: Mapping[int, Any], ids: Sequence[int], today: date, *, late: bool
+) -> tuple[DeadlineItem, ...]:
+    return tuple(
+        DeadlineItem(
+            ref=row.ref,
+            title=row.title,
+            supplier=row.supplier,
+            supplier_org_number=row.org_number,
+            state=row.state,
+            deadline=DeadlineKind(row.kind),
+            due=row.due,
+            days=(today - row.due).days if late else (row.due - today).days,
+        )
+        for row in (rows[i] for i in ids if i in rows)
+    )
+
+
+def _review_item(row: Any, queue: Queue, mine: bool) -> ReviewItem:
+    return ReviewItem(
+        ref=row.ref,
+        title=row.title,
+        supplier=row.supplier,
+        supplier_org_number=row.org_number,
+        contract=row.contract,
+        state=row.state,
+        yours=mine and queue in _BY_CONTRACT,
+        deadline=DeadlineKind(row.kind) if row.kind is not None else None,
+        due=row.due,
+        proposed_by=row.termination_proposed_by,
+    )
+
+
+def _open_finding(row: Any, today: date) -> OpenFinding:
+    return OpenFinding(
+        ref=row.ref,
+        title=row.title,
+        supplier=row.supplier,
+        supplier_org_number=row.org_number,
+        state=row.state,
+        found_on=row.found_on,
+        created_at=row.created_at,
+        age_days=(today - row.found_on).days,
+    )
+
+
+# -- the statements of every request, built once (building a statement is not free) ---------
+
+_EVENT_ID = col(Event.id)
+_LAST_EVENT = select(func.max(_EVENT_ID)).scalar_subquery()
+_REVISION = select(
+    _LAST_EVENT,
+    select(func.count())
+    .select_from(Event)
+    .where(func.coalesce(_LAST_EVENT, 0) - RECENT_EVENTS < _EVENT_ID)
+    .scalar_subquery(),
+    select(func.count()).select_from(Supplier).scalar_subquery(),
+)
+#: With the statement's snapshot, xmin:xmax:running,ids (PostgreSQL 13 and later).
+_REVISION_PG = _REVISION.add_columns(sql_cast(func.pg_current_snapshot(), Text))
+
+_EMAIL = col(Contract.manager_email)
+_MANAGED = select(col(Contract.id)).where(func.lower(_EMAIL) == bindparam("me"))
+# On SQLite lower() is cap's Python function (cap.store.db), slow row by row. NOCASE folds A-Z
+# as it does and leaves other characters alone: equal to "me" (lower case already) under
+# NOCASE is equal under lower(), and for an address in ASCII (as many characters as bytes:
+# every address cap accepts) the converse holds too; lower() is left for any other.
+_MANAGED_SQLITE = select(col(Contract.id)).where(
+    or_(
+        _EMAIL.collate("NOCASE") == bindparam("me"),
+        and_(
+            func.length(_EMAIL) != func.length(sql_cast(_EMAIL, LargeBinary)),
+            func.lower(_EMAIL) == bindparam("me"),
+        ),
+    )
+)
+_KIND, _DUE = current_deadline_columns()
+_FINDING_ROWS = (
+    select(
+        col(Finding.id),
+        col(Finding.ref),
+        col(Finding.title),
+        col(Supplier.name).label("supplier"),
+        col(Supplier.org_number),
+        col(Contract.reference).label("contract"),
+        col(Finding.state),
+        _KIND.label("kind"),
+        _DUE.label("due"),
+        col(Finding.termination_proposed_by),
+        col(Finding.found_on),
+        col(Finding.created_at),
+    )
+    .select_from(Finding)
+    .outerjoin(Supplier, _SUPPLIER_OF_FINDING)
+    .outerjoin(Contract, _CONTRACT_OF_FINDING)
+    .where(col(Finding.id).in_(bindparam("ids", expanding=True)))
+)
+_SUPPLIER_NAMES = select(col(Supplier.id), col(Supplier.name), col(Supplier.org_number)).order_by(
+    col(Supplier.name), col(Supplier.org_number)
+)
+_SUPPLIER_NAMES_BY_ID = _SUPPLIER_NAMES.where(
+    col(Supplier.id).in_(bindparam("ids", expanding=True))
+)
+
+
 class Dashboards(UseCases):
     def dashboard(self, *, now: datetime, user_email: str, role: StaffRole) -> Dashboard:
         """The dashboard for ``user_email`` with ``role``, as things stand at ``now``: one
         read transaction, a fixed number of queries."""
-        calendar = self.settings.calendar
-        today = calendar.local_date(now)
-        soon_until = today + timedelta(days=SOON_DAYS)
+        today = self.settings.calendar.local_date(now)
         me = user_email.strip().lower()
-        kind, due = current_deadline_columns()
-        # The IN adds nothing to the meaning; it lets the planners read the state index.
-        overdue = and_(col(Finding.state).in_(ACTIVE_STATES), overdue_clause(today))
-        soon = and_(col(Finding.state).in_(ACTIVE_STATES), due >= today, due <= soon_until)
+        own = ROLE_QUEUES.get(role, ())
         with self.db.read() as session:
-            states = self._states(session)
-            tally = self._tally(session, overdue, soon, me)
-            overdue_items = self._deadline_items(session, overdue, kind, due, today, late=True)
-            soon_items = self._deadline_items(session, soon, kind, due, today, late=False)
-            own = ROLE_QUEUES.get(role, ())
-            queues = tuple(
-                ReviewQueue(
-                    queue=queue,
-                    state=QUEUE_STATE[queue],
-                    # A termination waits for the user only when someone else proposed it.
-                    count=tally[f"{queue}_yours" if own and queue is Queue.TERMINATIONS else queue],
-                    yours=tally[f"{queue}_yours"] if own and queue in _BY_CONTRACT else 0,
-                    items=self._queue_items(session, queue, me, kind, due) if own else (),
-                )
+            # First what the figures are kept by, then the figures: read the other way round,
+            # a change committed between the two could be kept under the newer revision.
+            revision, suppliers = self._revision(session, today)
+            figures = self.figure_cache.figures(revision, lambda: self._figures(session, today))
+            mine = self._managed(session, me) if set(own) & set(_BY_CONTRACT) else frozenset()
+            listed = {
+                queue: _queue_items(figures.waiting[QUEUE_STATE[queue]], queue, me, mine)
+                if queue in own
+                else ()
                 for queue in (own or tuple(Queue))
+            }
+            shown = [
+                *figures.overdue_ids,
+                *figures.due_soon_ids,
+                *(i for items in listed.values() for i, _, _ in items),
+                *figures.oldest_ids,
+            ]
+            rows = self._finding_rows(session, shown)
+            flagged = self._flagged(session, figures.flagged)
+        queues = tuple(
+            ReviewQueue(
+                queue=queue,
+                state=QUEUE_STATE[queue],
+                count=_queue_count(figures.waiting[QUEUE_STATE[queue]], queue, me if own else None),
+                yours=sum(figures.waiting[QUEUE_STATE[queue]].per_contract.get(c, 0) for c in mine)
+                if own and queue in _BY_CONTRACT
+                else 0,
+                items=tuple(
+                    _review_item(rows[i], queue, contract in mine)
+                    for i, contract, _ in items
+                    if i in rows
+                ),
             )
-            lights, flagged = self._lights(session, overdue, soon)
-            months = self._months(session, month_starts(today))
-            oldest = self._oldest(session, today)
+            for queue, items in listed.items()
+        )
+        # Never below 0: on PostgreSQL the figures may see a supplier's first finding, logged
+        # after the suppliers were counted (a newer revision: the next request computes again).
+        grey = max(0, suppliers - sum(figures.lit.values()))
+        lit = {**figures.lit, Light.GREY: grey}
         return Dashboard(
             today=today,
-            soon_until=soon_until,
-            states=states,
-            overdue=tally["overdue"],
-            overdue_items=overdue_items,
-            due_soon=tally["soon"],
-            due_soon_items=soon_items,
+            soon_until=today + timedelta(days=SOON_DAYS),
+            states=figures.states,
+            overdue=figures.overdue,
+            overdue_items=_deadline_items(rows, figures.overdue_ids, today, late=True),
+            due_soon=figures.due_soon,
+            due_soon_items=_deadline_items(rows, figures.due_soon_ids, today, late=False),
             personal=bool(own),
             queues=queues,
-            lights=lights,
+            lights=tuple(LightCount(light, lit.get(light, 0)) for light in Light),
             flagged=flagged,
-            months=months,
-            oldest=oldest,
+            months=figures.months,
+            oldest=tuple(_open_finding(rows[i], today) for i in figures.oldest_ids if i in rows),
+        )
+
+    @property
+    def figure_cache(self) -> FigureCache[Figures]:
+        """This Workflow's kept dashboard figures (made at first use)."""
+        # setdefault is atomic: two first requests at once keep one cache.
+        kept = self.__dict__.setdefault("_figure_cache", FigureCache[Figures]())
+        return cast(FigureCache[Figures], kept)
+
+    # -- read on every request ---------------------------------------------------------------
+
+    def _revision(self, session: Session, today: date) -> tuple[Revision, int]:
+        """The revision of the findings on ``today`` and the number of suppliers."""
+        if session.get_bind().dialect.name != "postgresql":
+            last, recent, suppliers = session.execute(_REVISION).one()
+            return Revision(today, int(last or 0), int(recent), None), int(suppliers)
+        last, recent, suppliers, snapshot = session.execute(_REVISION_PG).one()
+        running = frozenset(int(x) for x in str(snapshot).split(":")[2].split(",") if x)
+        return Revision(today, int(last or 0), int(recent), running), int(suppliers)
+
+    def _managed(self, session: Session, me: str) -> frozenset[int]:
+        """The contracts the user whose lower-cased address is ``me`` manages."""
+        query = _MANAGED_SQLITE if session.get_bind().dialect.name == "sqlite" else _MANAGED
+        return frozenset(session.execute(query, {"me": me}).scalars())
+
+    def _finding_rows(self, session: Session, ids: Sequence[int]) -> dict[int, Any]:
+        """The findings shown, by id: what their lines show, read fresh."""
+        if not ids:
+            return {}
+        found = session.execute(_FINDING_ROWS, {"ids": sorted(set(ids))})
+        return {row.id: row for row in found.all()}
+
+    def _flagged(
+        self, session: Session, candidates: Sequence[SupplierTally]
+    ) -> tuple[SupplierLight, ...]:
+        """The SUPPLIER_LIMIT worst red and amber suppliers of ``candidates`` with their names,
+        read fresh: a tie is broken by name, in the database's order (the candidates read by
+        id; all suppliers in order when there are more than ID_BATCH)."""
+        if not candidates:
+            return ()
+        if len(candidates) <= ID_BATCH:
+            ids = [t.supplier_id for t in candidates]
+            rows = session.execute(_SUPPLIER_NAMES_BY_ID, {"ids": ids})
+        else:
+            rows = session.execute(_SUPPLIER_NAMES)
+        named = {i: (position, name, org) for position, (i, name, org) in enumerate(rows)}
+        chosen = sorted(
+            (t for t in candidates if t.supplier_id in named),
+            key=lambda t: (t.order, named[t.supplier_id][0]),
+        )
+        return tuple(
+            SupplierLight(
+                name=named[t.supplier_id][1],
+                org_number=named[t.supplier_id][2],
+                light=t.light,
+                overdue=t.overdue,
+                sanction_review=t.sanction_review,
+                due_soon=t.due_soon,
+                open=t.open,
+            )
+            for t in chosen[:SUPPLIER_LIMIT]
+        )
+
+    # -- computed once per revision ----------------------------------------------------------
+
+    def _figures(self, session: Session, today: date) -> Figures:
+        """The figures every user sees alike, computed from the findings on ``today``."""
+        soon_until = today + timedelta(days=SOON_DAYS)
+        # due_order is the date of the deadline in force (a far date when none): overdue when
+        # it is before today, due soon within SOON_DAYS of it.
+        due = col(Finding.due_order)
+        overdue = due < today
+        soon = due.between(today, soon_until)
+        overdue_n, soon_n = session.execute(
+            select(
+                select(func.count()).where(overdue).scalar_subquery(),
+                select(func.count()).where(soon).scalar_subquery(),
+            )
+        ).one()
+        lit, flagged = self._lights(session, today, soon_until)
+        return Figures(
+            today=today,
+            states=self._states(session),
+            overdue=int(overdue_n),
+            overdue_ids=self._first_ids(session, overdue),
+            due_soon=int(soon_n),
+            due_soon_ids=self._first_ids(session, soon),
+            waiting=self._waiting(session),
+            lit=lit,
+            flagged=flagged,
+            months=self._months(session, month_starts(today)),
+            oldest_ids=self._oldest(session),
         )
 
     def _states(self, session: Session) -> tuple[StateCount, ...]:
@@ -260,260 +695,122 @@ class Dashboards(UseCases):
         counted = dict(session.execute(select(state, func.count()).group_by(state)).all())
         return tuple(StateCount(s, int(counted.get(s, 0))) for s in State)
 
-    def _tally(self, session: Session, overdue: Any, soon: Any, me: str) -> dict[str, int]:
-        """Every count of the page but the states' and the lights', in one pass over the open
-        findings."""
-        state = col(Finding.state)
-        proposer = col(Finding.termination_proposed_by)
-        # An IN over the user's contracts, not a join: the pass reads finding rows only.
-        managed = col(Finding.contract_id).in_(
-            select(col(Contract.id)).where(func.lower(col(Contract.manager_email)) == me)
-        )
-        conditions: dict[str, Any] = {
-            "overdue": overdue,
-            "soon": soon,
-            "plans": _waiting(Queue.PLANS, me),
-            "plans_yours": and_(_waiting(Queue.PLANS, me), managed),
-            "fixes": _waiting(Queue.FIXES, me),
-            "fixes_yours": and_(_waiting(Queue.FIXES, me), managed),
-            "sanctions": _waiting(Queue.SANCTIONS, me),
-            "terminations": and_(state == State.SANCTION_REVIEW, proposer.is_not(None)),
-            "terminations_yours": _waiting(Queue.TERMINATIONS, me),
-        }
-        row = session.execute(
-            select(
-                *(func.coalesce(func.sum(case((c, 1), else_=0)), 0) for c in conditions.values())
-            )
-            .select_from(Finding)
-            .where(state.in_(UNFINISHED))
-        ).one()
-        return {name: int(value) for name, value in zip(conditions, row, strict=True)}
-
-    def _deadline_items(
-        self, session: Session, where: Any, kind: Any, due: Any, today: date, *, late: bool
-    ) -> tuple[DeadlineItem, ...]:
+    def _first_ids(self, session: Session, where: Any) -> tuple[int, ...]:
+        """The first LIST_LIMIT findings by due_order (a range of its index)."""
         query = (
-            select(
-                col(Finding.ref),
-                col(Finding.title),
-                col(Supplier.name),
-                col(Supplier.org_number),
-                col(Finding.state),
-                kind,
-                due,
-            )
-            .outerjoin(Supplier, _SUPPLIER_OF_FINDING)
+            select(col(Finding.id))
             .where(where)
-            .order_by(due, col(Finding.id))
+            .order_by(col(Finding.due_order), col(Finding.id))
             .limit(LIST_LIMIT)
         )
-        return tuple(
-            DeadlineItem(
-                ref=ref,
-                title=title,
-                supplier=supplier,
-                supplier_org_number=org,
-                state=state,
-                deadline=DeadlineKind(k),
-                due=d,
-                days=(today - d).days if late else (d - today).days,
-            )
-            for ref, title, supplier, org, state, k, d in session.execute(query).all()
-        )
+        return tuple(session.execute(query).scalars())
 
-    def _queue_items(
-        self, session: Session, queue: Queue, me: str, kind: Any, due: Any
-    ) -> tuple[ReviewItem, ...]:
+    def _waiting(self, session: Session) -> dict[State, Waitlist]:
+        """Every finding waiting for a review, by state, the most pressing first (the earliest
+        deadline in force, none last), then the longest waiting."""
         state = col(Finding.state)
+        order = (col(Finding.due_order), col(Finding.last_event_at), col(Finding.id))
+        by_contract = (
+            select(state, col(Finding.id), col(Finding.contract_id))
+            .where(state.in_((State.PLAN_REVIEW, State.VERIFYING)))
+            .order_by(state, *order)
+        )
+        found: dict[State, list[Waiting]] = {s: [] for s in _REVIEW_STATES}
+        for s, i, contract in session.execute(by_contract).all():
+            found[s].append((i, contract, None))
         proposer = col(Finding.termination_proposed_by)
-        where = _waiting(queue, me)
-        managed = func.lower(col(Contract.manager_email)) == me
-        yours = case((managed, 1), else_=0)
-        query = (
-            select(
-                col(Finding.ref),
-                col(Finding.title),
-                col(Supplier.name),
-                col(Supplier.org_number),
-                col(Contract.reference),
-                state,
-                yours,
-                kind,
-                due,
-                proposer,
-            )
-            .outerjoin(Supplier, _SUPPLIER_OF_FINDING)
-            .outerjoin(Contract, col(Contract.id) == col(Finding.contract_id))
-            .where(where)
-            # Yours first; then the most pressing (no date last), then the longest waiting.
-            .order_by(yours.desc(), due.is_(None), due, col(Finding.last_event_at), col(Finding.id))
-            .limit(LIST_LIMIT)
+        sanctions = (
+            select(col(Finding.id), col(Finding.contract_id), func.lower(proposer))
+            .where(state == State.SANCTION_REVIEW)
+            .order_by(*order)
         )
-        return tuple(
-            ReviewItem(
-                ref=ref,
-                title=title,
-                supplier=supplier,
-                supplier_org_number=org,
-                contract=contract,
-                state=s,
-                yours=bool(mine) and queue in _BY_CONTRACT,
-                deadline=DeadlineKind(k) if k is not None else None,
-                due=d,
-                proposed_by=by,
-            )
-            for ref, title, supplier, org, contract, s, mine, k, d, by in session.execute(
-                query
-            ).all()
-        )
+        for i, contract, by in session.execute(sanctions).all():
+            found[State.SANCTION_REVIEW].append((i, contract, by))
+        return {s: Waitlist.of(items) for s, items in found.items()}
 
     def _lights(
-        self, session: Session, overdue: Any, soon: Any
-    ) -> tuple[tuple[LightCount, ...], tuple[SupplierLight, ...]]:
-        """Every supplier's light, in one statement: the open findings grouped by supplier,
-        each supplier ranked by its light, how many suppliers show each light (window sums
-        over every supplier, taken before the LIMIT), and the worst suppliers."""
+        self, session: Session, today: date, soon_until: date
+    ) -> tuple[dict[Light, int], tuple[SupplierTally, ...]]:
+        """The open findings counted per supplier: how many suppliers show each light but
+        grey, and the red and amber ones that may be shown, worst first."""
         state = col(Finding.state)
+        due = col(Finding.due_order)
 
         def counted(condition: Any) -> Any:
             return func.sum(case((condition, 1), else_=0))
 
-        per_supplier = (
+        query = (
             select(
-                col(Finding.supplier_id).label("supplier_id"),
-                counted(overdue).label("overdue"),
-                counted(state == State.SANCTION_REVIEW).label("sanction"),
-                counted(soon).label("soon"),
-                func.count().label("open"),
+                col(Finding.supplier_id),
+                counted(due < today),
+                counted(state == State.SANCTION_REVIEW),
+                counted(due.between(today, soon_until)),
+                func.count(),
             )
             .where(state.in_(UNFINISHED))
             .group_by(col(Finding.supplier_id))
-            .subquery("per_supplier")
         )
-        late = func.coalesce(per_supplier.c.overdue, 0)
-        sanction = func.coalesce(per_supplier.c.sanction, 0)
-        soon_n = func.coalesce(per_supplier.c.soon, 0)
-        open_n = func.coalesce(per_supplier.c.open, 0)
-        lights = tuple(Light)  # worst first: a light's rank is its index
-        rank = case((late + sanction > 0, 0), (soon_n > 0, 1), (open_n > 0, 2), else_=3)
-        ranked = (
-            select(
-                col(Supplier.name).label("name"),
-                col(Supplier.org_number).label("org_number"),
-                rank.label("rank"),
-                late.label("overdue"),
-                sanction.label("sanction"),
-                soon_n.label("soon"),
-                open_n.label("open"),
-            )
-            .select_from(Supplier)
-            .outerjoin(per_supplier, per_supplier.c.supplier_id == col(Supplier.id))
-            .subquery("ranked")
-        )
-        totals = [
-            func.sum(case((ranked.c.rank == i, 1), else_=0)).over().label(f"total_{i}")
-            for i in range(len(lights))
-        ]
-        rows = session.execute(
-            select(ranked, *totals)
-            .order_by(
-                ranked.c.rank,
-                (ranked.c.overdue + ranked.c.sanction).desc(),
-                ranked.c.soon.desc(),
-                ranked.c.name,
-                ranked.c.org_number,
-            )
-            .limit(SUPPLIER_LIMIT)
-        ).all()
-        first = rows[0] if rows else None
-        counts = tuple(
-            LightCount(light, int(getattr(first, f"total_{i}")) if first is not None else 0)
-            for i, light in enumerate(lights)
-        )
-        flagged = tuple(
-            SupplierLight(
-                name=row.name,
-                org_number=row.org_number,
-                light=lights[row.rank],
-                overdue=int(row.overdue),
-                sanction_review=int(row.sanction),
-                due_soon=int(row.soon),
-                open=int(row.open),
-            )
-            for row in rows
-            if lights[row.rank] in (Light.RED, Light.AMBER)
-        )
-        return counts, flagged
+        lit = dict.fromkeys((Light.RED, Light.AMBER, Light.GREEN), 0)
+        flagged: list[SupplierTally] = []
+        for supplier, late, sanction, soon, open_n in session.execute(query).all():
+            tally = SupplierTally.of(supplier, int(late), int(sanction), int(soon), int(open_n))
+            lit[tally.light] += 1
+            if tally.light is not Light.GREEN:
+                flagged.append(tally)
+        flagged.sort(key=lambda t: t.order)
+        if not flagged:
+            return lit, ()
+        # Those that may be shown: as bad as the last one shown or worse (names break ties).
+        last = flagged[min(SUPPLIER_LIMIT, len(flagged)) - 1].order
+        return lit, tuple(flagged[: bisect.bisect_right(flagged, last, key=lambda t: t.order)])
 
     def _months(self, session: Session, starts: Sequence[date]) -> tuple[MonthFigures, ...]:
-        """Opened and closed per local month, in one statement: a sum per month over each
-        table's rows in the whole span (the bounds are the months' local midnights in UTC)."""
+        """Opened and closed per local month, in one statement: a count per month and table,
+        each a range of an index (the bounds are the months' local midnights in UTC)."""
         calendar = self.settings.calendar
         bounds = [calendar.end_of_day(day - timedelta(days=1)) for day in starts]
         created = col(Finding.created_at)
         at = col(Event.at)
+        from_state = col(Event.from_state)
 
-        def per_month(column: Any, name: str) -> list[Any]:
-            return [
-                func.coalesce(func.sum(case((and_(column >= a, column < b), 1), else_=0)), 0).label(
-                    f"{name}_{i}"
+        def opened(a: datetime, b: datetime) -> Any:
+            return (
+                select(func.count()).select_from(Finding).where(created >= a, created < b)
+            ).scalar_subquery()
+
+        def closed(a: datetime, b: datetime) -> Any:
+            # A move into a finished state; a later event of a finished finding (a note,
+            # say) carries the same to_state and is not a second closing.
+            return (
+                select(func.count())
+                .select_from(Event)
+                .where(
+                    col(Event.to_state).in_(FINISHED),
+                    at >= a,
+                    at < b,
+                    or_(from_state.is_(None), from_state.not_in(FINISHED)),
                 )
-                for i, (a, b) in enumerate(pairwise(bounds))
-            ]
+            ).scalar_subquery()
 
-        opened = (
-            select(*per_month(created, "opened"))
-            .where(created >= bounds[0], created < bounds[-1])
-            .subquery("opened")
-        )
-        # A move into a finished state; a later event of a finished finding (a note, say)
-        # carries the same to_state and is not a second closing.
-        closed = (
-            select(*per_month(at, "closed"))
-            .where(
-                col(Event.to_state).in_(FINISHED),
-                or_(col(Event.from_state).is_(None), col(Event.from_state).not_in(FINISHED)),
-                at >= bounds[0],
-                at < bounds[-1],
-            )
-            .subquery("closed")
-        )
-        # Two one-row aggregates side by side: one statement, one round trip.
-        row = session.execute(select(opened, closed).select_from(opened.join(closed, true()))).one()
-        n = len(starts) - 1
+        spans = list(pairwise(bounds))
+        row = session.execute(
+            select(*(opened(a, b) for a, b in spans), *(closed(a, b) for a, b in spans))
+        ).one()
+        n = len(spans)
         return tuple(
             MonthFigures(month=starts[i], opened=int(row[i]), closed=int(row[n + i]))
             for i in range(n)
         )
 
-    def _oldest(self, session: Session, today: date) -> tuple[OpenFinding, ...]:
-        query = (
-            select(
-                col(Finding.ref),
-                col(Finding.title),
-                col(Supplier.name),
-                col(Supplier.org_number),
-                col(Finding.state),
-                col(Finding.found_on),
-                col(Finding.created_at),
-            )
-            .outerjoin(Supplier, _SUPPLIER_OF_FINDING)
-            .where(col(Finding.state).in_(UNFINISHED))
-            .order_by(col(Finding.found_on), col(Finding.created_at), col(Finding.id))
-            .limit(LIST_LIMIT)
-        )
-        return tuple(
-            OpenFinding(
-                ref=ref,
-                title=title,
-                supplier=supplier,
-                supplier_org_number=org,
-                state=state,
-                found_on=found_on,
-                created_at=created_at,
-                age_days=(today - found_on).days,
-            )
-            for ref, title, supplier, org, state, found_on, created_at in session.execute(
-                query
-            ).all()
-        )
+    def _oldest(self, session: Session) -> tuple[int, ...]:
+        """The open findings found the longest ago: the first of each unfinished state (an
+        index range each), then the first of those."""
+        state = col(Finding.state)
+        order = (col(Finding.found_on), col(Finding.created_at), col(Finding.id))
+        firsts = [
+            select(*order).where(state == s).order_by(*order).limit(LIST_LIMIT).subquery()
+            for s in UNFINISHED
+        ]
+        merged = union_all(*(select(first) for first in firsts)).subquery()
+        query = select(merged.c.id).order_by(*merged.c).limit(LIST_LIMIT)
+        return tuple(session.execute(query).scalars())
