@@ -11,13 +11,13 @@ from sqlmodel import Session, col
 
 from cap.domain import engine
 from cap.domain.lifecycle import available_actions, deadlines_in_force
-from cap.domain.model import Action, DeadlineKind, OutboxStatus
+from cap.domain.model import Action, DeadlineKind
 from cap.store.mapping import case_of
 from cap.store.models import Finding, OutboxMessage
 from cap.workflow.base import UseCases
 from cap.workflow.records import finding_by_ref
-from cap.workflow.results import FindingView, UpcomingStep
-from cap.workflow.views import finding_view, upcoming_step
+from cap.workflow.results import FindingView, OutboxMessageView, UpcomingStep
+from cap.workflow.views import finding_view, outbox_view, upcoming_step
 
 
 @dataclass(frozen=True)
@@ -32,23 +32,6 @@ class DeadlineInForce:
 
 
 @dataclass(frozen=True)
-class CaseEmail:
-    """An email queued about a finding, and where its delivery stands."""
-
-    id: int
-    kind: str  # the template, e.g. cap_requested
-    recipient: str
-    role: str  # who the recipient is to the finding (supplier, contract_manager...)
-    subject: str
-    status: OutboxStatus
-    attempts: int
-    queued_at: datetime
-    sent_at: datetime | None
-    next_attempt_at: datetime
-    last_error: str | None
-
-
-@dataclass(frozen=True)
 class CaseFile:
     """Everything a finding's page shows, as it stands at one moment: the finding (with its
     plans, evidence, decisions and history), its deadlines in force, the steps the rules will
@@ -59,31 +42,16 @@ class CaseFile:
     deadlines: tuple[DeadlineInForce, ...]
     upcoming: tuple[UpcomingStep, ...]
     actions: tuple[Action, ...]
-    emails: tuple[CaseEmail, ...]
+    emails: tuple[OutboxMessageView, ...]
 
 
-def _emails(session: Session, finding: Finding) -> tuple[CaseEmail, ...]:
+def _emails(session: Session, finding: Finding) -> tuple[OutboxMessageView, ...]:
     rows = session.execute(
         select(OutboxMessage)
         .where(col(OutboxMessage.finding_id) == finding.id)
         .order_by(col(OutboxMessage.queued_at).desc(), col(OutboxMessage.id).desc())
     ).scalars()
-    return tuple(
-        CaseEmail(
-            id=m.id or 0,
-            kind=m.kind,
-            recipient=m.recipient,
-            role=m.recipient_role,
-            subject=m.subject,
-            status=m.status,
-            attempts=m.attempts,
-            queued_at=m.queued_at,
-            sent_at=m.sent_at,
-            next_attempt_at=m.next_attempt_at,
-            last_error=m.last_error,
-        )
-        for m in rows
-    )
+    return tuple(outbox_view(m, finding.ref) for m in rows)
 
 
 class CaseFiles(UseCases):
@@ -112,7 +80,7 @@ class CaseFiles(UseCases):
                 emails=_emails(session, finding),
             )
 
-    def finding_emails(self, ref: str) -> list[CaseEmail]:
+    def finding_emails(self, ref: str) -> list[OutboxMessageView]:
         """The emails queued about a finding, newest first, with their delivery status."""
         with self.db.read() as session:
             return list(_emails(session, finding_by_ref(session, ref)))

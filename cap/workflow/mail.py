@@ -45,30 +45,11 @@ _CONCERN = case(
 
 
 @dataclass(frozen=True)
-class OutboxEntry:
-    """One email as the outbox page lists it."""
-
-    id: int
-    finding: str | None  # its ref; None for a digest
-    kind: str
-    recipient: str
-    role: str
-    language: str
-    subject: str
-    status: OutboxStatus
-    attempts: int
-    created_at: datetime
-    sent_at: datetime | None
-    next_attempt_at: datetime
-    last_error: str | None
-
-
-@dataclass(frozen=True)
 class OutboxPage:
     """One page of the outbox, failed messages first, then those waiting, then those sent
     (newest first within each), and how many messages there are of each status in all."""
 
-    entries: tuple[OutboxEntry, ...]
+    entries: tuple[OutboxMessageView, ...]
     counts: dict[OutboxStatus, int]  # every status, over the whole outbox
     status: OutboxStatus | None  # the filter, if any
     page: int  # from 1
@@ -100,25 +81,6 @@ def _latest_context(session: Session, finding: Finding) -> dict[str, Any]:
         .first()
     )
     return action_context(reason, note, decision)
-
-
-def _entry(m: OutboxMessage, ref: str | None) -> OutboxEntry:
-    assert m.id is not None
-    return OutboxEntry(
-        id=m.id,
-        finding=ref,
-        kind=m.kind,
-        recipient=m.recipient,
-        role=m.recipient_role,
-        language=m.language,
-        subject=m.subject,
-        status=m.status,
-        attempts=m.attempts,
-        created_at=m.created_at,
-        sent_at=m.sent_at,
-        next_attempt_at=m.next_attempt_at,
-        last_error=m.last_error,
-    )
 
 
 class Mail(UseCases):
@@ -166,7 +128,7 @@ class Mail(UseCases):
             )
             if status is not None:
                 query = query.where(col(OutboxMessage.status) == status)
-            entries = tuple(_entry(m, ref) for m, ref in session.execute(query).all())
+            entries = tuple(outbox_view(m, ref) for m, ref in session.execute(query).all())
         return OutboxPage(entries, counts, status, page, pages, total, page_size)
 
     def retry_message(self, message_id: int, *, now: datetime) -> OutboxMessageView:

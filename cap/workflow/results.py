@@ -389,6 +389,8 @@ class OutboxMessageView:
     sent_at: datetime | None
     last_error: str | None
     message_id: str
+    queued_at: datetime  # when it was queued (again, after a retry)
+    created_at: datetime
 
 
 @dataclass(frozen=True)

@@ -256,6 +256,8 @@ def outbox_view(m: OutboxMessage, ref: str | None) -> OutboxMessageView:
         sent_at=m.sent_at,
         last_error=m.last_error,
         message_id=m.message_id,
+        queued_at=m.queued_at,
+        created_at=m.created_at,
     )
 
 
