@@ -137,7 +137,9 @@ def _serve(
     typer.echo(f"cap serving on {url} (Ctrl-C to stop); the desk: {url}/login")
     try:
         if web_processes == 1:
-            uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+            uvicorn.run(
+                create_app(settings, settle=True), host=host, port=port, log_level="warning"
+            )
         else:
             # Each process builds the application from the same environment.
             uvicorn.run("cap.web.app:app_from_env", factory=True, workers=web_processes,

@@ -8,6 +8,7 @@ signed cookies (cap/web/desk.py).
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
@@ -16,6 +17,7 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp
@@ -44,10 +46,13 @@ def create_app(
     *,
     clock: Callable[[], datetime] | None = None,
     database: Database | None = None,
+    settle: bool = False,
 ) -> ASGIApp:
     """The web application over ``settings``' database. ``clock`` is its now (default: the
     database's, simulated on a demo database, else the real one); ``database`` an open one to
-    use (its owner disposes of it), else one is opened and closed with the application."""
+    use (its owner disposes of it), else one is opened and closed with the application.
+    ``settle``: the process serves this application until it ends (``cap serve``); see
+    :func:`settle_process`."""
     if settings.secret_key is None:
         raise InvalidInput(
             "CAP_SECRET_KEY: not set; the web desk signs its sessions and forms with it. Make "
@@ -68,6 +73,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if settle:
+            settle_process(templates)
         yield
         if database is None:
             db.engine.dispose()  # the pool's connections, at shutdown
@@ -131,6 +138,19 @@ def create_app(
                    evidence_max_bytes=settings.evidence_max_bytes)  # fmt: skip
 
 
+def settle_process(templates: Jinja2Templates) -> None:
+    """Before the first request of a serving process: every page's template compiled, then
+    what the process holds so far (modules, compiled templates, the application) moved out of
+    the garbage collector's sight (gc.freeze). Its oldest generation is then collected over
+    what requests leave behind only, not over everything imported: no request waits on a full
+    collection of the whole process (bench/web.py shows the tail it cuts)."""
+    env = templates.env
+    for name in env.list_templates(filter_func=lambda name: name.endswith(".html")):
+        env.get_template(name)
+    gc.collect()  # what start-up left as garbage is freed, not frozen
+    gc.freeze()
+
+
 def default_language(settings: Settings) -> Language:
     """CAP_DEFAULT_LANGUAGE, the pages' language for a browser that asks for neither."""
     try:
@@ -146,4 +166,4 @@ def app_from_env() -> ASGIApp:
     """The application over the CAP_* environment: what each web process of ``cap serve
     --web-processes N`` builds (uvicorn's factory)."""
     # `cap serve` checked the environment before starting the processes.
-    return create_app(Settings())
+    return create_app(Settings(), settle=True)

@@ -11,6 +11,7 @@ environment, so two requests rendered at once in two languages cannot mix.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from enum import StrEnum
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import jinja2
 from babel import negotiate_locale
 from babel.dates import format_date, format_time, format_timedelta
 from babel.messages.catalog import Catalog
@@ -102,6 +104,30 @@ def same_site_path(target: str) -> str | None:
     return target
 
 
+class _CompiledTemplates(jinja2.BytecodeCache):
+    """The templates compiled once per process, whichever application renders them (Jinja
+    keys each by its name and the checksum of its source: an edited one is compiled again)."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+        self._lock = threading.Lock()
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with self._lock:
+            code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        code = bucket.bytecode_to_string()
+        with self._lock:
+            self._code[bucket.key] = code
+
+
+#: Shared by every application of the process (the tests build one per test).
+COMPILED = _CompiledTemplates()
+
+
 class Languages:
     """How the language of a request is chosen, for one application."""
 
@@ -132,7 +158,12 @@ class Languages:
 
     def templates(self, directory: Path) -> Jinja2Templates:
         """The application's templates (autoescaped .html), in each request's language."""
-        templates = Jinja2Templates(directory=directory, context_processors=[self._context])
+        env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(directory),
+            autoescape=jinja2.select_autoescape(),  # Jinja2Templates' own choice
+            bytecode_cache=COMPILED,
+        )
+        templates = Jinja2Templates(env=env, context_processors=[self._context])
         env = templates.env
         env.globals["csrf_field"] = CSRF_FIELD
         env.add_extension("jinja2.ext.i18n")

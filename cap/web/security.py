@@ -193,9 +193,12 @@ class MultipartToken:
         self.signer = URLSafeSerializer(signing_secret)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in _SAFE_METHODS:
+            # The lifespan scope too: it has no headers, and must reach the application.
+            await self.app(scope, receive, send)
+            return
         headers = Headers(scope=scope)
-        multipart = headers.get("content-type", "").startswith("multipart/form-data")
-        if scope["type"] != "http" or scope["method"] in _SAFE_METHODS or not multipart:
+        if not headers.get("content-type", "").startswith("multipart/form-data"):
             await self.app(scope, receive, send)
             return
         body = await _whole_body(receive)  # bounded by BodyLimit, outside this layer

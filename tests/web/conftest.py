@@ -19,6 +19,8 @@ from tests.web.desk_client import Desk
 
 SECRET = "test-only-secret-key-of-forty-characters"
 PASSWORD = "correct horse battery"
+#: argon2 parameters that cost next to nothing (the tests' users are not worth protecting).
+CHEAP = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 SARA = "sara.hallbar@region.example"  # sustainability manager
 SVEN = "sven.hallbar@region.example"  # sustainability manager, the second of a termination
 ADA = "ada.admin@region.example"  # admin
@@ -48,6 +50,13 @@ def _close_browsers() -> Iterator[None]:
         browser.close()
 
 
+@pytest.fixture(autouse=True)
+def _cheap_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every Workflow of a page test, the application's too, hashes with CHEAP parameters:
+    with argon2's recommended ones each sign-in would redo the cheap hash of its user."""
+    monkeypatch.setattr(Workflow, "password_hasher", CHEAP)
+
+
 @pytest.fixture
 def web_settings(settings: Settings) -> Settings:
     return settings.model_copy(
@@ -59,7 +68,7 @@ def web_settings(settings: Settings) -> Settings:
 def staff(workflow: Workflow) -> Workflow:
     """Anna, contract manager, and Bo, viewer, both with PASSWORD (cheap argon2 parameters:
     the web verifies with the parameters of the stored hash)."""
-    workflow.password_hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    workflow.password_hasher = CHEAP
     workflow.add_user(ANNA, StaffRole.CONTRACT_MANAGER, PASSWORD, name="Anna Berg", now=NOW)
     workflow.add_user(BO, StaffRole.VIEWER, PASSWORD, now=NOW)
     return workflow
