@@ -537,15 +537,14 @@ def environment(path: Path, base_url: str, mail_dir: Path) -> dict[str, str]:
 
 
 class WebServer:
-    """``python -m uvicorn --factory cap.web.app:app_from_env`` on :data:`HOST` over ``path``
-    with ``processes`` web processes (as ``cap serve --web-processes``)."""
+    """``python -m cap.web.serving`` on :data:`HOST` over ``path`` with ``processes`` web
+    processes (as ``cap serve --web-processes`` runs them, without the worker)."""
 
     def __init__(self, path: Path, log: Path, processes: int = 1) -> None:
         port = _free_port()
         self.url = f"http://{HOST}:{port}"
-        command = [sys.executable, "-m", "uvicorn", "--factory", "cap.web.app:app_from_env",
-                   "--host", HOST, "--port", str(port), "--workers", str(processes),
-                   "--log-level", "warning", "--timeout-keep-alive", str(KEEP_ALIVE)]  # fmt: skip
+        command = [sys.executable, "-m", "cap.web.serving", "--host", HOST, "--port", str(port),
+                   "--processes", str(processes), "--keep-alive", str(KEEP_ALIVE)]  # fmt: skip
         self.log = log
         with log.open("wb") as out:
             self.process = subprocess.Popen(

@@ -116,9 +116,7 @@ def _serve(
     deliver_every: float | None = None,
     web_processes: int = 1,
 ) -> None:
-    import uvicorn
-
-    from cap.web.app import create_app
+    from cap.web.serving import serve
     from cap.worker import Worker, configure_logging
 
     configure_logging()
@@ -136,14 +134,7 @@ def _serve(
     url = base_url(host, port)
     typer.echo(f"cap serving on {url} (Ctrl-C to stop); the desk: {url}/login")
     try:
-        if web_processes == 1:
-            uvicorn.run(
-                create_app(settings, settle=True), host=host, port=port, log_level="warning"
-            )
-        else:
-            # Each process builds the application from the same environment.
-            uvicorn.run("cap.web.app:app_from_env", factory=True, workers=web_processes,
-                        host=host, port=port, log_level="warning")  # fmt: skip
+        serve(settings, host, port, processes=web_processes)
     finally:
         worker.stop()
 
