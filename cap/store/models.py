@@ -7,7 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, Numeric, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, Numeric, String, Text, UniqueConstraint
 from sqlalchemy import Enum as SAEnum
 from sqlmodel import Field, SQLModel
 
@@ -61,12 +61,31 @@ class SupplierContact(SQLModel, table=True):
     language: Language = Field(sa_column=_enum(Language))
 
 
+def address_key(email: str) -> str:
+    """How an address is matched (as users' email_key): addresses are ASCII and their case
+    means nothing to people, so lower case is enough."""
+    return email.strip().lower()
+
+
+def _manager_key_default(context: Any) -> str:
+    return address_key(context.get_current_parameters()["manager_email"])
+
+
 class Contract(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     reference: str = Field(max_length=80, unique=True)
     supplier_id: int = Field(foreign_key="supplier.id", index=True)
     category: str = Field(max_length=120)
     manager_email: str = Field(max_length=254)
+    # The manager's address as users' are matched (address_key), kept with it: the dashboard
+    # finds a user's contracts through this index, where lower() would read every contract.
+    manager_key: str = Field(
+        default=None,  # computed at INSERT from manager_email; update_contract sets both
+        sa_column=Column(
+            String(254), nullable=False, index=True, default=_manager_key_default,
+            server_default="",
+        ),
+    )  # fmt: skip
     start_date: date | None = None
     end_date: date | None = None
     value: Decimal | None = Field(default=None, sa_column=Column(Numeric(16, 2), nullable=True))

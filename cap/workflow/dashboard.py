@@ -29,13 +29,13 @@ from enum import StrEnum
 from itertools import pairwise
 from typing import Any, Generic, NamedTuple, TypeVar, cast
 
-from sqlalchemy import LargeBinary, Text, and_, bindparam, case, func, or_, select, union_all
+from sqlalchemy import Text, bindparam, case, func, or_, select, union_all
 from sqlalchemy import cast as sql_cast
 from sqlmodel import Session, col
 
 from cap.domain.calendar import add_months
 from cap.domain.model import DeadlineKind, StaffRole, State
-from cap.store.models import Contract, Event, Finding, Supplier
+from cap.store.models import Contract, Event, Finding, Supplier, address_key
 from cap.workflow.base import UseCases
 from cap.workflow.views import current_deadline_columns
 
@@ -491,21 +491,7 @@ _REVISION = select(
 #: With the statement's snapshot, xmin:xmax:running,ids (PostgreSQL 13 and later).
 _REVISION_PG = _REVISION.add_columns(sql_cast(func.pg_current_snapshot(), Text))
 
-_EMAIL = col(Contract.manager_email)
-_MANAGED = select(col(Contract.id)).where(func.lower(_EMAIL) == bindparam("me"))
-# On SQLite lower() is cap's Python function (cap.store.db), slow row by row. NOCASE folds A-Z
-# as it does and leaves other characters alone: equal to "me" (lower case already) under
-# NOCASE is equal under lower(), and for an address in ASCII (as many characters as bytes:
-# every address cap accepts) the converse holds too; lower() is left for any other.
-_MANAGED_SQLITE = select(col(Contract.id)).where(
-    or_(
-        _EMAIL.collate("NOCASE") == bindparam("me"),
-        and_(
-            func.length(_EMAIL) != func.length(sql_cast(_EMAIL, LargeBinary)),
-            func.lower(_EMAIL) == bindparam("me"),
-        ),
-    )
-)
+_MANAGED = select(col(Contract.id)).where(col(Contract.manager_key) == bindparam("me"))
 _KIND, _DUE = current_deadline_columns()
 _FINDING_ROWS = (
     select(
@@ -540,7 +526,7 @@ class Dashboards(UseCases):
         """The dashboard for ``user_email`` with ``role``, as things stand at ``now``: one
         read transaction, a fixed number of queries."""
         today = self.settings.calendar.local_date(now)
-        me = user_email.strip().lower()
+        me = address_key(user_email)
         own = ROLE_QUEUES.get(role, ())
         with self.db.read() as session:
             # First what the figures are kept by, then the figures: read the other way round,
@@ -617,9 +603,8 @@ class Dashboards(UseCases):
         return Revision(today, int(last or 0), int(recent), running), int(suppliers)
 
     def _managed(self, session: Session, me: str) -> frozenset[int]:
-        """The contracts the user whose lower-cased address is ``me`` manages."""
-        query = _MANAGED_SQLITE if session.get_bind().dialect.name == "sqlite" else _MANAGED
-        return frozenset(session.execute(query, {"me": me}).scalars())
+        """The contracts the user whose address key (address_key) is ``me`` manages."""
+        return frozenset(session.execute(_MANAGED, {"me": me}).scalars())
 
     def _finding_rows(self, session: Session, ids: Sequence[int]) -> dict[int, Any]:
         """The findings shown, by id: what their lines show, read fresh."""

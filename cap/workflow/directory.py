@@ -14,7 +14,7 @@ from sqlmodel import Session, col
 from cap.domain.inputs import ContractInput, ContractUpdate, SupplierInput, SupplierUpdate
 from cap.domain.model import State
 from cap.errors import AlreadyExists, InvalidInput, NotFound
-from cap.store.models import Contract, Finding, Supplier, SupplierContact
+from cap.store.models import Contract, Finding, Supplier, SupplierContact, address_key
 from cap.workflow.base import UseCases
 from cap.workflow.records import supplier_by_org
 from cap.workflow.results import ContactView, ContractView, SupplierView
@@ -420,6 +420,7 @@ class Directory(UseCases):
             contract, supplier = _contract_by_ref(session, reference)
             contract.category = data.category
             contract.manager_email = data.manager
+            contract.manager_key = address_key(data.manager)
             contract.start_date, contract.end_date = data.start, data.end
             contract.value = data.value
             session.add(contract)

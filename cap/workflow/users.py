@@ -21,7 +21,7 @@ from sqlmodel import Session, col
 from cap.domain.inputs import email_address
 from cap.domain.model import Language, StaffRole
 from cap.errors import ActionRefused, AlreadyExists, InvalidInput, NotFound
-from cap.store.models import LoginFailure, User
+from cap.store.models import LoginFailure, User, address_key
 from cap.workflow.base import UseCases
 from cap.workflow.results import LoginRefusal, LoginResult, UserView
 
@@ -74,10 +74,9 @@ def check_password(password: str) -> None:
         raise InvalidInput("password: must be one line without control characters; type it again")
 
 
-def email_key(email: str) -> str:
-    """How an address is compared: addresses are ASCII (see email_address) and their case
-    means nothing to people, so lower case is enough."""
-    return email.strip().lower()
+#: How an address is compared: addresses are ASCII (see email_address) and their case means
+#: nothing to people, so lower case is enough (a contract's manager is matched the same way).
+email_key = address_key
 
 
 @cache
