@@ -15,12 +15,15 @@ import cap.store.models  # noqa: F401
 from cap.errors import InvalidInput
 from cap.store.db import SCHEMA_HEAD, Database, DatabaseUnavailable
 from cap.store.models import Supplier
+from cap.store.search import include_name
 
 
 def test_the_migrations_build_exactly_the_models(db_url: str) -> None:
     db = Database(db_url)
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_name": include_name}
+        )
         diff = compare_metadata(context, SQLModel.metadata)
     db.engine.dispose()
     assert diff == [], (

@@ -24,12 +24,16 @@ from sqlmodel import Session, col
 from cap.domain.lifecycle import current_deadline
 from cap.domain.model import Area, Case, Severity, State
 from cap.errors import InvalidInput
+from cap.store import search
 from cap.store.models import NO_DEADLINE, Contract, Finding, Supplier
 from cap.workflow.base import UseCases
 from cap.workflow.results import FindingSummary
 
 #: Findings on one page of the list.
 PAGE_SIZE = 50
+#: A search matching at most this many findings reads them through the search index; more
+#: are read in the list's order, where the first page's come early.
+FEW_MATCHES = 1_000
 #: The columns a list can be sorted by, as the ``sort`` parameter names them.
 SORTS: tuple[str, ...] = (
     "ref", "title", "supplier", "contract", "state", "severity", "area", "due", "found_on",
@@ -292,6 +296,17 @@ def _searched(q: str) -> ColumnElement[bool]:
     return col(Finding.search_text).contains(text, autoescape=True)
 
 
+def _indexed_search(session: Session, query: FindingQuery) -> ColumnElement[bool] | None:
+    """The search of ``query`` through the search index (cap.store.search), when it has one
+    and the database has the index; None to read it with LIKE."""
+    if query.q is None:
+        return None
+    text = query.q.lower()
+    if len(text) < search.SHORTEST or "\n" in text or not search.has_index(session):
+        return None
+    return search.indexed(text)
+
+
 def _count(session: Session, where: _Where) -> int:
     """How many findings pass ``where`` (conditions on the finding's own columns: no join)."""
     return int(
@@ -307,13 +322,21 @@ class Listings(UseCases):
             if isinstance(where, FindingsPage):
                 return where
             offset = (query.page - 1) * PAGE_SIZE
+            total: int | None = None
+            indexed = _indexed_search(session, query)
+            if indexed is not None:
+                # Counted through the search index first; few matches are then read through
+                # it too, many in the list's order from its own index (the first of them come
+                # early: reading the index's few thousand would cost more).
+                total = _count(session, [*where[:-1], indexed])
+                if total <= FEW_MATCHES:
+                    where = [*where[:-1], indexed]
             # One more than a page: fewer tell where the list ends, and then its length needs
             # no count (a search finding a few findings reads them once, not twice).
             rows = self._page_rows(session, query, where, offset, PAGE_SIZE + 1)
-            if len(rows) <= PAGE_SIZE and (rows or not offset):
-                total = offset + len(rows)
-            else:
-                total = _count(session, where)
+            if total is None:
+                known = len(rows) <= PAGE_SIZE and (rows or not offset)
+                total = offset + len(rows) if known else _count(session, where)
             overdue = self._overdue(now)
             return FindingsPage(
                 query=query,
@@ -396,7 +419,7 @@ class Listings(UseCases):
         if query.due_before is not None:
             where.append(due <= min(query.due_before, _LAST_DUE))
         if query.q is not None:
-            where.append(_searched(query.q))
+            where.append(_searched(query.q))  # last: _indexed_search stands in for it
         return where
 
     def _overdue(self, now: datetime) -> Callable[[date], bool]:
