@@ -16,7 +16,7 @@ from sqlalchemy import text
 
 from cap.config import Settings
 from cap.domain.inputs import FindingInput
-from cap.domain.model import Severity, Source
+from cap.domain.model import Severity, Source, State
 from cap.store import search
 from cap.store.db import Database
 from cap.workflow import Workflow, listing
@@ -44,12 +44,14 @@ def log_all(world: World) -> list[str]:
     )  # fmt: skip
 
 
-def listed(world: World, q: str) -> tuple[int, list[str]]:
-    """The total and the refs of every page of the search ``q``, page after page."""
+def listed(world: World, q: str, *, filtered: bool = False) -> tuple[int, list[str]]:
+    """The total and the refs of every page of the search ``q``, page after page; filtered:
+    by a state too (every finding here is open), so the search is one condition of several."""
     refs: list[str] = []
     page = 1
+    states = (State.OPEN,) if filtered else ()
     while True:
-        found = world.workflow.findings_page(FindingQuery(q=q, page=page), now=NOW)
+        found = world.workflow.findings_page(FindingQuery(q=q, states=states, page=page), now=NOW)
         refs += [f.ref for f in found.findings]
         if page >= found.pages:
             return found.total, refs
@@ -68,16 +70,17 @@ def test_sqlite_has_the_index_and_postgresql_reads_with_like(world: World) -> No
         assert search.has_index(session) == (world.workflow.db.dialect == "sqlite")
 
 
+@pytest.mark.parametrize("filtered", [False, True], ids=["alone", "filtered"])
 @pytest.mark.parametrize("few", [listing.FEW_MATCHES, 0])
 def test_a_search_lists_what_the_text_holds_either_way(
-    world: World, few: int, monkeypatch: pytest.MonkeyPatch
+    world: World, few: int, filtered: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(listing, "FEW_MATCHES", few)  # 0: every search matches many
     monkeypatch.setattr(listing, "PAGE_SIZE", 2)  # pages, so offsets too
     refs = log_all(world)
     for q in QUERIES:
         want = expected(world, refs, q)
-        assert listed(world, q) == (len(want), want), q
+        assert listed(world, q, filtered=filtered) == (len(want), want), q
 
 
 def test_the_index_follows_a_changed_text(world: World) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Engine,
     Select,
     bindparam,
+    func,
     literal_column,
     select,
     table,
@@ -64,14 +65,23 @@ def has_index(session: Session) -> bool:
     return found
 
 
-def indexed(text_: str) -> ColumnElement[bool]:
-    """The findings whose search_text holds ``text_`` (lower-cased, SHORTEST characters or
-    more, no line break), found through the index: the text as one FTS5 phrase (a double
-    quote in it doubled, so nothing in it is query syntax)."""
+def _matching(text_: str) -> ColumnElement[bool]:
+    """The index's rows whose text holds ``text_`` (lower-cased, SHORTEST characters or more,
+    no line break): the text as one FTS5 phrase, a double quote in it doubled, so nothing in
+    it is query syntax."""
     phrase = '"' + text_.replace('"', '""') + '"'
+    return literal_column(SEARCH_TABLE).op("MATCH")(bindparam("phrase", phrase))
+
+
+def indexed(text_: str) -> ColumnElement[bool]:
+    """The findings whose search_text holds ``text_``, found through the index."""
     matching: Select[Any] = (
-        select(literal_column("rowid"))
-        .select_from(table(SEARCH_TABLE))
-        .where(literal_column(SEARCH_TABLE).op("MATCH")(bindparam("phrase", phrase)))
+        select(literal_column("rowid")).select_from(table(SEARCH_TABLE)).where(_matching(text_))
     )
     return col(Finding.id).in_(matching)
+
+
+def count(session: Session, text_: str) -> int:
+    """How many findings hold ``text_``, from the index alone (it has a row per finding)."""
+    statement = select(func.count()).select_from(table(SEARCH_TABLE)).where(_matching(text_))
+    return int(session.execute(statement).scalar_one())

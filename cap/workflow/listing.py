@@ -296,15 +296,15 @@ def _searched(q: str) -> ColumnElement[bool]:
     return col(Finding.search_text).contains(text, autoescape=True)
 
 
-def _indexed_search(session: Session, query: FindingQuery) -> ColumnElement[bool] | None:
-    """The search of ``query`` through the search index (cap.store.search), when it has one
-    and the database has the index; None to read it with LIKE."""
+def _indexed_text(session: Session, query: FindingQuery) -> str | None:
+    """What ``query`` searches for (lower-cased) when the search index reads it: the database
+    has one (cap.store.search) and it is long enough for it; None to read it with LIKE."""
     if query.q is None:
         return None
     text = query.q.lower()
     if len(text) < search.SHORTEST or "\n" in text or not search.has_index(session):
         return None
-    return search.indexed(text)
+    return text
 
 
 def _count(session: Session, where: _Where) -> int:
@@ -323,14 +323,16 @@ class Listings(UseCases):
                 return where
             offset = (query.page - 1) * PAGE_SIZE
             total: int | None = None
-            indexed = _indexed_search(session, query)
-            if indexed is not None:
-                # Counted through the search index first; few matches are then read through
-                # it too, many in the list's order from its own index (the first of them come
-                # early: reading the index's few thousand would cost more).
-                total = _count(session, [*where[:-1], indexed])
+            searched = _indexed_text(session, query)
+            if searched is not None:
+                # Counted through the search index first (from it alone when nothing else
+                # filters); a few matches are then read through it too, many in the list's
+                # order from the list's own index, where the first of them come early.
+                others, indexed = where[:-1], search.indexed(searched)
+                total = (_count(session, [*others, indexed]) if others
+                         else search.count(session, searched))  # fmt: skip
                 if total <= FEW_MATCHES:
-                    where = [*where[:-1], indexed]
+                    where = [*others, indexed]
             # One more than a page: fewer tell where the list ends, and then its length needs
             # no count (a search finding a few findings reads them once, not twice).
             rows = self._page_rows(session, query, where, offset, PAGE_SIZE + 1)
