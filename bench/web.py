@@ -78,6 +78,7 @@ from common import (
 
 BENCH = Path(__file__).resolve().parent
 TARGET = 0.150  # seconds: the 95th percentile of every page of the desk
+EXPORT_TARGET = 2.0  # seconds: the 95th percentile of a CSV export of ~5,000 findings
 #: Bump when the data set changes: databases built before are rebuilt.
 GENERATOR = 3
 #: A cached database older than this is rebuilt: its deadlines are relative to its build day.
@@ -608,6 +609,7 @@ class Page:
     name: str
     path: str  # "{ref}": a random finding's, per request
     ok: frozenset[int] = frozenset({200})
+    target: float = TARGET  # seconds, the 95th percentile
 
     def url(self, rng: random.Random, refs: Sequence[str]) -> str:
         return self.path.replace("{ref}", quote(rng.choice(refs))) if refs else self.path
@@ -621,7 +623,9 @@ PAGES = (
     Page("findings, filtered", "/findings?state=remediating&severity=major"),
     Page("findings, search", f"/findings?q={SEARCH_WORD}"),
     Page("finding page (random refs)", "/findings/{ref}"),
-    Page("CSV export, verifying", "/findings.csv?state=verifying"),
+    # Not a page but a download of thousands of rows (the target is for pages): a
+    # user waits for a file, with 8 people downloading one at once.
+    Page("CSV export, verifying", "/findings.csv?state=verifying", target=EXPORT_TARGET),
 )
 
 
@@ -845,9 +849,9 @@ def page_row(number: int, sample: Sample, floor: Sample | None) -> Row:
         return (*label, *figures, "1.00x", per_second, "the floor",
                 "info" if not sample.bad else "FAIL")  # fmt: skip
     floor_p95 = floor.p(95) if floor is not None and floor.seconds else math.nan
-    passed = sample.p(95) <= TARGET and not sample.bad
+    passed = sample.p(95) <= page.target and not sample.bad
     return (*label, *figures, ratio(sample.p(95), floor_p95), per_second,
-            f"p95 <= {TARGET * 1e3:.0f} ms", verdict(passed))  # fmt: skip
+            f"p95 <= {page.target * 1e3:,.0f} ms", verdict(passed))  # fmt: skip
 
 
 def main() -> int:
@@ -916,7 +920,7 @@ def main() -> int:
         Path(f"{path}{s}").stat().st_size for s in ("", "-wal") if Path(f"{path}{s}").exists()
     )
     failed = [s for s in samples if s.page is not FLOOR and (s.error or s.bad or
-              (s.seconds and s.p(95) > TARGET))]  # fmt: skip
+              (s.seconds and s.p(95) > s.page.target))]  # fmt: skip
     missing = [s.page.name for s in samples if s.missing]
     notes = [
         f"building the database took {built.seconds:.1f} s ({how}; not measured): "
@@ -945,7 +949,7 @@ def main() -> int:
         notes.append(f"not measured (404, not built yet): {', '.join(missing)}")
     if failed:
         notes.append("FAIL: " + ", ".join(s.page.name for s in failed) +
-                     f" over the {TARGET * 1e3:.0f} ms p95 target (or with errors)")  # fmt: skip
+                     " over their p95 target (or with errors)")  # fmt: skip
     print_report(
         f"cap web desk: {sizes.findings:,} findings, {sizes.suppliers:,} suppliers (SQLite); "
         f"{len(clients)} concurrent clients x {sizes.requests} requests per page",
