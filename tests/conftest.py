@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlmodel import SQLModel
 
 from cap.config import Settings
 from cap.domain.inputs import ContractInput, FindingInput, SupplierInput
@@ -103,6 +104,8 @@ def pg_url() -> Iterator[str]:
     db.upgrade()
     db.engine.dispose()
     yield rendered
+    if rendered in _EMPTYING:
+        _EMPTYING.pop(rendered)[0].engine.dispose()
     with admin.engine.begin() as conn:
         conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     admin.engine.dispose()
@@ -117,19 +120,32 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _truncate_pg(url: str) -> None:
-    db = Database(url)
+#: Per PostgreSQL URL of this test process: an engine and the statement that empties its
+#: schema (kept for the whole run: a new engine per test would connect again each time).
+_EMPTYING: dict[str, tuple[Database, str]] = {}
+
+
+def empty_pg(url: str) -> None:
+    """Every table of the test's schema emptied (Alembic's version kept) and its sequences
+    restarted: DELETE, as the tables hold a few rows (TRUNCATE rewrites every table and its
+    indexes, ten times slower here), children before parents."""
+    if url not in _EMPTYING:
+        db = Database(url)
+        with db.engine.connect() as conn:
+            sequences = conn.execute(
+                text(
+                    "SELECT sequence_name FROM information_schema.sequences "
+                    "WHERE sequence_schema = current_schema()"
+                )
+            ).scalars()
+            statements = [
+                f'DELETE FROM "{t.name}"' for t in reversed(SQLModel.metadata.sorted_tables)
+            ]
+            statements += [f'ALTER SEQUENCE "{name}" RESTART' for name in sequences]
+        _EMPTYING[url] = (db, "; ".join(statements))
+    db, statement = _EMPTYING[url]
     with db.engine.begin() as conn:
-        tables = conn.execute(
-            text(
-                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
-                "AND tablename <> 'alembic_version'"
-            )
-        ).scalars()
-        names = ", ".join(f'"{t}"' for t in tables)
-        if names:
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    db.engine.dispose()
+        conn.exec_driver_sql(statement)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -140,7 +156,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         shutil.copy(request.getfixturevalue("sqlite_template"), target)
         return f"sqlite:///{target}"
     url: str = request.getfixturevalue("pg_url")
-    _truncate_pg(url)
+    empty_pg(url)
     return url
 
 

@@ -18,7 +18,7 @@ from cap.domain.model import Action, StaffRole, State
 from cap.errors import AlreadyExists, InvalidInput
 from cap.store.db import Database
 from cap.workflow import FindingFilter, FindingView, Workflow
-from tests.conftest import _truncate_pg
+from tests.conftest import empty_pg
 
 #: A Sunday before Advent; and a day in March, so that histories cross New Year.
 NOW = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
@@ -170,7 +170,7 @@ def test_seed_needs_an_aware_now(workflow: Workflow) -> None:
 
 
 def test_seed_on_postgresql(pg_url: str, tmp_path: Path) -> None:
-    _truncate_pg(pg_url)
+    empty_pg(pg_url)
     wf = _workflow(pg_url, tmp_path)
     try:
         summary = seed(wf, now=NOW)
@@ -179,7 +179,7 @@ def test_seed_on_postgresql(pg_url: str, tmp_path: Path) -> None:
             seed(wf, now=NOW)
     finally:
         wf.db.engine.dispose()
-        _truncate_pg(pg_url)
+        empty_pg(pg_url)
 
 
 def test_the_desk_has_a_user_for_each_role_who_can_sign_in(workflow: Workflow) -> None:

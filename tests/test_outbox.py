@@ -16,7 +16,7 @@ from cap.notify.outbox import insert_rows
 from cap.store.db import Database
 from cap.store.models import Event, OutboxMessage, OutboxStatus
 from cap.workflow import QueuedDigest, Workflow
-from tests.conftest import ANNA, NOW, World, _truncate_pg, make_world
+from tests.conftest import ANNA, NOW, World, empty_pg, make_world
 
 
 def counts(wf: Workflow) -> tuple[int, int]:
@@ -31,7 +31,7 @@ def test_an_action_whose_transaction_rolls_back_queues_nothing(
 ) -> None:
     """Another transaction changes the finding while the action is writing: the action's
     guarded update finds a new version, raises Conflict, and its outbox rows vanish with it."""
-    _truncate_pg(pg_url)
+    empty_pg(pg_url)
     wf = Workflow(Database(pg_url), Settings(database_url=pg_url))
     world = make_world(wf)
     ref = world.finding()

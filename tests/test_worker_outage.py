@@ -18,7 +18,7 @@ from cap.store.db import Database
 from cap.store.models import OutboxMessage, OutboxStatus
 from cap.worker import Worker, check_health
 from cap.workflow import Workflow
-from tests.conftest import ANNA, NOW, _truncate_pg, make_world
+from tests.conftest import ANNA, NOW, empty_pg, make_world
 
 JOBS = ("sweep", "deliver", "digest")
 
@@ -58,7 +58,7 @@ def test_a_missing_database_costs_one_line_per_pass_until_it_is_back(
 def test_a_restarted_postgresql_is_reconnected_to_without_a_failed_pass(
     pg_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    _truncate_pg(pg_url)
+    empty_pg(pg_url)
     # A name of its own, so that only this worker's connections are cut below.
     url = make_url(pg_url).update_query_dict({"application_name": "cap-outage-test"})
     settings = Settings(

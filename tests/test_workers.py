@@ -21,7 +21,7 @@ from cap.domain.model import Area, Severity, Source, State
 from cap.store.db import Database
 from cap.store.models import Finding, OutboxMessage, OutboxStatus
 from cap.workflow import Workflow
-from tests.conftest import World, _truncate_pg, make_world
+from tests.conftest import World, empty_pg, make_world
 from tests.smtp_server import Handler, Received, smtp_server
 
 pytestmark = pytest.mark.slow  # worker processes, kills and restarts
@@ -98,7 +98,7 @@ def _outbox_counts(db: Database) -> Counter[OutboxStatus]:
 
 @pytest.fixture
 def pg_world(pg_url: str) -> Iterator[World]:
-    _truncate_pg(pg_url)
+    empty_pg(pg_url)
     wf = Workflow(Database(pg_url), Settings(database_url=pg_url))
     yield make_world(wf)
     wf.db.engine.dispose()

@@ -24,7 +24,7 @@ from cap.domain.lifecycle import Action, ActionRequest
 from cap.domain.model import Area, Severity, Source, State
 from cap.workflow import EvidenceFile, Workflow
 from tests.cli_runner import Cap, user_error, workflow_for
-from tests.conftest import ANNA, BO, CECILIA, DAVID, LI, World, _truncate_pg, make_world
+from tests.conftest import ANNA, BO, CECILIA, DAVID, LI, World, empty_pg, make_world
 
 REF = re.compile(r"^NC-(\d{4})-(\d{4})$")
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -597,7 +597,7 @@ def test_add_notify_show_on_each_database(
 ) -> None:
     url: str = request.getfixturevalue(database)
     if database == "pg_url":
-        _truncate_pg(url)
+        empty_pg(url)
     with workflow_for(url) as wf:
         world = make_world(wf)
     cap = Cap(url, tmp_path, actor=ANNA)

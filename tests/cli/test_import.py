@@ -22,7 +22,7 @@ from cap.config import Settings
 from cap.store.db import Database
 from cap.workflow import Workflow
 from tests.cli_runner import run_in_process
-from tests.conftest import BO, World, _truncate_pg, make_world
+from tests.conftest import BO, World, empty_pg, make_world
 
 REF = re.compile(r"^NC-(\d{4})-(\d{4})$")
 HEADER = "contract,severity,area,source,title,description,site,site_country,found_on"
@@ -261,7 +261,7 @@ def test_five_thousand_rows_import_in_one_go(url: str, tmp_path: Path) -> None:
 
 
 def test_import_on_postgresql(pg_url: str, tmp_path: Path) -> None:
-    _truncate_pg(pg_url)
+    empty_pg(pg_url)
     add_world(pg_url)
     data = write(
         tmp_path / "pg.csv",
