@@ -182,9 +182,27 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def workflow(settings: Settings) -> Iterator[Workflow]:
-    wf = Workflow(db=Database(settings.database_url), settings=settings)
-    yield wf
-    wf.db.engine.dispose()
+    yield Workflow(db=database_for(settings.database_url), settings=settings)
+
+
+#: The Database (one engine) of each URL a test uses, shared by its Workflow and its web
+#: pages (tests/web/desk_client.py): an engine is not free to build, and each compiles its
+#: statements anew.
+_DATABASES: dict[str, Database] = {}
+
+
+def database_for(url: str) -> Database:
+    """The test's Database for ``url`` (closed when the test ends)."""
+    if url not in _DATABASES:
+        _DATABASES[url] = Database(url)
+    return _DATABASES[url]
+
+
+@pytest.fixture(autouse=True)
+def _close_databases() -> Iterator[None]:
+    yield
+    while _DATABASES:
+        _DATABASES.popitem()[1].engine.dispose()
 
 
 @dataclass(frozen=True)

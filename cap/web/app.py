@@ -64,8 +64,7 @@ def create_app(
         default_language(settings), secure=secure, tz=settings.rule_set.calendar.tz
     )
     # Autoescaping on for .html templates (Jinja2Templates' default, select_autoescape).
-    templates = languages.templates(HERE / "templates")
-    templates.env.globals["buyer_name"] = settings.buyer_name
+    templates = languages.templates(HERE / "templates", buyer_name=settings.buyer_name)
     db = database or Database(settings.database_url)
     workflow = Workflow(db=db, settings=settings)
     site = Site(workflow, templates, languages, settings, clock or clock_of(db))
@@ -97,9 +96,11 @@ def create_app(
         https_only=secure,
     )
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    app.include_router(sign_in_routes(site))
+    # On the application's own router: FastAPI analyses an included router's routes again,
+    # at the first request that reaches them.
+    sign_in_routes(site, app.router)
     for pages in (dashboard, findings, finding, directory, outbox, rules, users):
-        app.include_router(pages.routes(site))
+        pages.routes(site, app.router)
     install_error_pages(app, site)
 
     @app.exception_handler(HTTPException)

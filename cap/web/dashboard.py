@@ -85,8 +85,7 @@ def month_chart(months: Sequence[MonthFigures]) -> MonthChart:
     return MonthChart(months=tuple(placed))
 
 
-def routes(site: Site) -> APIRouter:
-    router = APIRouter()
+def routes(site: Site, router: APIRouter) -> None:
 
     @router.get("/desk", response_class=HTMLResponse)
     def desk(request: Request) -> HTMLResponse:
@@ -103,5 +102,3 @@ def routes(site: Site) -> APIRouter:
                 "supplier_limit": SUPPLIER_LIMIT,
             },
         )
-
-    return router

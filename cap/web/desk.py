@@ -44,8 +44,7 @@ def _remember(response: Response, language: Language, languages: Languages) -> N
                         samesite="lax", secure=languages.secure)  # fmt: skip
 
 
-def sign_in_routes(site: Site) -> APIRouter:
-    router = APIRouter()
+def sign_in_routes(site: Site, router: APIRouter) -> None:
     workflow, templates, languages = site.workflow, site.templates, site.languages
 
     def login_form(
@@ -140,5 +139,3 @@ def sign_in_routes(site: Site) -> APIRouter:
         response = see_other(back)
         _remember(response, chosen, languages)
         return response
-
-    return router

@@ -149,8 +149,7 @@ def _contact_errors(error: CapError, filled: list[int], rows: int) -> dict[str, 
     return field_errors(error, ["name", "country", *fields])
 
 
-def routes(site: Site) -> APIRouter:
-    router = APIRouter()
+def routes(site: Site, router: APIRouter) -> None:
     workflow = site.workflow
 
     def notice_of(request: Request) -> str | None:
@@ -336,5 +335,3 @@ def routes(site: Site) -> APIRouter:
         details = workflow.show_contract(reference)
         return site.render(request, "contract.html",
                            {"details": details, "notice": notice_of(request)})  # fmt: skip
-
-    return router

@@ -277,8 +277,7 @@ def _plan(values: Mapping[str, str]) -> PlanInput:
         raise InvalidInput(f"{loc[0] if loc else 'root_cause'}: {plain(first)}") from None
 
 
-def routes(site: Site) -> APIRouter:
-    router = APIRouter()
+def routes(site: Site, router: APIRouter) -> None:
     workflow = site.workflow
     settings = site.settings
     tz = settings.calendar.tz
@@ -513,5 +512,3 @@ def routes(site: Site) -> APIRouter:
             media_type=kind or "application/octet-stream",
             headers={**PRIVATE, "content-disposition": attachment(meta.file_name)},
         )
-
-    return router

@@ -55,8 +55,7 @@ def list_url(path: str, query: FindingQuery, **changes: Any) -> str:
     return f"{path}?{urlencode(params)}" if params else path
 
 
-def routes(site: Site) -> APIRouter:
-    router = APIRouter()
+def routes(site: Site, router: APIRouter) -> None:
 
     @router.get("/findings", response_class=HTMLResponse)
     def findings(request: Request) -> Response:
@@ -100,8 +99,6 @@ def routes(site: Site) -> APIRouter:
                 "content-disposition": f'attachment; filename="findings-{today.isoformat()}.csv"',
             },
         )
-
-    return router
 
 
 def csv_chunks(rows: Iterable[ListedFinding]) -> Iterator[bytes]:

@@ -11,7 +11,6 @@ environment, so two requests rendered at once in two languages cannot mix.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from enum import StrEnum
@@ -104,30 +103,6 @@ def same_site_path(target: str) -> str | None:
     return target
 
 
-class _CompiledTemplates(jinja2.BytecodeCache):
-    """The templates compiled once per process, whichever application renders them (Jinja
-    keys each by its name and the checksum of its source: an edited one is compiled again)."""
-
-    def __init__(self) -> None:
-        self._code: dict[str, bytes] = {}
-        self._lock = threading.Lock()
-
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        with self._lock:
-            code = self._code.get(bucket.key)
-        if code is not None:
-            bucket.bytecode_from_string(code)
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        code = bucket.bytecode_to_string()
-        with self._lock:
-            self._code[bucket.key] = code
-
-
-#: Shared by every application of the process (the tests build one per test).
-COMPILED = _CompiledTemplates()
-
-
 class Languages:
     """How the language of a request is chosen, for one application."""
 
@@ -156,25 +131,37 @@ class Languages:
     def _context(self, request: Request) -> dict[str, Any]:
         return {"language": self.of(request), "tz": self.tz}
 
-    def templates(self, directory: Path) -> Jinja2Templates:
-        """The application's templates (autoescaped .html), in each request's language."""
-        env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(directory),
-            autoescape=jinja2.select_autoescape(),  # Jinja2Templates' own choice
-            bytecode_cache=COMPILED,
+    def templates(self, directory: Path, **shown: Any) -> Jinja2Templates:
+        """The application's templates (autoescaped .html), in each request's language;
+        ``shown``: what else every page of the application may show (the buyer's name)."""
+
+        def application(_: Request) -> dict[str, Any]:
+            return shown
+
+        return Jinja2Templates(
+            env=environment(directory), context_processors=[self._context, application]
         )
-        templates = Jinja2Templates(env=env, context_processors=[self._context])
-        env = templates.env
-        env.globals["csrf_field"] = CSRF_FIELD
-        env.add_extension("jinja2.ext.i18n")
-        env.install_gettext_callables(  # type: ignore[attr-defined]
-            gettext=_gettext, ngettext=_ngettext, newstyle=True
-        )
-        env.filters["ago"] = _ago
-        env.filters["day"] = _day
-        env.filters["moment"] = _moment
-        env.filters["label"] = _label
-        return templates
+
+
+@cache
+def environment(directory: Path) -> jinja2.Environment:
+    """The templates of ``directory``, loaded and compiled once per process whichever
+    application renders them (the tests build one per test; each template's source is
+    checked for changes at its next use, as by any Jinja environment)."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(directory),
+        autoescape=jinja2.select_autoescape(),  # Jinja2Templates' own choice
+    )
+    env.globals["csrf_field"] = CSRF_FIELD
+    env.add_extension("jinja2.ext.i18n")
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=_gettext, ngettext=_ngettext, newstyle=True
+    )
+    env.filters["ago"] = _ago
+    env.filters["day"] = _day
+    env.filters["moment"] = _moment
+    env.filters["label"] = _label
+    return env
 
 
 def _language(context: Context) -> Language:

@@ -63,8 +63,7 @@ def role_of(value: str) -> Role | None:
         return None
 
 
-def routes(site: Site) -> APIRouter:
-    router = APIRouter()
+def routes(site: Site, router: APIRouter) -> None:
 
     @router.get("/outbox", response_class=HTMLResponse)
     def outbox(request: Request, status: str = "", page: str = "") -> Response:
@@ -122,5 +121,3 @@ def routes(site: Site) -> APIRouter:
             "pass sends it."
         ) % {"recipient": view.recipient, "id": view.id}
         return see_other("/outbox")
-
-    return router

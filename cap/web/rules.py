@@ -282,8 +282,7 @@ def _moves(moves: Sequence[Transition], words: Words) -> tuple[Move, ...]:
     return tuple(rows)
 
 
-def routes(site: Site) -> APIRouter:
-    router = APIRouter()
+def routes(site: Site, router: APIRouter) -> None:
 
     @router.get("/rules", response_class=HTMLResponse)
     def rules(request: Request) -> Response:
@@ -295,5 +294,3 @@ def routes(site: Site) -> APIRouter:
             "page": describe_rules(site.settings, words),
             "severities": list(Severity),
         })  # fmt: skip
-
-    return router

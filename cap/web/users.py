@@ -108,8 +108,7 @@ def _status(error: CapError) -> int:
     return 400 if isinstance(error, InvalidInput) else 409
 
 
-def routes(site: Site) -> APIRouter:
-    router = APIRouter()
+def routes(site: Site, router: APIRouter) -> None:
     workflow = site.workflow
 
     def admin(request: Request) -> UserView:
@@ -259,5 +258,3 @@ def routes(site: Site) -> APIRouter:
         return changed(request, person, _(
             "%(email)s has a new password and is signed out everywhere."
         ) % {"email": person.email})  # fmt: skip
-
-    return router

@@ -12,8 +12,8 @@ from typing import Any, ClassVar
 import httpx
 
 from cap.config import Settings
-from cap.store.db import Database
 from cap.web.app import create_app
+from tests.conftest import database_for
 
 #: Where the requests come from (request.client.host), as the sign-in throttle sees it.
 CLIENT = "203.0.113.5"
@@ -38,8 +38,8 @@ class Desk:
         self.closed = False
         Desk.open.append(self)
         self.loop = asyncio.new_event_loop()
-        # The test owns the database: closing the browser closes its connections.
-        self.database = Database(settings.database_url)
+        # The test's, shared with its Workflow (tests.conftest closes it when the test ends).
+        self.database = database_for(settings.database_url)
         app = create_app(settings, clock=clock, database=self.database)
         transport = httpx.ASGITransport(app=app, client=(CLIENT, 50000))
         headers = {"accept-language": accept_language} if accept_language else {}
@@ -85,7 +85,6 @@ class Desk:
         Desk.open.remove(self)
         self.loop.run_until_complete(self.client.aclose())
         self.loop.close()
-        self.database.engine.dispose()
 
 
 def set_cookies(response: httpx.Response) -> dict[str, str]:
