@@ -94,6 +94,15 @@ def user_disable(
     typer.echo(f"disabled user {view.email}")
 
 
+@user_app.command("enable")
+def user_enable(
+    email: Annotated[str, typer.Argument(help="The user's email address.")],
+) -> None:
+    """Give a disabled user their access back (role and password as they were)."""
+    view = open_workflow().enable_user(email)
+    typer.echo(f"enabled user {view.email}: they can sign in again")
+
+
 @user_app.command("set-role")
 def user_set_role(
     email: Annotated[str, typer.Argument(help="The user's email address.")],

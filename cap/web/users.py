@@ -232,6 +232,20 @@ def routes(site: Site, router: APIRouter) -> None:
             "%(email)s is disabled and signed out everywhere."
         ) % {"email": person.email})  # fmt: skip
 
+    @router.post("/users/{user_id}/enable", response_class=HTMLResponse)
+    def enable(request: Request, user_id: str) -> Response:
+        me = admin(request)
+        _ = site.gettext(request)
+        person = workflow.user_by_id(_user_id(user_id, _))
+        try:
+            person = workflow.enable_user_by_id(person.id)
+        except CapError as error:
+            [message] = _placed(error, ("user",), _).values()
+            return user_page(request, me, person, {"enable": message}, _status(error))
+        return changed(request, person, _(
+            "%(email)s can sign in again, with the same role and password."
+        ) % {"email": person.email})  # fmt: skip
+
     @router.post("/users/{user_id}/sessions", response_class=HTMLResponse)
     def sign_out(request: Request, user_id: str) -> Response:
         admin(request)

@@ -236,6 +236,15 @@ class Users(UseCases):
         """:meth:`disable_user` for the desk, where the last active administrator stays."""
         return self._disable(lambda session: _user_by_id(session, user_id), now, "user", "user")
 
+    def enable_user(self, email: str) -> UserView:
+        """Give a disabled user their access back, with their role and password as they were
+        (their old sessions stay ended: they sign in again)."""
+        return self._enable(lambda session: _user_by_email(session, email), "email")
+
+    def enable_user_by_id(self, user_id: int) -> UserView:
+        """:meth:`enable_user` for the desk."""
+        return self._enable(lambda session: _user_by_id(session, user_id), "user")
+
     def set_role(self, email: str, role: StaffRole) -> UserView:
         """Give someone another role; their sessions end, to start again with the new one."""
         return self._set_role(lambda session: _user_by_email(session, email), role, None)
@@ -271,6 +280,14 @@ class Users(UseCases):
                 _keep_an_admin(session, user, field=keep_admin)
             user.disabled_at = now
             user.session_version += 1
+            return user_view(user)
+
+    def _enable(self, find: Callable[[Session], User], field: str) -> UserView:
+        with self.db.write() as session:
+            user = find(session)
+            if user.disabled_at is None:
+                raise ActionRefused(f"{field}: {user.email} is not disabled")
+            user.disabled_at = None
             return user_view(user)
 
     def _set_role(

@@ -1,4 +1,5 @@
-"""`cap user`: add (password from standard input or a hidden prompt), list, disable, set-role."""
+"""`cap user`: add (password from standard input or a hidden prompt), list, disable, enable,
+set-role."""
 
 from __future__ import annotations
 
@@ -84,3 +85,6 @@ def test_errors_are_one_line_with_their_exit_code(cap: Cap, typed: Typed) -> Non
     assert cap.fails("user", "set-role", ANNA, "boss", code=2).startswith("error: role: 'boss'")
     cap.ok("user", "disable", ANNA)
     assert "already disabled" in cap.fails("user", "disable", ANNA, code=6)
+    assert cap.ok("user", "enable", ANNA) == f"enabled user {ANNA}: they can sign in again\n"
+    assert cap.fails("user", "enable", ANNA, code=6) == f"error: email: {ANNA} is not disabled"
+    assert cap.fails("user", "enable", BO, code=4).startswith(f"error: email: no user {BO}")

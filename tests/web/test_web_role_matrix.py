@@ -85,6 +85,8 @@ MATRIX: list[tuple[str, str, dict[str, str], dict[Any, int]]] = [
     ("POST", "/users/new", {}, expect(401, 403, 403, 403, 400)),
     ("POST", "/users/{spare}/role", {"role": "emperor"}, expect(401, 403, 403, 403, 400)),
     ("POST", "/users/{gone}/disable", {}, expect(401, 403, 403, 403, 409)),
+    # The spare user is active: who may enable is told there is nothing to enable.
+    ("POST", "/users/{spare}/enable", {}, expect(401, 403, 403, 403, 409)),
     ("POST", "/users/{spare}/sessions", {}, expect(401, 403, 403, 403, 303)),
     ("POST", "/users/{spare}/password", {"choice": "type"}, expect(401, 403, 403, 403, 400)),
     ("POST", "/language", {"language": "sv", "next": "/desk"}, expect(303, 303, 303, 303, 303)),

@@ -259,6 +259,30 @@ def test_a_disabled_user_cannot_sign_in(
     assert again.status_code == 409 and "is already disabled" in error_of(again, "disable")
 
 
+def test_a_disabled_user_is_enabled_again_with_the_same_role_and_password(
+    signed_in: SignedIn, everyone: Workflow, browser: Callable[[], Desk]
+) -> None:
+    admin = signed_in(ADA)
+    page = f"/users/{by_email(everyone, BO).id}"
+    active = admin.get(page).text
+    assert 'action="' + page + '/enable"' not in active  # nothing to enable
+    forged = admin.submit(f"{page}/enable", {}, page=page)  # a form of an older page
+    assert forged.status_code == 409 and "is not disabled" in error_of(forged, "enable")
+    admin.submit(f"{page}/disable", {}, page=page)
+    assert browser().sign_in(BO, PASSWORD).status_code == 400
+    disabled = admin.get(page).text
+    assert 'action="' + page + '/enable"' in disabled
+    assert 'aria-describedby="enable-hint"' in disabled
+    done = admin.submit(f"{page}/enable", {}, page=page)
+    assert done.status_code == 303
+    shown = admin.get(page).text
+    assert f"{BO} can sign in again, with the same role and password." in shown
+    assert "✔</span> active" in shown and 'action="' + page + '/disable"' in shown
+    assert by_email(everyone, BO).disabled_at is None
+    assert by_email(everyone, BO).role is StaffRole.VIEWER
+    assert browser().sign_in(BO, PASSWORD).status_code == 303
+
+
 def test_signing_someone_out_everywhere(signed_in: SignedIn, everyone: Workflow) -> None:
     bo_desk = signed_in(BO)
     admin = signed_in(ADA)
