@@ -10,9 +10,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from cap import __version__
 from tests.cli_runner import Cap, user_error
 from tests.conftest import ANNA, World
+
+pytestmark = pytest.mark.slow  # the installed script, as processes
 
 
 def test_cap_is_installed_and_starts(cap: Cap) -> None:

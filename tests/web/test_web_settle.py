@@ -9,9 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import cap.web as web
 from cap.config import Settings
 from tests.web.conftest import SECRET
+
+pytestmark = pytest.mark.slow  # Python processes of their own
 
 PROBE = """
 import gc, json, sys
