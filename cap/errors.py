@@ -8,9 +8,12 @@ class CapError(Exception):
 
     exit_code = 1
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, *, see: str | None = None) -> None:
+        """``see``: the command that lists what there is, named after the message on the
+        command line (``message``); ``plain`` leaves it out, for the desk's pages."""
+        self.plain = message
+        self.message = f"{message} (see `{see}`)" if see else message
+        super().__init__(self.message)
 
     def __str__(self) -> str:
         return self.message

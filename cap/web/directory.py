@@ -97,7 +97,7 @@ def _given(values: Mapping[str, str]) -> dict[str, str]:
 
 def _placed(error: CapError, fields: Iterable[str]) -> dict[str, str]:
     """``error`` next to the field it names, by the name the form gives it."""
-    field, sep, rest = error.message.partition(": ")
+    field, sep, rest = error.plain.partition(": ")
     if sep and field in _ALIASES:
         return {_ALIASES[field]: rest}
     return field_errors(error, fields)
@@ -106,7 +106,7 @@ def _placed(error: CapError, fields: Iterable[str]) -> dict[str, str]:
 def _contract_errors(
     error: CapError, fields: Iterable[str], _: Callable[[str], str]
 ) -> dict[str, str]:
-    if isinstance(error, NotFound) and error.message.startswith("supplier: "):
+    if isinstance(error, NotFound) and error.plain.startswith("supplier: "):
         # The workflow's message points to the command line's list; this one to the page's.
         return {"supplier": _("no supplier has this organisation number; see Suppliers")}
     return _placed(error, fields)
@@ -138,7 +138,7 @@ def _contact_errors(error: CapError, filled: list[int], rows: int) -> dict[str, 
     """``error`` of the n-th contact given placed on the form's row it came from (blank rows
     are not given); one about the contacts as a whole goes to the first row's email."""
     fields = [f"contacts.{i}.{part}" for i in range(rows) for part in CONTACT_PARTS]
-    field, sep, rest = error.message.partition(": ")
+    field, sep, rest = error.plain.partition(": ")
     parts = field.split(".")
     if sep and len(parts) == 3 and parts[0] == "contacts" and parts[1].isdigit():
         position = int(parts[1])

@@ -322,7 +322,7 @@ def routes(site: Site, router: APIRouter) -> None:
             ref = workflow.log_finding(finding, actor=user.email, now=site.now())
         except CapError as error:
             # The workflow spells a field as the command line does (external-id).
-            named = CapError(error.message.replace("external-id: ", "external_id: ", 1))
+            named = CapError(error.plain.replace("external-id: ", "external_id: ", 1))
             return log_form(request, values=shown, errors=field_errors(named, FINDING_FIELDS),
                             status_code=_status(error))  # fmt: skip
         return see_other(f"/findings/{quote(ref)}?done=logged")

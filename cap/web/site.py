@@ -126,10 +126,10 @@ def see_other(path: str) -> RedirectResponse:
 def field_errors(error: CapError, fields: Iterable[str]) -> dict[str, str]:
     """``error`` placed next to the form field its message names (``until: ...`` goes to the
     field ``until``), or under ``form`` when it names none of ``fields``."""
-    field, sep, rest = error.message.partition(": ")
+    field, sep, rest = error.plain.partition(": ")
     if sep and field in set(fields):
         return {field: rest}
-    return {"form": error.message}
+    return {"form": error.plain}
 
 
 def install_error_pages(app: FastAPI, site: Site) -> None:
@@ -151,6 +151,6 @@ def install_error_pages(app: FastAPI, site: Site) -> None:
         assert isinstance(error, CapError)
         status = next((s for kind, s in _STATUS.items() if isinstance(error, kind)), 400)
         return site.render(
-            request, "error.html", {"status": status, "message": error.message},
+            request, "error.html", {"status": status, "message": error.plain},
             status_code=status,
         )  # fmt: skip

@@ -202,7 +202,7 @@ def _contract_by_ref(session: Session, reference: str) -> tuple[Contract, Suppli
         .where(col(Contract.reference) == reference)
     ).first()
     if row is None:
-        raise NotFound(f"contract: no contract {reference} (see `cap contract list`)")
+        raise NotFound(f"contract: no contract {reference}", see="cap contract list")
     return row[0], row[1]
 
 

@@ -56,9 +56,7 @@ class Findings(UseCases):
         with self.db.write() as session:
             contracts = contracts_by_ref(session, {data.contract})
             if not contracts:
-                raise NotFound(
-                    f"contract: {data.contract} does not exist (see `cap contract list`)"
-                )
+                raise NotFound(f"contract: {data.contract} does not exist", see="cap contract list")
             result = self._log_findings(
                 session,
                 [data],

@@ -136,7 +136,7 @@ class Mail(UseCases):
         with self.db.write() as session:
             message = session.get(OutboxMessage, message_id)
             if message is None:
-                raise NotFound(f"message {message_id} does not exist (see `cap outbox list`)")
+                raise NotFound(f"message {message_id} does not exist", see="cap outbox list")
             if message.status is not OutboxStatus.FAILED:
                 raise ActionRefused(
                     f"message {message_id} is {message.status.value}; only failed messages "

@@ -237,7 +237,7 @@ def finding_by_ref(session: Session, ref: str) -> Finding:
     found = session.execute(FINDING_BY_REF, {"ref": ref.strip()})
     finding: Finding | None = found.scalars().first()
     if finding is None:
-        raise NotFound(f"finding {ref} does not exist (see `cap finding list`)")
+        raise NotFound(f"finding {ref} does not exist", see="cap finding list")
     return finding
 
 
@@ -249,7 +249,8 @@ def supplier_by_org(session: Session, org_number: str) -> Supplier:
     )
     if supplier is None:
         raise NotFound(
-            f"supplier: no supplier with organisation number {org_number} (see `cap supplier list`)"
+            f"supplier: no supplier with organisation number {org_number}",
+            see="cap supplier list",
         )
     return supplier
 

@@ -115,14 +115,14 @@ def _user_by_email(session: Session, email: str) -> User:
         .first()
     )
     if user is None:
-        raise NotFound(f"email: no user {email.strip()} (see `cap user list`)")
+        raise NotFound(f"email: no user {email.strip()}", see="cap user list")
     return user
 
 
 def _user_by_id(session: Session, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound(f"user: no user with id {user_id} (see `cap user list`)")
+        raise NotFound(f"user: no user with id {user_id}", see="cap user list")
     return user
 
 

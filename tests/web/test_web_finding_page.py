@@ -189,6 +189,7 @@ def test_an_unknown_finding_is_a_404_page_with_the_reason(
     missing = signed_in(BO).get("/findings/NC-2026-9999")
     assert missing.status_code == 404
     assert "finding NC-2026-9999 does not exist" in missing.text
+    assert "cap finding list" not in missing.text  # the command line's hint, not a page's
 
 
 def test_a_visitor_is_sent_to_sign_in(desk_world: World, desk: Desk) -> None:
