@@ -270,6 +270,14 @@ def world(workflow: Workflow) -> World:
 
 
 @pytest.fixture
+def sqlite_world(sqlite_url: str, tmp_path: Path) -> World:
+    """The world on SQLite alone, for what only SQLite has (its query plans, its search
+    index)."""
+    settings = Settings(database_url=sqlite_url, mail_dir=tmp_path / "mail")
+    return make_world(Workflow(database_for(sqlite_url), settings))
+
+
+@pytest.fixture
 def server() -> Iterator[tuple[Handler, int]]:
     """A real SMTP server on loopback (aiosmtpd), with its handler."""
     with smtp_server() as running:

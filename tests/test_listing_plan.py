@@ -9,20 +9,16 @@ gathered), so a few findings show what 100,000 get."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 
-from cap.config import Settings
 from cap.domain.model import Severity, State
-from cap.store.db import Database
-from cap.workflow import Workflow, listing
+from cap.workflow import listing
 from cap.workflow.listing import FindingQuery
-from tests.conftest import NOW, World, make_world
+from tests.conftest import NOW, World
 from tests.web.test_web_findings_due import statements_run
 
 QUERIES = {
@@ -59,19 +55,11 @@ def in_subquery(plan: list[tuple[int, int, str]]) -> list[str]:
     return [what for step, _, what in plan if under(step)]
 
 
-@pytest.fixture
-def world(sqlite_url: str, tmp_path: Path) -> Iterator[World]:
-    """The world of tests.conftest on SQLite alone."""
-    workflow = Workflow(Database(sqlite_url), Settings(database_url=sqlite_url,
-                                                        mail_dir=tmp_path / "mail"))  # fmt: skip
-    yield make_world(workflow)
-    workflow.db.engine.dispose()
-
-
 @pytest.mark.parametrize("name", QUERIES)
 def test_a_page_reads_ranges_of_indexes(
-    world: World, name: str, monkeypatch: pytest.MonkeyPatch
+    sqlite_world: World, name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    world = sqlite_world
     if name == "search, many matches":
         monkeypatch.setattr(listing, "FEW_MATCHES", 2)  # the 3 findings below are many
     for i in range(3):

@@ -6,22 +6,18 @@ FEW_MATCHES; what is typed is text, never FTS5 query syntax."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 import pytest
 from alembic import command
 from sqlalchemy import text
 
-from cap.config import Settings
 from cap.domain.inputs import FindingInput
 from cap.domain.model import Severity, Source, State
 from cap.store import search
-from cap.store.db import Database
-from cap.workflow import Workflow, listing
+from cap.workflow import listing
 from cap.workflow.listing import FindingQuery
-from tests.conftest import ANNA, NOW, World, make_world
+from tests.conftest import ANNA, NOW, World
 
 TITLES = (
     "Dormitory overcrowded", 'He said "no" to the union', "NEAR(wages) OR fees", "Fee * 3",
@@ -92,15 +88,6 @@ def test_the_index_follows_a_changed_text(world: World) -> None:
         )
     assert listed(world, "passports returned") == (1, [refs[7]])
     assert listed(world, "passports held") == (0, [])
-
-
-@pytest.fixture
-def sqlite_world(sqlite_url: str, tmp_path: Path) -> Iterator[World]:
-    """The world of tests.conftest on SQLite alone (PostgreSQL has no index to drop)."""
-    workflow = Workflow(Database(sqlite_url), Settings(database_url=sqlite_url,
-                                                        mail_dir=tmp_path / "mail"))  # fmt: skip
-    yield make_world(workflow)
-    workflow.db.engine.dispose()
 
 
 def test_downgrading_drops_it_and_upgrading_builds_it_over_the_findings(
