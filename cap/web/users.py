@@ -1,6 +1,7 @@
 """The people of the desk, for administrators: /users lists them; /users/new adds one;
 /users/{id} shows one with forms to change their role, sign them out everywhere, give them a
-new password or disable them.
+new password, disable them or enable them again. And for everyone, /account/password: their
+own new password, given their current one.
 
 A password is generated (shown once, on the page that answers the form, never stored
 readable) or typed twice; it is never written back into a form nor logged. The last active
@@ -32,6 +33,7 @@ _NOTICE = "users_notice"
 GENERATE, TYPE = "generate", "type"
 NEW_USER_FIELDS = ("email", "name", "role", "choice", "password", "password_again")
 PASSWORD_FIELDS = ("choice", "password", "password_again")
+OWN_PASSWORD_FIELDS = ("current", "password", "password_again")
 #: Longer than any address a mail server takes (254).
 _EMAIL_MAX_LENGTH = 320
 #: The workflow's words for a password or a name it refuses (cap.workflow.users), so that the
@@ -42,6 +44,8 @@ WORKFLOW_MESSAGES = (
     N_("must be one line without control characters; type it again"),
     N_("must be one line without control characters"),
     N_("too long; use at most 200 characters"),
+    N_("this is not your current password"),
+    N_("too many wrong passwords; wait a few minutes and try again"),
 )
 
 
@@ -189,6 +193,47 @@ def routes(site: Site, router: APIRouter) -> None:
             "person": person, "me": me, "errors": errors or {}, "notice": notice_of(request),
             "staff_roles": list(StaffRole), "values": values or {"choice": GENERATE},
         }, status_code=status_code)  # fmt: skip
+
+    def own_password_page(
+        request: Request,
+        me: UserView,
+        errors: Mapping[str, str] | None = None,
+        status_code: int = 200,
+    ) -> Response:
+        return site.render(request, "account_password.html", {
+            "me": me, "errors": errors or {}, "notice": notice_of(request),
+        }, status_code=status_code)  # fmt: skip
+
+    @router.get("/account/password", response_class=HTMLResponse)
+    def own_password(request: Request) -> Response:
+        return own_password_page(request, site.user(request))
+
+    @router.post("/account/password", response_class=HTMLResponse)
+    def change_own_password(request: Request, form: Form) -> Response:
+        me = site.user(request)  # every role: their own password
+        _ = site.gettext(request)
+        current, password = _text(form, "current"), _text(form, "password")
+        try:
+            if not current:
+                raise InvalidInput("current: " + _("type your current password"))
+            if not password:
+                raise InvalidInput("password: " + _("type the new password"))
+            if password != _text(form, "password_again"):
+                raise InvalidInput(
+                    "password_again: " + _("the two passwords differ; type the same one twice")
+                )
+            address = request.client.host if request.client else "unknown"
+            me = workflow.change_own_password(me.id, current, password,
+                                              address=address, now=site.now())  # fmt: skip
+        except CapError as error:
+            return own_password_page(request, me, _placed(error, OWN_PASSWORD_FIELDS, _),
+                                     _status(error))  # fmt: skip
+        # Every session of theirs ended with the old password: this one starts again.
+        site.start_session(request, me)
+        request.session[_NOTICE] = _(
+            "Your password is changed; every other browser you were signed in on is signed out."
+        )
+        return see_other("/account/password")
 
     @router.get("/users/{user_id}", response_class=HTMLResponse)
     def user(request: Request, user_id: str) -> Response:

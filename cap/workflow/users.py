@@ -260,6 +260,23 @@ class Users(UseCases):
     def set_password_by_id(self, user_id: int, password: str) -> UserView:
         return self._set_password(lambda session: _user_by_id(session, user_id), password)
 
+    def change_own_password(
+        self, user_id: int, current: str, new: str, *, address: str, now: datetime
+    ) -> UserView:
+        """A user's own new password, given their current one: checked as a sign-in is
+        (a wrong one counts towards the same throttle), then set; every other session ends.
+        InvalidInput naming ``current`` for a wrong or throttled current password."""
+        check_password(new)
+        user = self.user_by_id(user_id)
+        result = self.authenticate(user.email, current, address, now)
+        if result.user is None:
+            if result.refusal is LoginRefusal.THROTTLED:
+                raise InvalidInput(
+                    "current: too many wrong passwords; wait a few minutes and try again"
+                )
+            raise InvalidInput("current: this is not your current password")
+        return self.set_password_by_id(user_id, new)
+
     def user_by_id(self, user_id: int) -> UserView:
         with self.db.read() as session:
             return user_view(_user_by_id(session, user_id))

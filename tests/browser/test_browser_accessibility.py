@@ -44,6 +44,7 @@ PAGES: list[tuple[str, Person, str | None]] = [
     ("/users/new", ADA, None),
     ("/users/1", ADA, None),
     ("/users", ANNA, None),  # the page saying the role does not allow it
+    ("/account/password", ANNA, "your-password"),
     ("/nowhere", ANNA, None),  # not found
 ]
 IDS = [f"{who.role.value}:{path}" for path, who, _ in PAGES]

@@ -65,6 +65,7 @@ MATRIX: list[tuple[str, str, dict[str, str], dict[Any, int]]] = [
     ("GET", "/contracts/RS-2019-ICT-01/edit", {}, DIRECTORY_FORM),
     ("GET", "/outbox", {}, READ),
     ("GET", "/rules", {}, READ),
+    ("GET", "/account/password", {}, READ),
     ("GET", "/users", {}, ADMIN_PAGE),
     ("GET", "/users/new", {}, ADMIN_PAGE),
     ("GET", "/users/{spare}", {}, ADMIN_PAGE),
@@ -89,6 +90,8 @@ MATRIX: list[tuple[str, str, dict[str, str], dict[Any, int]]] = [
     ("POST", "/users/{spare}/enable", {}, expect(401, 403, 403, 403, 409)),
     ("POST", "/users/{spare}/sessions", {}, expect(401, 403, 403, 403, 303)),
     ("POST", "/users/{spare}/password", {"choice": "type"}, expect(401, 403, 403, 403, 400)),
+    # Everyone's own password: the current one is missing here.
+    ("POST", "/account/password", {}, expect(401, 400, 400, 400, 400)),
     ("POST", "/language", {"language": "sv", "next": "/desk"}, expect(303, 303, 303, 303, 303)),
 ]
 #: Routes not in the matrix, and why (see the module's docstring).
