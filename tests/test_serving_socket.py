@@ -6,7 +6,10 @@ browser's delayed acknowledgement; uvicorn's own (Config.bind_socket) is not (Kl
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
+import subprocess
+from pathlib import Path
 
 import pytest
 import uvicorn
@@ -54,3 +57,24 @@ def test_a_port_in_use_is_one_clear_error() -> None:
     with pytest.raises(InvalidInput, match=rf"--port: cannot listen on 127.0.0.1:{port} \("):
         listener("127.0.0.1", port)
     taken.close()
+
+
+@pytest.mark.slow  # cap serve as a process
+def test_cap_serve_on_a_port_in_use_says_so_before_doing_anything(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    taken = listener("127.0.0.1", 0)
+    taken.listen()
+    port = taken.getsockname()[1]
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("CAP_")},
+           "CAP_DATABASE_URL": sqlite_url, "CAP_MAIL_DIR": str(tmp_path / "mail"),
+           "CAP_SECRET_KEY": "test-only-secret-key-of-forty-characters"}  # fmt: skip
+    done = subprocess.run(["cap", "serve", "--port", str(port)], env=env, capture_output=True,
+                          text=True, timeout=60, check=False)  # fmt: skip
+    taken.close()
+    assert done.returncode == 2
+    assert done.stderr == (
+        f"error: --port: cannot listen on 127.0.0.1:{port} (Address already in use); is cap "
+        "already serving there? Stop it or choose another port\n"
+    )
+    assert done.stdout == ""  # nothing served, nothing swept

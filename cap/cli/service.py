@@ -116,9 +116,11 @@ def _serve(
     deliver_every: float | None = None,
     web_processes: int = 1,
 ) -> None:
-    from cap.web.serving import serve
+    from cap.web.serving import listener, serve
     from cap.worker import Worker, configure_logging
 
+    # The port first: a port in use is refused before the worker sweeps anything.
+    sock = listener(host, port)
     configure_logging()
     worker = Worker(
         settings,
@@ -134,7 +136,7 @@ def _serve(
     url = base_url(host, port)
     typer.echo(f"cap serving on {url} (Ctrl-C to stop); the desk: {url}/login")
     try:
-        serve(settings, host, port, processes=web_processes)
+        serve(settings, host, port, processes=web_processes, sock=sock)
     finally:
         worker.stop()
 
@@ -202,8 +204,10 @@ def demo(
     if serve_after:
         typer.echo(f"the desk: {base_url(host, port)}/login; sign in as (new passwords each run):")
     else:
+        # The demo's own key is thrown away with this process: the desk needs one of its own.
+        key = 'CAP_SECRET_KEY=$(python3 -c "import secrets; print(secrets.token_urlsafe(32))")'
         typer.echo(f"desk users (new passwords each run; serve the desk with "
-                   f"CAP_DATABASE_URL={url} cap serve):")  # fmt: skip
+                   f"CAP_DATABASE_URL={url} {key} cap serve):")  # fmt: skip
     table(logins, [("role", "ROLE"), ("email", "EMAIL"), ("password", "PASSWORD")], indent="  ")
     if not serve_after:
         return

@@ -33,14 +33,16 @@ def serve(
     *,
     processes: int = 1,
     keep_alive: int | None = None,
+    sock: socket.socket | None = None,
 ) -> None:
     """Serve the desk on ``host``:``port`` with ``processes`` web processes until stopped
     (SIGINT or SIGTERM). ``keep_alive``: seconds an idle connection is kept (uvicorn's 5).
-    One process listens on cap's socket too (its connections get TCP_NODELAY either way)."""
+    One process listens on cap's socket too (its connections get TCP_NODELAY either way);
+    ``sock``: that socket, bound already (by :func:`listener`)."""
     import uvicorn
 
     options = {} if keep_alive is None else {"timeout_keep_alive": keep_alive}
-    sock = listener(host, port)
+    sock = sock or listener(host, port)
     if processes == 1:
         from cap.web.app import create_app
 

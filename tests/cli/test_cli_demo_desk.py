@@ -59,6 +59,7 @@ def test_each_run_prints_new_logins_that_sign_in(tmp_path: Path) -> None:
         summary, heading = done.stdout.splitlines()[:2]
         assert summary.startswith("demo database demo.db: 5 suppliers, 6 contracts")
         assert "desk users" in heading and f"CAP_DATABASE_URL={url}" in heading
+        assert "CAP_SECRET_KEY=" in heading  # cap serve refuses to start without one
         runs.append(_logins(done.stdout))
 
     first, second = runs
