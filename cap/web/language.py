@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from decimal import Decimal
 from enum import StrEnum
 from functools import cache, lru_cache
 from io import BytesIO
@@ -26,6 +27,7 @@ from babel.dates import format_date, format_time, format_timedelta
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
@@ -158,6 +160,7 @@ def environment(directory: Path) -> jinja2.Environment:
         gettext=_gettext, ngettext=_ngettext, newstyle=True
     )
     env.filters["ago"] = _ago
+    env.filters["amount"] = _amount
     env.filters["day"] = _day
     env.filters["moment"] = _moment
     env.filters["label"] = _label
@@ -194,6 +197,15 @@ _FORMAT_LOCALES = {Language.SV: "sv_SE", Language.EN: "en_GB"}
 
 def _locale(context: Context) -> str:
     return _FORMAT_LOCALES[_language(context)]
+
+
+@pass_context
+def _amount(context: Context, value: Decimal | None) -> str:
+    """An amount in the page's language, with its two decimals: ``12 500 000,00`` in
+    Swedish, ``12,500,000.00`` in English. None is shown as an empty string."""
+    if value is None:
+        return ""
+    return format_decimal(value, format="#,##0.00", locale=_locale(context))
 
 
 @pass_context

@@ -41,7 +41,7 @@ def test_a_reference_with_slashes_has_its_page(desk_world: World, signed_in: Sig
             manager=ANNA,
             start=date(2024, 1, 1),
             end=date(2025, 12, 31),
-            value=Decimal("1000.50"),
+            value=Decimal("1234567.50"),
         ),
         now=NOW,
     )
@@ -49,11 +49,14 @@ def test_a_reference_with_slashes_has_its_page(desk_world: World, signed_in: Sig
     assert '<a href="/contracts/RS/2024/7">RS/2024/7</a>' in desk.get("/contracts").text
     page = desk.get("/contracts/RS/2024/7")
     assert page.status_code == 200 and "<h1>Contract RS/2024/7</h1>" in page.text
-    assert "<dt>Value</dt><dd>1000.50</dd>" in page.text
+    assert "<dt>Value</dt><dd>1,234,567.50</dd>" in page.text  # as the page's language writes it
     assert "No findings have been logged." in page.text
     assert 'href="/contracts/RS/2024/7/edit"' in page.text
     edit = desk.get("/contracts/RS/2024/7/edit")
     assert edit.status_code == 200 and 'value="Phones"' in edit.text
+    desk.post("/language", {"csrftoken": desk.form_token(page), "language": "sv", "next": "/"})
+    swedish = desk.get("/contracts/RS/2024/7").text
+    assert "<dt>Värde</dt><dd>1\xa0234\xa0567,50</dd>" in swedish
 
 
 def test_an_unknown_contract_is_a_404_page(desk_world: World, signed_in: SignIn) -> None:
