@@ -1,5 +1,6 @@
 """The findings list's search index on SQLite: an FTS5 table of ``finding.search_text`` with
-the trigram tokenizer (SQLite 3.34 and later), kept by triggers (migration 0010).
+the trigram tokenizer (SQLite 3.34 and later, built with FTS5: migration 0010 makes it only
+there), kept by triggers.
 
 A search is a substring of the stored, lower-cased text (cap.workflow.listing). PostgreSQL and
 a SQLite without FTS5 read it with LIKE; on SQLite the index finds the findings holding a
@@ -40,14 +41,6 @@ def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
     """Alembic's include_name: everything but the index and its shadow tables, which the
     models do not declare (autogenerate and the models' comparison leave them alone)."""
     return not (type_ == "table" and name is not None and name.startswith(SEARCH_TABLE))
-
-
-def can_index(connection: Any) -> bool:
-    """Whether this SQLite builds the index: FTS5 compiled in, and the trigram tokenizer."""
-    options = {row[0] for row in connection.execute(text("PRAGMA compile_options"))}
-    version = connection.execute(text("SELECT sqlite_version()")).scalar_one()
-    numbers = tuple(int(part) for part in str(version).split(".")[:2])
-    return "ENABLE_FTS5" in options and numbers >= (3, 34)
 
 
 def has_index(session: Session) -> bool:

@@ -58,7 +58,7 @@ def serve(
 
 
 def listener(host: str, port: int) -> socket.socket:
-    """A TCP socket listening on ``host``:``port`` that the web processes inherit, made as
+    """A TCP socket bound to ``host``:``port`` that the web processes inherit and listen on, made as
     uvicorn's ``Config.bind_socket`` makes it, but as a TCP socket by name (see above)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
