@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from cap.domain.model import Area, Severity, State
 from cap.domain.permissions import Permission
+from cap.errors import InvalidInput
 from cap.web.labels import N_
 from cap.web.site import PRIVATE, Site
 from cap.workflow.listing import SORTS, FindingQuery, ListedFinding, parse_query
@@ -72,6 +73,7 @@ def routes(site: Site, router: APIRouter) -> None:
             "query": query,
             "url": url,
             "csv_url": list_url("/findings.csv", query),
+            "excel_url": _with(list_url("/findings.csv", query), sep="semicolon"),
             "columns": {key: _(name) for key, name in COLUMNS.items()},
             "states": list(State),
             "areas": list(Area),
@@ -87,12 +89,14 @@ def routes(site: Site, router: APIRouter) -> None:
     @router.get("/findings.csv")
     def findings_csv(request: Request) -> Response:
         site.user(request, Permission.READ)
-        query = parse_query(request.query_params.multi_items())
+        params = request.query_params.multi_items()
+        delimiter = _delimiter([v for k, v in params if k == "sep"])
+        query = parse_query([(k, v) for k, v in params if k != "sep"])
         now = site.now()
         today = site.settings.calendar.local_date(now)
         rows = site.workflow.export_findings(query, now=now)
         return StreamingResponse(
-            csv_chunks(rows),
+            csv_chunks(rows, delimiter),
             media_type="text/csv; charset=utf-8",
             headers={
                 **PRIVATE,
@@ -101,11 +105,26 @@ def routes(site: Site, router: APIRouter) -> None:
         )
 
 
-def csv_chunks(rows: Iterable[ListedFinding]) -> Iterator[bytes]:
+#: The export's separators by their ``sep`` parameter: commas (RFC 4180), or semicolons, what
+#: Excel expects where the decimal separator is a comma (Swedish among others).
+SEPARATORS = {"comma": ",", "semicolon": ";"}
+
+
+def _delimiter(given: list[str]) -> str:
+    """The separator ``sep`` asks for (commas when it is left out)."""
+    values = [v.strip() for v in given if v.strip()]
+    if len(values) > 1:
+        raise InvalidInput("sep: give it once")
+    if values and values[0] not in SEPARATORS:
+        raise InvalidInput("sep: choose comma or semicolon")
+    return SEPARATORS[values[0]] if values else ","
+
+
+def csv_chunks(rows: Iterable[ListedFinding], delimiter: str = ",") -> Iterator[bytes]:
     """``rows`` as CSV in UTF-8 with a byte order mark (how Excel knows it is UTF-8), the
-    header first, a chunk of rows at a time."""
+    header first, a chunk of rows at a time, cells separated by ``delimiter``."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv.writer(buffer, delimiter=delimiter)
     buffer.write("\ufeff")
     writer.writerow(CSV_HEADER)
     for count, row in enumerate(rows, start=1):
@@ -113,6 +132,11 @@ def csv_chunks(rows: Iterable[ListedFinding]) -> Iterator[bytes]:
         if count % _CSV_CHUNK == 0:
             yield _drain(buffer)
     yield _drain(buffer)
+
+
+def _with(url: str, **params: str) -> str:
+    """``url`` with ``params`` added to its query."""
+    return url + ("&" if "?" in url else "?") + urlencode(params)
 
 
 def _drain(buffer: io.StringIO) -> bytes:

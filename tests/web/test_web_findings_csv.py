@@ -121,3 +121,26 @@ def test_the_file_comes_in_chunks_that_make_one_csv() -> None:
     assert rows[1][4] == 'Line one\nline "two", and more' and rows[1][12] == "no"
     assert rows[1][10:12] == ["remediation", "2026-09-01"]
     assert b"".join(csv_chunks([])).decode("utf-8-sig") == ",".join(CSV_HEADER) + "\r\n"
+
+
+def test_excel_with_a_decimal_comma_gets_semicolons(desk_world: World, bo: Desk) -> None:
+    mixed(desk_world)
+    page = bo.get("/findings?severity=critical").text
+    assert '<a href="/findings.csv?severity=critical&amp;sep=semicolon" download>' in page
+    commas = rows_of(bo.get("/findings.csv?severity=critical"))
+    response = bo.get("/findings.csv?severity=critical&sep=semicolon")
+    assert response.status_code == 200 and response.content.startswith(b"\xef\xbb\xbf")
+    text = response.content.decode("utf-8-sig")
+    assert text.splitlines()[0] == ";".join(CSV_HEADER)
+    assert list(csv.reader(io.StringIO(text, newline=""), delimiter=";")) == commas
+    assert rows_of(bo.get("/findings.csv?severity=critical&sep=comma")) == commas
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [("sep=tab", "sep: choose comma or semicolon"),
+     ("sep=comma&sep=semicolon", "sep: give it once")],
+)  # fmt: skip
+def test_a_bad_separator_is_named(desk_world: World, bo: Desk, query: str, message: str) -> None:
+    refused = bo.get(f"/findings.csv?{query}")
+    assert refused.status_code == 400 and message in refused.text
