@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     default_language: str = "sv"
     base_url: str = "http://localhost:8000"
     evidence_max_bytes: int = 20 * 1024 * 1024
+    supplier_link_days: int = Field(
+        default=60, ge=1, le=3650, description="Days a link sent to a supplier opens"
+    )
     import_max_rows: int = 100_000
     mail_dir: Path = Field(
         default=Path("mail"), description="Where emails go as .eml files when no SMTP host is set"

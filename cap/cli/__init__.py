@@ -24,6 +24,7 @@ from typer._click.exceptions import (
 from cap.cli import (  # noqa: F401  (the commands register themselves)
     directory,
     findings,
+    links,
     mail,
     rules,
     service,

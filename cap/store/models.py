@@ -207,6 +207,27 @@ class Evidence(SQLModel, table=True):
     uploaded_at: datetime = Field(sa_column=_instant(nullable=False))
 
 
+class SupplierLink(SQLModel, table=True):
+    """A link sent to a supplier's address, answering for one finding (or, without one, for
+    the supplier's open findings): the URL carries a signed token naming this row, and the
+    row says whether it still opens (expires, revoked) and how it was used."""
+
+    __tablename__ = "supplier_link"
+    __table_args__ = (Index("ix_supplier_link_finding_address", "finding_id", "address_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    supplier_id: int = Field(foreign_key="supplier.id", index=True)
+    finding_id: int | None = Field(default=None, foreign_key="finding.id")
+    address: str = Field(max_length=254)  # as it was sent to
+    address_key: str = Field(max_length=254)  # address_key(address): how it is matched
+    created_at: datetime = Field(sa_column=_instant(nullable=False))
+    expires_at: datetime = Field(sa_column=_instant(nullable=False))
+    revoked_at: datetime | None = Field(default=None, sa_column=_instant())
+    first_opened_at: datetime | None = Field(default=None, sa_column=_instant())
+    last_opened_at: datetime | None = Field(default=None, sa_column=_instant())
+    uses: int = 0
+
+
 class Event(SQLModel, table=True):
     """Append-only audit trail. ``at`` is when it happened, ``recorded_at`` when it was written."""
 

@@ -458,3 +458,20 @@ class LoginResult:
         if self.refusal is LoginRefusal.DISABLED:
             return "this account is disabled; ask an administrator"
         return None
+
+
+@dataclass(frozen=True)
+class LinkView:
+    """A link sent to a supplier (cap.workflow.links): for which finding, to whom, until when,
+    and how it was used."""
+
+    id: int
+    supplier_id: int
+    finding_ref: str | None
+    address: str
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    first_opened_at: datetime | None
+    last_opened_at: datetime | None
+    uses: int

@@ -6,6 +6,7 @@ from cap.workflow.casefile import CaseFiles
 from cap.workflow.dashboard import Dashboards
 from cap.workflow.directory import Directory
 from cap.workflow.findings import Findings
+from cap.workflow.links import Links
 from cap.workflow.listing import Listings
 from cap.workflow.mail import Mail
 from cap.workflow.queries import Queries
@@ -13,7 +14,9 @@ from cap.workflow.sweeps import Sweeps
 from cap.workflow.users import Users
 
 
-class Workflow(Directory, Findings, Queries, Listings, Dashboards, CaseFiles, Sweeps, Mail, Users):
+class Workflow(
+    Directory, Findings, Queries, Listings, Dashboards, CaseFiles, Sweeps, Mail, Users, Links
+):
     """The use cases of cap over one database and one configuration.
 
     Each public method is one database transaction: all of it commits, or none. The edges
