@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
 from cap.domain.model import Language
 from cap.web.language import COOKIE, COOKIE_MAX_AGE, Languages, same_site_path
-from cap.web.site import PRIVATE, Site, see_other
+from cap.web.site import PRIVATE, Site, client_address, see_other
 from cap.workflow import LoginRefusal, LoginResult
 from cap.workflow.users import PASSWORD_MAX_LENGTH
 
@@ -94,8 +94,7 @@ def sign_in_routes(site: Site, router: APIRouter) -> None:
         if errors:
             return login_form(request, email=email[:_EMAIL_MAX_LENGTH], next=next,
                               errors=errors, status_code=400)  # fmt: skip
-        address = request.client.host if request.client else "unknown"
-        result = workflow.authenticate(email, password, address, site.now())
+        result = workflow.authenticate(email, password, client_address(request), site.now())
         if result.user is None:
             throttled = result.refusal is LoginRefusal.THROTTLED
             retry = {"retry-after": str(60 * (result.wait_minutes or 1))} if throttled else None

@@ -123,6 +123,11 @@ def see_other(path: str) -> RedirectResponse:
     return RedirectResponse(path, status_code=303, headers=PRIVATE)
 
 
+def client_address(request: Request) -> str:
+    """Where a request comes from, as the sign-in throttle counts it."""
+    return request.client.host if request.client else "unknown"
+
+
 def field_errors(error: CapError, fields: Iterable[str]) -> dict[str, str]:
     """``error`` placed next to the form field its message names (``until: ...`` goes to the
     field ``until``), or under ``form`` when it names none of ``fields``."""

@@ -23,7 +23,7 @@ from cap.domain.model import StaffRole
 from cap.domain.permissions import Permission
 from cap.errors import AlreadyExists, CapError, InvalidInput, NotFound
 from cap.web.labels import N_, label
-from cap.web.site import Site, field_errors, see_other
+from cap.web.site import Site, client_address, field_errors, see_other
 from cap.workflow import UserView
 from cap.workflow.users import LastAdmin, generate_password
 
@@ -222,9 +222,9 @@ def routes(site: Site, router: APIRouter) -> None:
                 raise InvalidInput(
                     "password_again: " + _("the two passwords differ; type the same one twice")
                 )
-            address = request.client.host if request.client else "unknown"
-            me = workflow.change_own_password(me.id, current, password,
-                                              address=address, now=site.now())  # fmt: skip
+            me = workflow.change_own_password(
+                me.id, current, password, address=client_address(request), now=site.now()
+            )
         except CapError as error:
             return own_password_page(request, me, _placed(error, OWN_PASSWORD_FIELDS, _),
                                      _status(error))  # fmt: skip
