@@ -37,6 +37,7 @@ CASE = Case(
     termination_proposed_by=CECILIA,
     deadline_version=4,
     extensions=2,
+    extension_request=date(2026, 3, 31),
     last_event_at=datetime(2026, 3, 11, 8, 0, 5, tzinfo=UTC),
 )
 NEXT_CHECK = datetime(2026, 4, 1, 7, 0, tzinfo=UTC)

@@ -95,6 +95,8 @@ def test_the_data_set_tells_the_stories_it_promises(workflow: Workflow) -> None:
     rejected = [f for f in awaiting if f.plans]
     assert rejected and rejected[0].plans[-1].review_outcome == "rejected"
     assert all(1 <= len(p.actions) <= 4 for f in findings for p in f.plans)
+    # A request for more time waits on the desk; an earlier one was declined, one granted.
+    assert any(f.extension_request and f.overdue for f in awaiting)
 
     assert any(f.extensions == 1 and f.remediation_due for f in in_state[State.REMEDIATING])
     soon = [(f.due - NOW.date()).days for f in in_state[State.REMEDIATING] if f.due is not None]

@@ -43,6 +43,8 @@ def check(case: Case, history: list[tuple[Action, str, State]]) -> None:
     else:
         assert case.return_state is None
         assert case.termination_proposed_by is None
+    if case.state not in (State.AWAITING_PLAN, State.REMEDIATING):
+        assert case.extension_request is None, "a request outlived what it asked more time for"
     for due in (case.plan_due, case.remediation_due):
         if due is not None:
             assert not CAL.is_closed(due), f"deadline {due} on a closed day"

@@ -328,7 +328,7 @@ def test_it_defines_the_same_templates_in_both_languages() -> None:
 
 
 def test_it_lists_each_kind_once_in_lifecycle_order() -> None:
-    assert len(KINDS) == len(set(KINDS)) == 21
+    assert len(KINDS) == len(set(KINDS)) == 23
     assert KINDS[0] == "cap_requested" and KINDS[-1] == "daily_digest"
 
 
@@ -519,3 +519,44 @@ def test_it_tells_the_supplier_the_extended_deadline(
 
     assert line in email.text
     assert "20 " in email.subject and "2026" in email.subject
+
+
+@pytest.mark.parametrize(
+    ("language", "asked", "in_force", "subject"),
+    [
+        ("sv", "Begärd ny sista dag: 30 mars 2026", "Nuvarande sista dag: 2 mars 2026",
+         "NC-2026-0042: Nordic IT Supply AB begär förlängd tidsfrist till 30 mars 2026"),
+        ("en", "New deadline asked for: 30 March 2026", "Deadline in force: 2 March 2026",
+         "NC-2026-0042: Nordic IT Supply AB asks for more time, until 30 March 2026"),
+    ],
+)  # fmt: skip
+def test_it_tells_the_contract_manager_what_the_supplier_asks_for(
+    renderer: Renderer, language: str, asked: str, in_force: str, subject: str
+) -> None:
+    email = render(renderer, "extension_requested", language)
+
+    assert email.subject == subject
+    assert asked in email.text and in_force in email.text
+    assert sample_context("extension_requested", language)["reason"] in email.text
+    with pytest.raises(UndefinedError):  # the date asked for is what the email is about
+        render(renderer, "extension_requested", language, deadline=None)
+
+
+@pytest.mark.parametrize(
+    ("language", "declined", "stands"),
+    [
+        ("sv", "till den 30 september 2026, men kan inte bevilja den",
+         "Sista dag är fortfarande den 3 augusti 2026."),
+        ("en", "to 30 September 2026, but we cannot grant it",
+         "The deadline remains 3 August 2026."),
+    ],
+)  # fmt: skip
+def test_it_tells_the_supplier_a_request_is_declined_and_the_deadline_stands(
+    renderer: Renderer, language: str, declined: str, stands: str
+) -> None:
+    email = render(renderer, "extension_declined", language)
+
+    assert declined in email.text and stands in email.text
+    assert ("3 augusti 2026" if language == "sv" else "3 August 2026") in email.subject
+    assert sample_context("extension_declined", language)["reason"] in email.text
+    assert sample_context("extension_declined", language)["reason"] in email.html

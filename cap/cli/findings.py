@@ -143,6 +143,13 @@ def _print_finding(v: FindingView, tz: tzinfo) -> None:
         f"proposed by {v.termination_proposed_by}"
         + (", awaiting approval" if pending_termination else "")
     )
+    request = v.extension_request
+    asked = request and (
+        f"until {request.until}"
+        + (f" by {request.requested_by}" if request.requested_by else "")
+        + (f": {request.reason}" if request.reason else "")
+        + " (extend or decline-extension)"
+    )
     fields = [
         ("state", v.state + ("  (OVERDUE)" if v.overdue else "")),
         ("severity", v.severity),
@@ -158,6 +165,7 @@ def _print_finding(v: FindingView, tz: tzinfo) -> None:
         ("plan due", v.plan_due and f"{v.plan_due} (end of day)"),
         ("remediation due", v.remediation_due and f"{v.remediation_due} (end of day)"),
         ("escalation", f"level {v.escalation_level}, {v.extensions} extension(s)"),
+        ("extension asked", asked),
         ("termination", termination),
         ("next", ", ".join(v.allowed_actions) or "nothing (final)"),
     ]
@@ -404,8 +412,30 @@ _ACTION_OPTIONS: dict[Action, tuple[str, list[inspect.Parameter]]] = {
         [_REASON],
     ),
     Action.ESCALATE: ("Send the finding to sanction review.", [_REASON]),
+    Action.REQUEST_EXTENSION: (
+        "Record the supplier's request for more time on the deadline it owes now (a newer "
+        "request replaces one not yet answered); the contract manager is emailed. Grant it with "
+        "extend, or decline-extension.",
+        [
+            _opt(
+                "until",
+                Annotated[
+                    str | None,
+                    typer.Option(
+                        help="The date asked for, YYYY-MM-DD (after the deadline in force)."
+                    ),
+                ],
+            ),
+            _opt(
+                "reason",
+                Annotated[
+                    str | None, typer.Option(help="Why the supplier needs it (recorded and sent).")
+                ],
+            ),
+        ],
+    ),
     Action.EXTEND: (
-        "Extend a deadline (from sanction review: and return).",
+        "Extend a deadline (from sanction review: and return); grants a pending request.",
         [
             _UNTIL,
             _REASON,
@@ -417,6 +447,11 @@ _ACTION_OPTIONS: dict[Action, tuple[str, list[inspect.Parameter]]] = {
                 ],
             ),
         ],
+    ),
+    Action.DECLINE_EXTENSION: (
+        "Decline the supplier's pending extension request; the deadline stands and the supplier "
+        "is told why.",
+        [_REASON],
     ),
     Action.RESUME: ("End the sanction review without sanction, deadlines kept.", [_REASON]),
     Action.WARN: ("Decide a warning and return from sanction review.", [_REASON]),

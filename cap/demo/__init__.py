@@ -171,8 +171,8 @@ def _schedule(
 
 
 def _until(step: StepSpec, due: date | None) -> date | None:
-    """An extension's new date: ``due``, the deadline in force after the previous step, moved
-    on."""
+    """An extension's new date, or the one a request asks for: ``due``, the deadline in force
+    after the previous step, moved on."""
     if step.extend_days is None:
         return None
     if due is None:

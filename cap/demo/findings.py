@@ -104,7 +104,20 @@ FINDINGS: tuple[FindingSpec, ...] = (
         site_country=None,
         logged=Ago(months=1, days=15, clock=time(11, 0)),
         found_days_before=6,
-        steps=(StepSpec(Ago(months=1, days=9, clock=time(9, 30)), Action.NOTIFY),),
+        steps=(
+            StepSpec(Ago(months=1, days=9, clock=time(9, 30)), Action.NOTIFY),
+            # Late, the supplier asks for more time: the request waits on the desk.
+            StepSpec(
+                Ago(days=2, clock=time(8, 40)),
+                Action.REQUEST_EXTENSION,
+                actor="supplier",
+                reason=(
+                    "Our survey of the 112 smelters is still coming in; we ask for three more "
+                    "weeks to send a plan based on complete data."
+                ),
+                extend_days=21,
+            ),
+        ),
     ),
     # -- awaiting_plan: critical (7 days for the plan) -----------------------------------------
     FindingSpec(
@@ -266,6 +279,25 @@ FINDINGS: tuple[FindingSpec, ...] = (
                 Action.ACCEPT_PLAN,
                 note="Substitution first, then ventilation: the hierarchy of controls.",
             ),
+            StepSpec(
+                Ago(days=16, clock=time(10, 5)),
+                Action.REQUEST_EXTENSION,
+                actor="supplier",
+                reason=(
+                    "The ventilation contractor cannot fit the last four stations before the "
+                    "end of next month; we ask for 30 more days."
+                ),
+                extend_days=30,
+            ),
+            StepSpec(
+                Ago(days=13, clock=time(14, 20)),
+                Action.DECLINE_EXTENSION,
+                reason=(
+                    "Replacing n-hexane, the main control, does not wait for the ventilation: "
+                    "send the evidence of the substitution and the signed ventilation "
+                    "contract by the deadline."
+                ),
+            ),
         ),
     ),
     # -- remediating: remediation deadline extended --------------------------------------------
@@ -312,6 +344,16 @@ FINDINGS: tuple[FindingSpec, ...] = (
                 Ago(months=4, days=6, clock=time(13, 10)),
                 Action.ACCEPT_PLAN,
                 note="Plan accepted; back pay to be shown per worker.",
+            ),
+            StepSpec(
+                Ago(days=12, clock=time(16, 40)),
+                Action.REQUEST_EXTENSION,
+                actor="supplier",
+                reason=(
+                    "41 former workers must be traced through their home villages to receive "
+                    "their back pay; we ask for two more months."
+                ),
+                extend_days=61,
             ),
             StepSpec(
                 Ago(days=9, clock=time(11, 30)),

@@ -41,7 +41,8 @@ class PlanSpec:
 @dataclass(frozen=True)
 class StepSpec:
     """One action in a finding's history. ``reason`` and ``note`` may name other findings of
-    the data set as ``{KEY}``; ``extend_days`` moves the current deadline that many days."""
+    the data set as ``{KEY}``; ``extend_days`` moves the current deadline that many days (an
+    extension's date, or the one a request for more time asks for)."""
 
     when: Ago
     action: Action

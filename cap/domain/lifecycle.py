@@ -67,6 +67,9 @@ UNTIL_HORIZON_YEARS = 3
 #: States a sanction review can return to: the active states.
 _RETURNABLE = ACTIVE_STATES
 _SANCTIONABLE = (*ACTIVE_STATES, State.SANCTION_REVIEW)
+#: States in which the supplier owes something by a deadline (a plan, the fix): the only ones
+#: in which it can ask for more time.
+_SUPPLIER_OWES = (State.AWAITING_PLAN, State.REMEDIATING)
 
 # (trigger, sources, destination). ``None`` as destination: the state does not change.
 # ``"<return>"``: back to the state the sanction review came from.
@@ -80,8 +83,10 @@ TRANSITION_TABLE: tuple[tuple[Action, tuple[State, ...], State | str | None], ..
     (Action.VERIFY, (State.VERIFYING,), State.CLOSED),
     (Action.REJECT_REMEDIATION, (State.VERIFYING,), State.REMEDIATING),
     (Action.ESCALATE, ACTIVE_STATES, State.SANCTION_REVIEW),
+    (Action.REQUEST_EXTENSION, _SUPPLIER_OWES, None),
     (Action.EXTEND, ACTIVE_STATES, None),
     (Action.EXTEND, (State.SANCTION_REVIEW,), _RETURN),
+    (Action.DECLINE_EXTENSION, _SUPPLIER_OWES, None),
     (Action.RESUME, (State.SANCTION_REVIEW,), _RETURN),
     (Action.WARN, (State.SANCTION_REVIEW,), _RETURN),
     (Action.PENALISE, (State.SANCTION_REVIEW,), _RETURN),
@@ -139,10 +144,13 @@ def allowed_actions(state: State) -> tuple[Action, ...]:
 
 def available_actions(case: Case) -> tuple[Action, ...]:
     """The actions a person can take on ``case`` now: its state's, less the termination step
-    that does not fit (approval needs a proposal; a second proposal is refused)."""
+    that does not fit (approval needs a proposal; a second proposal is refused) and declining
+    an extension nobody asked for."""
     pending = case.termination_proposed_by is not None
-    skip = Action.TERMINATE if pending else Action.APPROVE_TERMINATION
-    return tuple(a for a in _ALLOWED[case.state] if a is not skip)
+    skip = {Action.TERMINATE if pending else Action.APPROVE_TERMINATION}
+    if case.extension_request is None:
+        skip.add(Action.DECLINE_EXTENSION)
+    return tuple(a for a in _ALLOWED[case.state] if a not in skip)
 
 
 class Periods(Protocol):
@@ -221,7 +229,9 @@ _NEEDS_REASON = {
     Action.REJECT_PLAN,
     Action.REJECT_REMEDIATION,
     Action.ESCALATE,
+    Action.REQUEST_EXTENSION,
     Action.EXTEND,
+    Action.DECLINE_EXTENSION,
     Action.WARN,
     Action.PENALISE,
     Action.TERMINATE,
@@ -256,6 +266,11 @@ def perform(
         allowed = ", ".join(a.label for a in available_actions(case)) or "nothing (final state)"
         raise ActionRefused(
             f"cannot {action.label}: the finding is {case.state.value}; allowed now: {allowed}"
+        )
+    if action is Action.DECLINE_EXTENSION and case.extension_request is None:
+        raise ActionRefused(
+            "cannot decline-extension: no extension request is pending; record the supplier's "
+            "request with request-extension first"
         )
     _check_request(case, request, now, calendar)
     if case.found_on is not None and calendar.local_date(request.at) < case.found_on:
@@ -306,10 +321,26 @@ def perform(
     elif action is Action.ESCALATE:
         new.return_state = case.state
         new.escalation_level = max(case.escalation_level, SANCTION_REVIEW_LEVEL)
+    elif action is Action.REQUEST_EXTENSION:
+        kind = _requested(case, request)
+        assert request.until is not None
+        data["until"] = request.until.isoformat()
+        data["deadline"] = kind.value
+        if case.extension_request is not None:
+            # The supplier's latest word stands: a new request replaces one not yet answered.
+            data["replaces"] = case.extension_request.isoformat()
+        new.extension_request = request.until
     elif action is Action.EXTEND:
         changes.append(_extend(new, case, request, calendar))
         new.extensions += 1
         new.escalation_level = 0
+        if case.extension_request is not None:
+            data["granted_request"] = case.extension_request.isoformat()
+        new.extension_request = None  # answered, whatever date was given
+    elif action is Action.DECLINE_EXTENSION:
+        assert case.extension_request is not None
+        data["until"] = case.extension_request.isoformat()
+        new.extension_request = None
     elif action is Action.TERMINATE:
         if case.termination_proposed_by is not None:
             raise ActionRefused(
@@ -349,6 +380,11 @@ def perform(
         raise ActionRefused(f"cannot {action.label} from {case.state.value}")
     if leaving_review and new.state is not State.WITHDRAWN:
         new.return_state = None
+    if new.state is not case.state and new.extension_request is not None:
+        # A request is about what the supplier owes in the state it was made in (a plan or a
+        # fix): once that changes, nobody is to answer it any more.
+        data["extension_request_dropped"] = new.extension_request.isoformat()
+        new.extension_request = None
     if changes:
         new.deadline_version += 1
     new.last_event_at = request.at
@@ -398,6 +434,8 @@ def _check_request(
         raise InvalidInput(f"note: {action.label} needs a verification note")
     if action is Action.EXTEND and request.until is None:
         raise InvalidInput("until: extend needs the new deadline date")
+    if action is Action.REQUEST_EXTENSION and request.until is None:
+        raise InvalidInput("until: request-extension needs the date the supplier asks for")
 
 
 _DUE_FIELD = {
@@ -437,13 +475,32 @@ def deadline_of(case: Case, kind: DeadlineKind) -> date | None:
     return due
 
 
+def _owed(state: State | None) -> DeadlineKind:
+    """The supplier's deadline that applies in ``state``: the plan's while one is awaited."""
+    return DeadlineKind.PLAN if state is State.AWAITING_PLAN else DeadlineKind.REMEDIATION
+
+
+def _requested(case: Case, request: ActionRequest) -> DeadlineKind:
+    """The deadline an extension request is about (the one the supplier owes now), once the
+    date asked for is checked to move it."""
+    kind = _owed(case.state)
+    if request.deadline is not None and request.deadline is not kind:
+        raise InvalidInput(
+            f"deadline: a request is about the deadline the supplier owes now ({kind.value}), "
+            f"not {request.deadline.value}"
+        )
+    current = deadline_of(case, kind)
+    assert request.until is not None
+    if current is not None:
+        _check_after(request.until, current, "until", f"the current {kind.value} deadline")
+    return kind
+
+
 def _extend(
     new: Case, case: Case, request: ActionRequest, calendar: BusinessCalendar
 ) -> DeadlineChange:
     state = case.return_state if case.state is State.SANCTION_REVIEW else case.state
-    kind = request.deadline or (
-        DeadlineKind.PLAN if state is State.AWAITING_PLAN else DeadlineKind.REMEDIATION
-    )
+    kind = request.deadline or _owed(state)
     if kind not in (DeadlineKind.PLAN, DeadlineKind.REMEDIATION):
         raise InvalidInput(
             f"deadline: only the supplier's deadlines (plan, remediation) are extended, "

@@ -121,7 +121,9 @@ class Action(StrEnum):
     VERIFY = "verify"
     REJECT_REMEDIATION = "reject_remediation"
     ESCALATE = "escalate"
+    REQUEST_EXTENSION = "request_extension"
     EXTEND = "extend"
+    DECLINE_EXTENSION = "decline_extension"
     RESUME = "resume"
     WARN = "warn"
     PENALISE = "penalise"
@@ -164,7 +166,8 @@ class Case:
 
     A plain object, so that one shared ``transitions`` machine can drive it (a SQLModel row
     cannot be a transitions model) and so that a refused or failed action only ever touched a
-    copy. ``return_state`` is where a sanction review goes back to.
+    copy. ``return_state`` is where a sanction review goes back to; ``extension_request`` the
+    date the supplier asked for in a request nobody has answered yet.
     """
 
     # (``ladder`` is replaced, never mutated in place, so a shallow copy of a Case is safe.)
@@ -184,6 +187,7 @@ class Case:
     termination_proposed_by: str | None = None
     deadline_version: int = 0
     extensions: int = 0
+    extension_request: date | None = None
     last_event_at: datetime | None = None
 
 
@@ -203,6 +207,8 @@ EMAIL_KINDS: tuple[str, ...] = (
     "verification_reminder",
     "finding_closed",
     "remediation_rejected",
+    "extension_requested",
+    "extension_declined",
     "escalation_contract_manager",
     "escalation_sustainability_manager",
     "sanction_review_opened",

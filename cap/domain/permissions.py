@@ -52,8 +52,12 @@ _ACTIONS: dict[Action, frozenset[StaffRole]] = {
     Action.VERIFY: _FOLLOW_UP,
     Action.REJECT_REMEDIATION: _FOLLOW_UP,
     Action.ESCALATE: _EITHER,
-    # Outside a sanction review, granting a supplier more time is the contract manager's call.
+    # On the supplier's behalf, for a request that came by email, post or phone.
+    Action.REQUEST_EXTENSION: _FOLLOW_UP,
+    # Outside a sanction review, granting a supplier more time is the contract manager's call,
+    # and so is refusing it.
     Action.EXTEND: _FOLLOW_UP,
+    Action.DECLINE_EXTENSION: _FOLLOW_UP,
     Action.RESUME: _DECIDE,
     Action.WARN: _DECIDE,
     Action.PENALISE: _DECIDE,

@@ -30,12 +30,14 @@ of silently printing nothing. Enum values may be passed as the ``StrEnum`` membe
     The buying organisation, e.g. ``"Region Stockholm"``.
 ``deadline`` (date | None)
     The date this email is about: the plan due date, the remediation due date, a revised or
-    extended deadline, the date by which the buyer must review a plan or verify a reported
-    fix, the date by which a decision is needed, or the date a termination takes effect.
+    extended deadline, the date a supplier asked for in an extension request (granted or
+    not), the date by which the buyer must review a plan or verify a reported fix, the date
+    by which a decision is needed, or the date a termination takes effect.
 ``days_overdue``, ``days_left`` (int | None)
 ``reason``, ``note`` (str | None)
     Free text: why a plan or remediation was rejected, why a review was opened or a deadline
-    extended (``reason``); a remark from the buyer's verification (``note``).
+    extended, why the supplier asks for more time or why that was declined (``reason``); a
+    remark from the buyer's verification (``note``).
 ``decision`` (dict | None)
     ``outcome`` (a :class:`~cap.domain.model.DecisionOutcome` value), ``rationale``,
     ``proposed_by``, ``approved_by``. Required by the ``decision_*`` kinds, which address the
@@ -51,16 +53,20 @@ which is ``deadline`` or, when that is ``None``, ``finding.plan_due`` (``cap_req
 (``plan_accepted``, ``remediation_*``) or the due date of what the finding's state waits for
 (``decision_extension``; the escalations word around a missing one), and ``deadline``
 itself for ``review_reminder`` and ``verification_reminder`` (the buyer's plan review and
-verification due dates are not fields of ``finding``, so there is no fallback); ``reason`` for
-``plan_rejected``, ``remediation_rejected``, ``sanction_review_opened`` and
-``decision_extension`` (which falls back to ``decision.rationale``); ``decision`` for the
+verification due dates are not fields of ``finding``, so there is no fallback), and for
+``extension_requested`` and ``extension_declined`` (the date asked for; the deadline that
+still holds is the due date of what the finding's state waits for); ``reason`` for
+``plan_rejected``, ``remediation_rejected``, ``extension_requested``, ``extension_declined``,
+``sanction_review_opened`` and ``decision_extension`` (which falls back to
+``decision.rationale``); ``decision`` for the
 ``decision_*`` kinds; ``findings`` and ``today`` for ``daily_digest``. Other ``None`` dates
 and counts are worded around ("immediately", no "in 3 days"). A required value that is
 ``None`` raises :class:`jinja2.UndefinedError` like a missing one (printing ``None`` or
 formatting a ``None`` date is refused), so a mail never says "None" or has a gap.
 ``plan_received`` is worded for the supplier or, for any other role, for the contract manager;
-``review_reminder`` (the plan review is due) and ``verification_reminder`` (the verification of
-a fix the supplier reported is due) are written for the contract manager.
+``review_reminder`` (the plan review is due), ``verification_reminder`` (the verification of
+a fix the supplier reported is due) and ``extension_requested`` are written for the contract
+manager; ``extension_declined`` for the supplier.
 
 The renderer adds ``subject`` (the rendered, one-line subject) to the context of the text and
 HTML parts. Filters available in templates: ``date`` (formatted in the template's language;

@@ -54,6 +54,16 @@ _SAMPLE_TEXT: dict[str, dict[str, str]] = {
             "Leverantören har visat att en oberoende revisor är anlitad och att en ny revision"
             " genomförs i vecka 14. Resultatet behövs för grundorsaksanalysen."
         ),
+        "extension_requested": (
+            "Den oberoende revisor vi har anlitat kan genomföra den uppföljande revisionen först"
+            " i vecka 12. Vi behöver resultatet för grundorsaksanalysen och ber därför om fyra"
+            " veckors förlängning."
+        ),
+        "extension_declined": (
+            "Begäran saknar en tidsplan för de återstående åtgärderna, och underlaget visar inte"
+            " att arbetet har påbörjats. Varje vecka som åtgärderna dröjer fortsätter"
+            " arbetstagarna att utsättas för påtvingad övertid."
+        ),
         "warning": (
             "Åtgärdsplanen lämnades in 35 dagar för sent och först efter formell anmärkning."
             " Avvikelsen är allvarlig och berör över 200 arbetstagare."
@@ -107,6 +117,16 @@ _SAMPLE_TEXT: dict[str, dict[str, str]] = {
         "extension": (
             "The supplier has shown that an independent auditor has been engaged and that a new"
             " audit takes place in week 14. Its results are needed for the root cause analysis."
+        ),
+        "extension_requested": (
+            "The independent auditor we have engaged cannot carry out the follow-up audit until"
+            " week 12. We need its results for the root cause analysis and therefore ask for four"
+            " more weeks."
+        ),
+        "extension_declined": (
+            "The request has no timetable for the remaining actions, and the evidence does not"
+            " show that the work has started. Every week the actions are delayed, workers remain"
+            " subject to forced overtime."
         ),
         "warning": (
             "The corrective action plan was submitted 35 days late, and only after a formal"
@@ -166,6 +186,16 @@ _SAMPLE_SITUATION: dict[
     "verification_reminder": (State.VERIFYING, _CONTRACT_MANAGER, _VERIFICATION_DUE, 5, None, 0),
     "finding_closed": (State.CLOSED, _SUPPLIER, None, None, None, 0),
     "remediation_rejected": (State.REMEDIATING, _SUPPLIER, date(2026, 10, 30), None, None, 0),
+    # The date the supplier asked for; the deadline in force is the finding's own.
+    "extension_requested": (
+        State.AWAITING_PLAN,
+        _CONTRACT_MANAGER,
+        date(2026, 3, 30),
+        None,
+        None,
+        0,
+    ),
+    "extension_declined": (State.REMEDIATING, _SUPPLIER, date(2026, 9, 30), None, None, 0),
     "escalation_contract_manager": (
         State.AWAITING_PLAN,
         _CONTRACT_MANAGER,
@@ -207,6 +237,8 @@ _SAMPLE_DECISIONS: dict[str, DecisionOutcome] = {
 _SAMPLE_REASONS: dict[str, str] = {
     "plan_rejected": "plan_rejected",
     "remediation_rejected": "remediation_rejected",
+    "extension_requested": "extension_requested",
+    "extension_declined": "extension_declined",
     "sanction_review_opened": "sanction_review_opened",
     "decision_extension": "extension",
 }

@@ -156,6 +156,8 @@ class Finding(SQLModel, table=True):
     termination_proposed_by: str | None = Field(default=None, max_length=254)
     deadline_version: int = 0
     extensions: int = 0
+    # The date the supplier asked for in an extension request not yet answered.
+    extension_request: date | None = None
     # The date of the deadline that binds the finding now (lifecycle.current_deadline), kept
     # with every write of the case; NO_DEADLINE when nothing is owed by a date, so that
     # findings without one sort last in an index on both databases.

@@ -3,16 +3,17 @@
 :func:`transitions` reads them from :func:`cap.domain.lifecycle.build_machine`, so the picture
 follows the machine; :func:`lifecycle_svg` draws them over a fixed layout of the states (the
 main path top to bottom, the sanction review beside the states it can be reached from, the
-final states at the bottom) and refuses a transition it has no route for, rather than leave
-it out. No style attribute anywhere (the pages' CSP allows none): presentation attributes
-(``fill``, ``stroke``) and classes only. Pure: the words come in through ``name``.
+final states at the bottom; a box grows to hold the actions written in it, and the rows below
+move down) and refuses a transition it has no route for, rather than leave it out. No style
+attribute anywhere (the pages' CSP allows none): presentation attributes (``fill``,
+``stroke``) and classes only. Pure: the words come in through ``name``.
 """
 
 from __future__ import annotations
 
 import textwrap
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from markupsafe import Markup, escape
@@ -59,7 +60,6 @@ BUS_X = 24  # where withdrawals run down to the bottom, left of everything
 MARGIN_X = 940  # where the sanction review's withdrawal runs down, right of everything
 WIDTH = MARGIN_X + 20
 ROWS = 7
-HEIGHT = TOP + PITCH * (ROWS - 1) + BOX_H + 20
 #: Characters per line of a label (about 6 px each at 11 px): on the main path's arrows, and
 #: on those across to the sanction review, which have more room.
 _CHARS = 26
@@ -76,6 +76,8 @@ class _Place:
     column: int  # 0: the main path, 1: beside it
     row: int
     rows: int = 1  # how many rows of the main path the box spans
+    top: int | None = None  # where the layout put it, when rows above it grew
+    height: int | None = None  # when it, or a row it spans, grew
 
     @property
     def x(self) -> int:
@@ -83,11 +85,11 @@ class _Place:
 
     @property
     def y(self) -> int:
-        return TOP + PITCH * self.row
+        return self.top if self.top is not None else TOP + PITCH * self.row
 
     @property
     def h(self) -> int:
-        return PITCH * (self.rows - 1) + BOX_H
+        return self.height if self.height is not None else PITCH * (self.rows - 1) + BOX_H
 
     @property
     def cx(self) -> int:
@@ -109,10 +111,6 @@ class _Place:
         return self.row <= row < self.row + self.rows
 
 
-def row_cy(row: int) -> int:
-    return TOP + PITCH * row + BOX_H // 2
-
-
 PLACES: dict[State, _Place] = {
     State.OPEN: _Place(0, 0),
     State.AWAITING_PLAN: _Place(0, 1),
@@ -127,6 +125,28 @@ PLACES: dict[State, _Place] = {
 FINAL = frozenset({State.CLOSED, State.TERMINATED, State.WITHDRAWN})
 
 
+def _layout(grown: dict[State, int]) -> tuple[dict[State, _Place], int]:
+    """:data:`PLACES` with the boxes of ``grown`` that many pixels taller (for the lines of
+    the actions written in them) and each row moved down by what the rows above it grew, so
+    that the space between rows, where the arrows' words go, stays the same; and the height
+    of the drawing."""
+    growth = [
+        max((grown.get(s, 0) for s, p in PLACES.items() if p.row == row and p.rows == 1),
+            default=0)
+        for row in range(ROWS)
+    ]  # fmt: skip
+    tops = [TOP]
+    for row in range(1, ROWS):
+        tops.append(tops[-1] + PITCH + growth[row - 1])
+    placed = {}
+    for state, p in PLACES.items():
+        last = p.row + p.rows - 1
+        # A box over several rows ends with the last of them; one row's box grows by its own.
+        bottom = tops[last] + BOX_H + (growth[last] if p.rows > 1 else grown.get(state, 0))
+        placed[state] = replace(p, top=tops[p.row], height=bottom - tops[p.row])
+    return placed, tops[-1] + BOX_H + growth[-1] + 20
+
+
 @dataclass(frozen=True)
 class _Route:
     points: tuple[tuple[int, int], ...]
@@ -138,9 +158,9 @@ class _Route:
     chars: int = _CHARS
 
 
-def _route(source: State, dest: State, bus_labelled: bool) -> _Route:
+def _route(source: State, dest: State, bus_labelled: bool, places: dict[State, _Place]) -> _Route:
     """How an arrow from ``source`` to ``dest`` runs, and where its label goes."""
-    a, b = PLACES[source], PLACES[dest]
+    a, b = places[source], places[dest]
     if a.column == b.column == 0 and b.row == a.row + 1:  # down the main path
         x = a.cx + 15
         return _Route(((x, a.bottom), (x, b.y)), x + 6, a.bottom + 26)
@@ -217,9 +237,16 @@ def lifecycle_svg(
     for a transition the layout has no route for."""
     grouped = _grouped(moves)
     staying = {source: moves for (source, dest), moves in grouped.items() if source == dest}
+    loops = {state: _lines(f"↻ {_actions(group, name)}", _CHARS_IN_BOX)
+             for state, group in staying.items()}  # fmt: skip
+    # A box of one row holds its name and one line of actions; each further line makes it
+    # taller (a box over several rows has room to spare).
+    places, height = _layout(
+        {s: _LINE * (len(lines) - 1) for s, lines in loops.items() if PLACES[s].rows == 1}
+    )
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="diagram" role="img" '
-        f'width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" '
+        f'width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" '
         f'font-family="system-ui, sans-serif" aria-labelledby="lifecycle-title lifecycle-desc">',
         f'<title id="lifecycle-title">{escape(title)}</title>',
         f'<desc id="lifecycle-desc">{escape(description)}</desc>',
@@ -232,13 +259,13 @@ def lifecycle_svg(
         ),
         "</defs>",
     ]
-    for state, place in PLACES.items():
-        parts.append(_state(state, place, name, staying.get(state, [])))
+    for state, place in places.items():
+        parts.append(_state(state, place, name, staying.get(state, []), loops.get(state, [])))
     bus_labelled = False
     for (source, dest), group in grouped.items():
         if source == dest:
             continue  # written in the state's box
-        route = _route(source, dest, bus_labelled)
+        route = _route(source, dest, bus_labelled, places)
         bus_labelled = bus_labelled or _is_bus(source, dest)
         parts.append(_arrow(group, route, name))
     parts.append("</svg>")
@@ -264,7 +291,11 @@ def _data(group: list[Transition], css: str) -> str:
 
 
 def _state(
-    state: State, place: _Place, name: Callable[[StrEnum], str], staying: list[Transition]
+    state: State,
+    place: _Place,
+    name: Callable[[StrEnum], str],
+    staying: list[Transition],
+    loop: list[str],
 ) -> str:
     final = state in FINAL
     css = "state final" if final else "state"
@@ -281,16 +312,17 @@ def _state(
             f'height="{place.h - 8}" rx="4" fill="none" stroke="{_INK}"/>'
         )
     tall = place.rows > 1
-    name_y = place.y + 26 if tall else place.cy + (-3 if staying else 5)
+    # The name and the first line of actions sit where they would in a box of BOX_H; further
+    # lines of actions go below, in what the box grew by.
+    name_y = place.y + 26 if tall else place.y + BOX_H // 2 + (-3 if staying else 5)
     parts.append(_text([name(state)], place.cx, name_y, anchor="middle", size=13, bold=True,
                        css="name"))  # fmt: skip
     parts.append("</g>")
     if staying:
-        loop = f"↻ {_actions(staying, name)}"
         parts += [
             _data(staying, "edge stays"),
-            f"<title>{escape(name(state))}: {escape(loop)}</title>",
-            _text(_lines(loop, _CHARS_IN_BOX), place.cx, name_y + 17, anchor="middle", size=10),
+            f"<title>{escape(name(state))}: {escape(' '.join(loop))}</title>",
+            _text(loop, place.cx, name_y + 17, anchor="middle", size=10),
             "</g>",
         ]
     return "".join(parts)

@@ -62,7 +62,9 @@ ACTION_FIELDS: dict[Action, tuple[str, ...]] = {
     Action.VERIFY: ("note",),
     Action.REJECT_REMEDIATION: ("reason",),
     Action.ESCALATE: ("reason",),
+    Action.REQUEST_EXTENSION: ("until", "reason"),
     Action.EXTEND: ("deadline", "until", "reason"),
+    Action.DECLINE_EXTENSION: ("reason",),
     Action.RESUME: ("reason",),
     Action.WARN: ("reason",),
     Action.PENALISE: ("reason",),
@@ -74,6 +76,8 @@ ACTION_FIELDS: dict[Action, tuple[str, ...]] = {
 _GRAVE = frozenset({Action.TERMINATE, Action.APPROVE_TERMINATION, Action.WITHDRAW})
 #: The deadlines an extension may move: the supplier's.
 _EXTENDABLE = (DeadlineKind.PLAN, DeadlineKind.REMEDIATION)
+#: Events whose ``until`` is a date the supplier asked for, not a deadline set.
+_ABOUT_A_REQUEST = frozenset({Action.REQUEST_EXTENSION.value, Action.DECLINE_EXTENSION.value})
 #: The form that attaches evidence without an action, where its errors are shown.
 _EVIDENCE_FORM = "evidence"
 
@@ -93,7 +97,9 @@ _HAPPENED: dict[str, str] = {
     Action.VERIFY.value: N_("Fix verified, finding closed"),
     Action.REJECT_REMEDIATION.value: N_("Fix rejected"),
     Action.ESCALATE.value: N_("Escalated to sanction review"),
+    Action.REQUEST_EXTENSION.value: N_("Extension requested"),
     Action.EXTEND.value: N_("Deadline extended"),
+    Action.DECLINE_EXTENSION.value: N_("Extension declined"),
     Action.RESUME.value: N_("Resumed without sanction"),
     Action.WARN.value: N_("Warning decided"),
     Action.PENALISE.value: N_("Contractual penalty decided"),
@@ -136,6 +142,7 @@ class TrailEntry:
     detail: str | None  # the person's reason or note, or the rule's id
     deadlines: tuple[tuple[DeadlineKind, date], ...]
     files: tuple[str, ...]
+    asked: date | None = None  # the date of an extension request, or of the one declined
 
 
 @dataclass(frozen=True)
@@ -222,6 +229,7 @@ def _trail(events: Sequence[EventView], _: Callable[[str], str]) -> list[TrailEn
             for d in data.get("deadlines", [])
         )
         files = tuple(str(f.get("file_name", "")) for f in data.get("evidence", []))
+        asked = data.get("until") if e.kind in _ABOUT_A_REQUEST else None
         happened = _HAPPENED.get(e.kind)
         entries.append(
             TrailEntry(
@@ -233,6 +241,7 @@ def _trail(events: Sequence[EventView], _: Callable[[str], str]) -> list[TrailEn
                 detail=str(detail) if detail else None,
                 deadlines=deadlines,
                 files=files,
+                asked=date.fromisoformat(asked) if asked else None,
             )
         )
     return entries

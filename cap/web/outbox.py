@@ -29,6 +29,8 @@ KIND_NAMES: dict[str, str] = {
     "verification_reminder": N_("reminder: verification due"),
     "finding_closed": N_("finding closed"),
     "remediation_rejected": N_("fix rejected"),
+    "extension_requested": N_("extension requested"),
+    "extension_declined": N_("extension declined"),
     "escalation_contract_manager": N_("escalation to the contract manager"),
     "escalation_sustainability_manager": N_("escalation to the sustainability manager"),
     "sanction_review_opened": N_("sanction review opened"),

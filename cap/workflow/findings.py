@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import PurePath
 
 from sqlmodel import Session
@@ -198,7 +198,7 @@ class Findings(UseCases):
                 )
             rules = self.settings.rule_set
             case = case_of(finding)
-            if request.action is Action.EXTEND:
+            if request.action in (Action.EXTEND, Action.DECLINE_EXTENSION):
                 self._check_extension(case, request, rules)
             change = perform(case, request, now=now, calendar=rules.calendar, policy=rules)
             assert finding.id is not None
@@ -293,9 +293,12 @@ class Findings(UseCases):
                 )
 
     def _check_extension(self, case: Case, request: ActionRequest, rules: Rules) -> None:
-        """The rules may cap extensions and say whose decision an extension is."""
+        """The rules may cap extensions and say whose decision an extension is: granting one
+        and declining one alike."""
         limits = rules.extensions
-        if limits.max is not None and case.extensions >= limits.max:
+        label = request.action.label
+        capped = limits.max is not None and case.extensions >= limits.max
+        if request.action is Action.EXTEND and capped:
             raise ActionRefused(
                 f"cannot extend: the finding had {case.extensions} extension(s), the rules allow "
                 f"{limits.max}; escalate to a sanction review instead"
@@ -305,7 +308,7 @@ class Findings(UseCases):
             if request.actor.casefold() not in allowed:
                 names = ", ".join(r.value for r in limits.approvers)
                 raise ActionRefused(
-                    f"cannot extend: extensions are decided by {names}; {request.actor} is not "
+                    f"cannot {label}: extensions are decided by {names}; {request.actor} is not "
                     "one of them (see CAP_DECISION_MAKERS, CAP_SUSTAINABILITY_MANAGER)"
                 )
 
@@ -327,12 +330,13 @@ class Findings(UseCases):
         now: datetime,
     ) -> dict[str, list[dict[str, str]]]:
         parties = parties_of(session, finding, change.case)
-        # An extension's email is about the date it set; the others name their deadline.
-        deadline = (
-            change.deadline_changes[-1].new
-            if request.action is Action.EXTEND and change.deadline_changes
-            else None
-        )
+        # An extension's email is about the date it set, a request's (and its refusal's) about
+        # the date asked for; the others name their deadline.
+        deadline: date | None = None
+        if request.action is Action.EXTEND and change.deadline_changes:
+            deadline = change.deadline_changes[-1].new
+        elif request.action in (Action.REQUEST_EXTENSION, Action.DECLINE_EXTENSION):
+            deadline = date.fromisoformat(change.data["until"])
         return outbox.queue(
             session,
             self.settings,

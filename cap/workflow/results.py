@@ -158,6 +158,19 @@ class EventView:
 
 
 @dataclass(frozen=True)
+class ExtensionRequestView:
+    """More time the supplier asked for and nobody has granted (extend) or declined yet:
+    ``until`` the date asked for, ``deadline`` the one it would move, and, from the event that
+    recorded it, why, who recorded it and when it was asked."""
+
+    until: date
+    deadline: DeadlineKind | None
+    reason: str | None
+    requested_by: str | None
+    requested_at: datetime | None
+
+
+@dataclass(frozen=True)
 class FindingView(FindingSummary):
     """A finding as ``show`` gives it: everything about it, with its plans, evidence,
     decisions and history; ``allowed_actions`` are what may be done next, as people type them."""
@@ -174,6 +187,7 @@ class FindingView(FindingSummary):
     return_state: State | None
     termination_proposed_by: str | None
     extensions: int
+    extension_request: ExtensionRequestView | None
     deadline_version: int
     next_check_at: datetime | None
     version: int

@@ -15,7 +15,7 @@ from sqlmodel import Session, col
 from cap.config import Settings
 from cap.domain.engine import TimelineEntry
 from cap.domain.lifecycle import IN_FORCE, available_actions, current_deadline
-from cap.domain.model import DeadlineKind, Role, State
+from cap.domain.model import Action, DeadlineKind, Role, State
 from cap.store.mapping import case_of
 from cap.store.models import (
     Contract,
@@ -33,6 +33,7 @@ from cap.workflow.results import (
     DecisionView,
     EventView,
     EvidenceView,
+    ExtensionRequestView,
     FindingSummary,
     FindingView,
     OutboxMessageView,
@@ -138,9 +139,12 @@ def finding_view(
         finding, supplier.name, supplier.org_number, contract.reference, settings, now
     )
     mine = finding.id
-    events = session.execute(
-        select(Event).where(col(Event.finding_id) == mine).order_by(col(Event.id))
-    ).scalars()
+    events = [
+        event_view(e)
+        for e in session.execute(
+            select(Event).where(col(Event.finding_id) == mine).order_by(col(Event.id))
+        ).scalars()
+    ]
     plans = session.execute(
         select(Plan).where(col(Plan.finding_id) == mine).order_by(col(Plan.version))
     ).scalars()
@@ -167,6 +171,7 @@ def finding_view(
         return_state=finding.return_state,
         termination_proposed_by=finding.termination_proposed_by,
         extensions=finding.extensions,
+        extension_request=extension_request_view(finding.extension_request, events),
         deadline_version=finding.deadline_version,
         next_check_at=finding.next_check_at,
         version=finding.version,
@@ -176,7 +181,27 @@ def finding_view(
         plans=tuple(plan_view(p) for p in plans),
         evidence=tuple(evidence_view(e) for e in evidence),
         decisions=tuple(decision_view(d) for d in decisions),
-        events=tuple(event_view(e) for e in events),
+        events=tuple(events),
+    )
+
+
+def extension_request_view(
+    until: date | None, events: Sequence[EventView]
+) -> ExtensionRequestView | None:
+    """The pending request of a finding whose ``extension_request`` is ``until``: told by the
+    latest request recorded (any answer, or a move of the finding, ends a request)."""
+    if until is None:
+        return None
+    asked = next((e for e in reversed(events) if e.kind == Action.REQUEST_EXTENSION.value), None)
+    if asked is None:  # pragma: no cover - only request-extension sets the date
+        return ExtensionRequestView(until, None, None, None, None)
+    kind = asked.data.get("deadline")
+    return ExtensionRequestView(
+        until=until,
+        deadline=DeadlineKind(kind) if kind else None,
+        reason=asked.data.get("reason"),
+        requested_by=asked.actor,
+        requested_at=asked.at,
     )
 
 

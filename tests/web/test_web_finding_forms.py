@@ -105,7 +105,13 @@ def test_the_fix_report_form_takes_files(
     wf.act(ref, ActionRequest(Action.SUBMIT_PLAN, LI, NOW - timedelta(days=1)), now=NOW, plan=plan)
     wf.act(ref, ActionRequest(Action.ACCEPT_PLAN, ANNA, NOW), now=NOW)
     page = signed_in(ANNA).get(f"/findings/{ref}").text
-    assert offered_in(page) == ["report_remediation", "escalate", "extend", "withdraw"]
+    assert offered_in(page) == [
+        "report_remediation",
+        "escalate",
+        "request_extension",
+        "extend",
+        "withdraw",
+    ]
     assert (
         f'<form method="post" action="/findings/{ref}/actions/report_remediation" '
         'aria-labelledby="action-report_remediation" novalidate enctype="multipart/form-data">'

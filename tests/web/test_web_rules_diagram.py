@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from enum import StrEnum
+from itertools import pairwise
 
 import pytest
 
 from cap.domain.lifecycle import _RETURN, TRANSITION_TABLE
-from cap.domain.model import ACTIVE_STATES, Action, State
+from cap.domain.model import ACTIVE_STATES, Action, Language, State
 from cap.web.diagram import PLACES, Transition, lifecycle_svg, transitions
 from cap.web.labels import label
+from cap.web.language import translations
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -95,3 +97,38 @@ def test_a_transition_without_a_route_is_refused_not_left_out() -> None:
     stray = Transition(State.CLOSED, Action.NOTIFY, State.OPEN)
     with pytest.raises(ValueError, match="no route from closed to open"):
         lifecycle_svg([*transitions(), stray], english, title="t", description="d")
+
+
+@pytest.mark.parametrize("language", list(Language))
+def test_a_box_grows_to_hold_the_actions_that_stay_in_it(language: Language) -> None:
+    catalog = translations(language)
+
+    def name(value: StrEnum) -> str:
+        return catalog.gettext(label(value))
+
+    root = ET.fromstring(lifecycle_svg(transitions(), name, title="t", description="d"))
+    boxes = {
+        State(g.get("data-state", "")): g.find(f"{SVG}rect")
+        for g in root.iter(f"{SVG}g")
+        if g.get("data-state")
+    }
+    lines = {}
+    for group in root.iter(f"{SVG}g"):
+        if "stays" in group.get("class", "").split():
+            lines[State(group.get("data-from", ""))] = [
+                float(span.get("y", "")) for span in group.iter(f"{SVG}tspan")
+            ]
+    # Asking for, granting and declining more time stay where the supplier owes something.
+    assert len(lines[State.AWAITING_PLAN]) > 1 and len(lines[State.REMEDIATING]) > 1
+    for state, baselines in lines.items():
+        box = boxes[state]
+        assert box is not None
+        top = float(box.get("y", "")) + 20  # below the state's name
+        bottom = float(box.get("y", "")) + float(box.get("height", "")) - 4
+        assert all(top < y <= bottom for y in baselines), state
+    # The rows below a grown box moved down with it: as much room between boxes as before.
+    main = sorted((b for s, b in boxes.items() if PLACES[s].column == 0 and b is not None),
+                  key=lambda b: float(b.get("y", "")))  # fmt: skip
+    for upper, lower in pairwise(main):
+        gap = float(lower.get("y", "")) - float(upper.get("y", "")) - float(upper.get("height", ""))
+        assert gap >= 68
