@@ -234,7 +234,7 @@ def settings_for(url: str, tmp: Path, rules: Path | None = None) -> Settings:
         rules=rules,
         mail_dir=tmp / "mail",
         mail_from="cap@region.example",
-        secret_key="bench-sweep-not-a-secret",
+        secret_key="bench-sweep-not-a-secret-but-long-enough-4",
     )
 
 

@@ -43,10 +43,8 @@ def issue(world: World, ref: str, address: str = LI, at: timedelta = timedelta(0
     workflow = world.workflow
     with workflow.db.write() as session:
         finding: Finding = finding_by_ref(session, ref)
-        link = issue_link(session, workflow.settings, finding=finding, address=address,
+        return issue_link(session, workflow.settings, finding=finding, address=address,
                           now=NOW + at)  # fmt: skip
-        assert link.id is not None
-        return link.id
 
 
 def refused(workflow: Workflow, token: str, at: timedelta = timedelta(0)) -> str:

@@ -1,7 +1,5 @@
-"""The links sent to suppliers: list a finding's, revoke one or all of a finding's.
-
-(Nothing sends them yet: issue 13 wires them into the emails next.)
-"""
+"""The links sent to suppliers: list a finding's, revoke one or all of a finding's, send the
+current request again with a fresh one."""
 
 from __future__ import annotations
 
@@ -12,7 +10,9 @@ import typer
 from cap.cli.base import JsonOption, app, database_now, echo_json, local_time, open_workflow, table
 from cap.errors import InvalidInput
 
-link_app = typer.Typer(help="The links sent to suppliers, and revoking them.", no_args_is_help=True)
+link_app = typer.Typer(
+    help="The links sent to suppliers: list, revoke, resend.", no_args_is_help=True
+)
 app.add_typer(link_app, name="link")
 
 
@@ -71,3 +71,19 @@ def link_revoke(
     assert link_id is not None
     view = workflow.revoke_link(link_id, now=now)
     typer.echo(f"revoked link {view.id} (sent to {view.address} for {view.finding_ref})")
+
+
+@link_app.command("resend")
+def link_resend(
+    ref: Annotated[str, typer.Argument(help="The finding, e.g. NC-2026-0001.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Queue the current request to the supplier again, with a fresh link (the old links
+    still open; revoke them with `cap link revoke --finding REF`)."""
+    workflow = open_workflow()
+    queued = workflow.resend_request(ref, now=database_now(workflow))
+    if as_json:
+        echo_json({"ref": ref, "queued": queued})
+        return
+    for q in queued:
+        typer.echo(f"queued {q['kind']} to {q['to']} with a fresh link")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlmodel import Session, col
 
@@ -19,7 +19,7 @@ from cap.config import Settings
 from cap.domain.lifecycle import deadline_of
 from cap.domain.model import Case, DeadlineKind, Role
 from cap.notify.kinds import RenderedEmail
-from cap.notify.links import finding_link, supplier_link
+from cap.notify.links import finding_link
 from cap.notify.message import message_id_for
 from cap.store.db import insert_for
 from cap.store.mapping import case_of
@@ -27,6 +27,16 @@ from cap.store.models import Contract, Finding, OutboxMessage, OutboxStatus, Sup
 
 if TYPE_CHECKING:
     from cap.notify.render import Renderer
+
+
+class LinkFor(Protocol):
+    """The links put in emails to a supplier's addresses about a finding (cap.workflow.links
+    makes them; without one, the finding's page on the desk is linked, as for staff)."""
+
+    def __call__(self, finding: Finding, address: str) -> str: ...
+
+    def settle(self, rows: Iterable[dict[str, Any]]) -> None:
+        """Write the links the rendered ``rows`` carry, before the rows are written."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +71,7 @@ class Parties:
 
 __all__ = [
     "ROLE_SETTINGS",
+    "LinkFor",
     "Notice",
     "Parties",
     "Prepared",
@@ -174,13 +185,16 @@ def queue(
     now: datetime,
     extra: dict[str, Any] | None = None,
     deadline: date | None = None,
+    links: LinkFor | None = None,
 ) -> dict[str, list[dict[str, str]]]:
     """Render and insert one outbox row per notice and recipient, in ``session``'s transaction
     (see :func:`prepare`). Returns what was queued and which roles had nobody to send to."""
     prepared = prepare(
         settings, notices=notices, parties=parties, key=key, now=now, extra=extra,
-        deadline=deadline,
+        deadline=deadline, links=links,
     )  # fmt: skip
+    if links is not None:
+        links.settle(prepared.rows)
     insert_rows(session, prepared.rows)
     return prepared.trail
 
@@ -194,11 +208,13 @@ def prepare(
     now: datetime,
     extra: dict[str, Any] | None = None,
     deadline: date | None = None,
+    links: LinkFor | None = None,
 ) -> Prepared:
     """Render one outbox row per notice and recipient, without writing anything.
 
     ``key`` identifies the cause (an event, a rule step); with the kind and the address it
-    makes each row's idempotency key. ``extra`` adds context (reason, note, decision...).
+    makes each row's idempotency key. ``extra`` adds context (reason, note, decision...);
+    ``links`` makes the suppliers' links.
     """
     renderer = renderer_for(settings.templates_dir)
     base = template_context(settings, finding=finding_context(parties), **(extra or {}))
@@ -214,8 +230,8 @@ def prepare(
             due = deadline_of(_case_of(parties), notice.deadline)
         for person in people:
             link = (
-                supplier_link(settings, parties.finding.ref, person.email, now)
-                if person.role is Role.SUPPLIER
+                links(parties.finding, person.email)
+                if links is not None and person.role is Role.SUPPLIER
                 else finding_link(settings, parties.finding.ref)
             )
             context = {

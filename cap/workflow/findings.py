@@ -18,6 +18,7 @@ from cap.notify import outbox
 from cap.store.mapping import case_of
 from cap.store.models import Contract, Decision, Evidence, Finding
 from cap.workflow.base import UseCases
+from cap.workflow.links import SupplierLinks
 from cap.workflow.records import (
     EvidenceFile,
     action_context,
@@ -347,4 +348,5 @@ class Findings(UseCases):
             now=now,
             extra=action_context(request.reason, request.note, decision),
             deadline=deadline,
+            links=SupplierLinks(session, self.settings, now),
         )

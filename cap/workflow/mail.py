@@ -20,14 +20,23 @@ from cap.domain.lifecycle import (
     current_deadline,
     perform,
 )
-from cap.domain.model import State
+from cap.domain.model import ACTIVE_STATES, Role, State
 from cap.errors import ActionRefused, CapError, InvalidInput, NotFound
 from cap.notify import links as outbox_links
 from cap.notify import outbox
+from cap.notify.message import message_id_for
 from cap.store.mapping import case_of
 from cap.store.models import Contract, Decision, Event, Finding, OutboxMessage, OutboxStatus
 from cap.workflow.base import UseCases
-from cap.workflow.records import SYSTEM_ACTOR, action_context, finding_by_ref, parties_of
+from cap.workflow.links import SupplierLinks
+from cap.workflow.records import (
+    SYSTEM_ACTOR,
+    action_context,
+    event_row,
+    finding_by_ref,
+    parties_of,
+    record_events,
+)
 from cap.workflow.results import EmailPreview, OutboxMessageView, QueuedDigest
 from cap.workflow.sweeps import automatic_escalation, step_notifications
 from cap.workflow.views import outbox_view
@@ -190,8 +199,67 @@ class Mail(UseCases):
                 row["recipient_role"], row["recipient"], None,
             )  # fmt: skip
 
+    def resend_request(self, ref: str, *, now: datetime) -> list[dict[str, str]]:
+        """Queue again, to the supplier, the latest email that asked them for something about
+        ``ref`` (a request, a rejection, an acceptance...; not a reminder), as sending it now
+        words it, with a fresh link; what was queued (kind, to, role)."""
+        rules = self.settings.rule_set
+        asking = {n.template for n in rules.notices if Role.SUPPLIER in n.to}
+        with self.db.write() as session:
+            finding = finding_by_ref(session, ref)
+            not_yet = ActionRefused(
+                f"finding: nothing was asked of the supplier about {finding.ref} yet; "
+                f"notify it first (cap finding notify {finding.ref})"
+            )
+            if finding.state is State.OPEN:
+                raise not_yet
+            if finding.state not in (*ACTIVE_STATES, State.SANCTION_REVIEW):
+                raise ActionRefused(
+                    f"finding: {finding.ref} is {finding.state.value}; nothing is asked of the "
+                    "supplier any more"
+                )
+            kind = session.execute(
+                select(col(OutboxMessage.kind))
+                .where(
+                    col(OutboxMessage.finding_id) == finding.id,
+                    col(OutboxMessage.recipient_role) == Role.SUPPLIER.value,
+                    col(OutboxMessage.kind).in_(sorted(asking)),
+                )
+                .order_by(col(OutboxMessage.id).desc())
+            ).scalar()
+            if kind is None:
+                raise not_yet
+            links = SupplierLinks(session, self.settings, now, fresh=True)
+            rows = [
+                r
+                for r in self._unsent_email(session, finding, kind, now, links=links)
+                if r["recipient_role"] == Role.SUPPLIER.value
+            ]
+            if not rows:
+                raise ActionRefused(f"finding: the supplier of {finding.ref} has no contact")
+            links.settle(rows)
+            for row in rows:
+                row["key"] = f"{finding.ref}/resent/{now.isoformat()}/{row['recipient'].casefold()}"
+                row["message_id"] = message_id_for(row["key"], self.settings.mail_from)
+                row["next_attempt_at"] = row["queued_at"] = row["created_at"] = now
+            outbox.insert_rows(session, rows)
+            queued = [
+                {"kind": r["kind"], "to": r["recipient"], "role": r["recipient_role"]} for r in rows
+            ]
+            record_events(
+                session,
+                event_row(finding, "request_resent", at=now, now=now,
+                          data={"notifications": {"queued": queued, "not_sent": []}}),
+            )  # fmt: skip
+            return queued
+
     def _unsent_email(
-        self, session: Session, finding: Finding, kind: str, now: datetime
+        self,
+        session: Session,
+        finding: Finding,
+        kind: str,
+        now: datetime,
+        links: SupplierLinks | None = None,
     ) -> list[dict[str, Any]]:
         """The outbox rows the first rule sending ``kind`` that reaches someone would write
         for ``finding``: a ladder step in force (as the sweep would send it, when it falls
@@ -203,6 +271,9 @@ class Mail(UseCases):
             request = ActionRequest(Action.NOTIFY, SYSTEM_ACTOR, now)
             case = perform(case, request, now=now, calendar=rules.calendar, policy=rules).case
         marks = case.ladder
+        if links is None:
+            # A preview writes nothing: the link a supplier has, or where sending puts a new one.
+            links = SupplierLinks(session, self.settings, now, write=False)
         steps = sorted(
             (
                 step
@@ -236,7 +307,9 @@ class Mail(UseCases):
                 change = automatic_escalation(stepped, step, at, rules)
                 stepped = change.case if change is not None else stepped
             parties = parties_of(session, finding, stepped)
-            prepared = step_notifications(self.settings, step, parties, case.deadline_version, at)
+            prepared = step_notifications(
+                self.settings, step, parties, case.deadline_version, at, links
+            )
             if prepared.rows:
                 return prepared.rows
             missing += [m["why"] for m in prepared.not_sent]
@@ -259,6 +332,7 @@ class Mail(UseCases):
                 key=f"{finding.ref}/v{finding.version + 1}",
                 now=now,
                 extra=extra,
+                links=links,
             )
             if prepared.rows:
                 return prepared.rows

@@ -33,6 +33,7 @@ from cap.store.db import insert_for
 from cap.store.mapping import case_of, saved_params
 from cap.store.models import Finding, Setting
 from cap.workflow.base import UseCases
+from cap.workflow.links import SupplierLinks
 from cap.workflow.records import (
     RESCHEDULE,
     SYSTEM_ACTOR,
@@ -118,8 +119,10 @@ def step_notifications(
     parties: outbox.Parties,
     deadline_version: int,
     now: datetime,
+    links: outbox.LinkFor,
 ) -> outbox.Prepared:
-    """The emails of a ladder step sent at ``now`` (rendered, not written)."""
+    """The emails of a ladder step sent at ``now`` (rendered, not written), suppliers'
+    links from ``links``."""
     days = (step.deadline - settings.calendar.local_date(now)).days
     # A reminder is about the coming deadline; after it, the email's date is what is owed
     # next, which the templates word themselves ("immediately").
@@ -139,6 +142,7 @@ def step_notifications(
             "days_overdue": None if before else max(-days, 0),
         },
         deadline=step.deadline if before else None,
+        links=links,
     )
 
 
@@ -188,9 +192,7 @@ class Sweeps(UseCases):
             with self.db.read() as session:
                 parties: dict[tuple[int, int], Any] = {}
                 for finding in session.execute(due_query(now)).scalars():
-                    self._sweep_finding(
-                        session, finding, rules, now, tally, write=False, cache=parties
-                    )
+                    self._sweep_finding(session, finding, rules, now, tally, cache=parties)
                     if progress:
                         progress(1)
             return tally.report(dry_run=True, started=started)
@@ -203,18 +205,21 @@ class Sweeps(UseCases):
                     query = query.with_for_update(skip_locked=True)
                 findings = list(session.execute(query).scalars())
                 cache: dict[tuple[int, int], Any] = {}
+                links = SupplierLinks(session, self.settings, now)
+                links.known([f.id for f in findings if f.id is not None])
                 plans: list[SweepWrite] = []
                 for finding in findings:
                     try:
                         plans.append(
                             self._sweep_finding(
-                                session, finding, rules, now, tally, write=True, cache=cache
+                                session, finding, rules, now, tally, links=links, cache=cache
                             )
                         )
                     except Exception as exc:  # the guard: one bad finding never stops the pass
                         self._push_back(session, finding, exc, now, tally)
                     if progress:
                         progress(1)
+                links.settle(row for plan in plans for row in plan.outbox)
                 self._write_sweep(session, plans, now, tally)
             if len(findings) < batch:
                 break
@@ -264,11 +269,13 @@ class Sweeps(UseCases):
         now: datetime,
         tally: _Tally,
         *,
-        write: bool,
+        links: SupplierLinks | None = None,
         cache: dict[tuple[int, int], Any] | None = None,
     ) -> SweepWrite:
-        """Decide what a sweep does to ``finding`` (pure but for reading who is involved):
-        the steps, their rendered emails, the events and the new state. Nothing is written."""
+        """Decide what a sweep does to ``finding`` (pure but for reading who is involved and
+        ``links``, which issues the suppliers' links): the steps, their rendered emails, the
+        events and the new state. Without ``links`` (a dry run) nothing is rendered; nothing
+        else is written."""
         tally.examined += 1
         case = case_of(finding)
         evaluation = engine.evaluate(case, rules, now)
@@ -312,9 +319,9 @@ class Sweeps(UseCases):
             # The email describes the finding as the step leaves it: in sanction review after
             # an escalation, not in the state it is leaving.
             parties = parties_of(session, finding, new, cache)
-            if write:
+            if links is not None:
                 prepared = step_notifications(
-                    self.settings, step, parties, case.deadline_version, now
+                    self.settings, step, parties, case.deadline_version, now, links
                 )
                 rows += prepared.rows
                 tally.queued += len(prepared.queued)

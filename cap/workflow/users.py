@@ -37,7 +37,7 @@ ADDRESS_FAILURE_LIMIT = 20
 FAILURE_WINDOW = timedelta(minutes=15)
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
-_ADDRESS_LENGTH = 64  # the column's; an IPv6 address with its zone fits
+ADDRESS_LENGTH = 64  # the column's; an IPv6 address with its zone fits
 #: A generated password's letters: none that are easy to misread (0/O, 1/l/I) when it is
 #: read out over the phone or copied from a screen.
 _PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
@@ -153,7 +153,7 @@ def _name(name: str | None) -> str | None:
     return name
 
 
-def _wait_minutes(
+def wait_minutes(
     session: Session, where: ColumnElement[bool], limit: int, now: datetime
 ) -> int | None:
     """Minutes until fewer than ``limit`` failures matching ``where`` fall in the window, or
@@ -363,14 +363,14 @@ class Users(UseCases):
         from argon2.exceptions import InvalidHashError, VerificationError
 
         key = email_key(email)
-        address = address[:_ADDRESS_LENGTH]
+        address = address[:ADDRESS_LENGTH]
         hasher = self._hasher()
         with self.db.read() as session:
             waits = [
-                _wait_minutes(
+                wait_minutes(
                     session, col(LoginFailure.email_key) == key, ACCOUNT_FAILURE_LIMIT, now
                 ),
-                _wait_minutes(
+                wait_minutes(
                     session, col(LoginFailure.address) == address, ADDRESS_FAILURE_LIMIT, now
                 ),
             ]

@@ -26,10 +26,8 @@ def two_links(cap: Cap) -> tuple[str, list[int]]:
         with workflow.db.write() as session:
             finding: Finding = finding_by_ref(session, ref)
             for address in (LI, "qa@supplier.example"):
-                link = issue_link(session, workflow.settings, finding=finding, address=address,
-                                  now=NOW)  # fmt: skip
-                assert link.id is not None
-                ids.append(link.id)
+                ids.append(issue_link(session, workflow.settings, finding=finding,
+                                      address=address, now=NOW))  # fmt: skip
         workflow.open_link(_token(ids[0]), now=NOW + timedelta(hours=2))
     return ref, ids
 
@@ -76,3 +74,25 @@ def test_each_mistake_is_one_error_line(cap: Cap) -> None:
         "error: finding NC-2026-9999 does not exist"
     )
     assert cap.ok("link", "list", ref).count("\n") == 3
+
+
+def test_resend_queues_the_current_request_again_with_a_fresh_link(cap: Cap) -> None:
+    env = {"CAP_SECRET_KEY": SECRET}
+    with workflow_for(cap.url) as workflow:
+        ref = make_world(workflow).finding()
+    assert "nothing was asked of the supplier" in cap.fails("link", "resend", ref, env=env)
+    cap.ok("finding", "notify", ref, env=env)
+    [first] = cap.json("link", "list", ref, env=env)
+    out = cap.ok("link", "resend", ref, env=env)
+    assert out == f"queued cap_requested to {LI} with a fresh link\n"
+    fresh, old = cap.json("link", "list", ref, env=env)
+    assert old["id"] == first["id"] and fresh["id"] != first["id"]
+    with workflow_for(cap.url) as workflow:
+        sent = [m for m in workflow.list_outbox() if m.kind == "cap_requested"]
+        assert len(sent) == 2 and {m.recipient for m in sent} == {LI}
+        assert (
+            f"/s/{_token(fresh['id'])}"
+            in workflow.preview_email("cap_requested", "en", ref, now=NOW + timedelta(days=1)).text
+        )
+    assert cap.json("link", "resend", ref, env=env)["queued"][0]["kind"] == "cap_requested"
+    assert "does not exist" in cap.fails("link", "resend", "NC-2026-9999", env=env)
