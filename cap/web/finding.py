@@ -11,20 +11,16 @@ parameter parsing, so that no form a browser can send gets a JSON 422 instead of
 
 from __future__ import annotations
 
-import mimetypes
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
 
-from babel.numbers import format_decimal
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData, UploadFile
 
 from cap.domain.inputs import FindingInput, PlanInput, plain
 from cap.domain.lifecycle import ActionRequest
@@ -32,18 +28,26 @@ from cap.domain.model import (
     Action,
     Area,
     DeadlineKind,
-    Language,
     Role,
     Severity,
     Source,
     State,
 )
 from cap.domain.permissions import Permission, allows, may_act
-from cap.errors import ActionRefused, AlreadyExists, CapError, Conflict, InvalidInput, NotFound
+from cap.errors import CapError, InvalidInput, NotFound
+from cap.web.forms import (
+    EVIDENCE_ID,
+    Submitted,
+    download,
+    parse_date,
+    read_form,
+    size_text,
+    status_of,
+)
 from cap.web.labels import N_
 from cap.web.security import FILES_PER_FORM
-from cap.web.site import PRIVATE, NotAllowed, Site, field_errors, see_other
-from cap.workflow import EventView, EvidenceFile, UserView, unreached_of
+from cap.web.site import NotAllowed, Site, field_errors, see_other
+from cap.workflow import EventView, UserView, unreached_of
 from cap.workflow.casefile import CaseFile
 from cap.workflow.findings import EVIDENCE_TYPES
 
@@ -119,15 +123,6 @@ _STEP_KIND: dict[str, str] = {
     "reminder": N_("Reminder"),
     "escalation": N_("Escalation"),
 }
-#: Stored types a browser may be told as they are (it still saves them: attachment);
-#: anything else goes as application/octet-stream.
-_SAFE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp"})
-_EVIDENCE_ID = re.compile(r"[0-9]{1,18}")
-#: Fields beside files a form may carry: far more than any of these forms has.
-_MAX_FIELDS = 50
-#: Files one request may carry before the form parser refuses it outright; more than
-#: FILES_PER_FORM are refused next to the field (the body limit bounds their size).
-_MAX_FILES = 4 * FILES_PER_FORM
 
 
 @dataclass(frozen=True)
@@ -145,46 +140,6 @@ class TrailEntry:
     asked: date | None = None  # the date of an extension request, or of the one declined
 
 
-@dataclass(frozen=True)
-class Submitted:
-    """A form as sent: its text fields, and its files read (at most the limit plus a byte)."""
-
-    values: dict[str, str]
-    files: list[EvidenceFile]
-    problem: str | None = None  # a file refused before the use case sees it
-
-
-async def _read_form(request: Request, *, limit: int | None = None) -> Submitted:
-    """The form of ``request``; with ``limit``, its files too (each at most that size)."""
-    form: FormData = await request.form(max_files=_MAX_FILES, max_fields=_MAX_FIELDS)
-    try:
-        values = {k: v for k, v in form.multi_items() if isinstance(v, str)}
-        if limit is None:
-            return Submitted(values, [])
-        uploads = [v for v in form.getlist("file") if isinstance(v, UploadFile) and v.filename]
-        if len(uploads) > FILES_PER_FORM:
-            return Submitted(values, [], f"file: send at most {FILES_PER_FORM} files at a time "
-                                         f"({len(uploads)} were sent)")  # fmt: skip
-        files = []
-        for upload in uploads:
-            name = upload.filename or ""
-            # One byte over the limit tells a file too large without holding all of it.
-            content = await upload.read(limit + 1)
-            if len(content) > limit:
-                size = max(upload.size or 0, len(content))
-                return Submitted(values, [], f"file: {name} is {size:,} bytes; the limit is "
-                                             f"{limit:,} (CAP_EVIDENCE_MAX_BYTES)")  # fmt: skip
-            kind = mimetypes.guess_type(EvidenceFile(name, b"").stored_name)[0]
-            files.append(EvidenceFile(name, content, kind or "application/octet-stream"))
-        return Submitted(values, files)
-    finally:
-        await form.close()
-
-
-def _status(error: CapError) -> int:
-    return 409 if isinstance(error, ActionRefused | Conflict | AlreadyExists) else 400
-
-
 def _input_errors(exc: ValidationError) -> dict[str, str]:
     """Each field's first problem, in plain words (:func:`cap.domain.inputs.plain`)."""
     errors: dict[str, str] = {}
@@ -192,26 +147,6 @@ def _input_errors(exc: ValidationError) -> dict[str, str]:
         loc = error["loc"]
         errors.setdefault(str(loc[0]) if loc else "form", plain(error))
     return errors
-
-
-def attachment(file_name: str) -> str:
-    """A Content-Disposition that saves the file under its name (RFC 6266, with the name in
-    UTF-8 as RFC 5987 says and a plain ASCII one for old browsers); nothing in the name can
-    end the header or add a parameter."""
-    ascii_name = (
-        "".join(ch if 32 <= ord(ch) < 127 and ch not in '"\\;' else "_" for ch in file_name).strip()
-        or "evidence"
-    )
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(file_name, safe='')}"
-
-
-def _size(n: int, language: Language, _: Callable[[str], str]) -> str:
-    locale = "sv_SE" if language is Language.SV else "en_GB"
-    if n >= 1024 * 1024:
-        return f"{format_decimal(round(n / (1024 * 1024), 1), locale=locale)} MB"
-    if n >= 1024:
-        return f"{format_decimal(round(n / 1024, 1), locale=locale)} kB"
-    return _("%(n)s bytes") % {"n": format_decimal(n, locale=locale)}
 
 
 def _role(value: str) -> Role | None:
@@ -245,15 +180,6 @@ def _trail(events: Sequence[EventView], _: Callable[[str], str]) -> list[TrailEn
             )
         )
     return entries
-
-
-def _parse_date(value: str, field: str) -> date | None:
-    if not value.strip():
-        return None
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise InvalidInput(f"{field}: {value!r} is not a date; write it as YYYY-MM-DD") from None
 
 
 def _plan(values: Mapping[str, str]) -> PlanInput:
@@ -333,13 +259,13 @@ def routes(site: Site, router: APIRouter) -> None:
             # The workflow spells a field as the command line does (external-id).
             named = CapError(error.plain.replace("external-id: ", "external_id: ", 1))
             return log_form(request, values=shown, errors=field_errors(named, FINDING_FIELDS),
-                            status_code=_status(error))  # fmt: skip
+                            status_code=status_of(error))  # fmt: skip
         return see_other(f"/findings/{quote(ref)}?done=logged")
 
     @router.post("/findings/new", response_class=HTMLResponse)
     async def log_finding(request: Request) -> Response:
         user = await run_in_threadpool(site.user, request, Permission.LOG_FINDINGS)
-        sent = await _read_form(request)
+        sent = await read_form(request)
         return await run_in_threadpool(log, request, user, sent.values)
 
     # -- the finding's page ------------------------------------------------------------------
@@ -403,8 +329,8 @@ def routes(site: Site, router: APIRouter) -> None:
                 and proposer.strip().casefold() == user.email.strip().casefold(),
                 "evidence_types": ", ".join(EVIDENCE_TYPES),
                 "files_per_form": FILES_PER_FORM,
-                "max_size": _size(settings.evidence_max_bytes, language, _),
-                "size": lambda n: _size(n, language, _),
+                "max_size": size_text(settings.evidence_max_bytes, language, _),
+                "size": lambda n: size_text(n, language, _),
                 "tz_name": str(tz),
                 "pending_index": unapproved[-1] if pending else None,
                 "as_role": _role,
@@ -464,7 +390,7 @@ def routes(site: Site, router: APIRouter) -> None:
                 at=at_of(values.get("at", "")) or now,
                 reason=values.get("reason", "").strip() or None,
                 note=values.get("note", "").strip() or None,
-                until=_parse_date(values.get("until", ""), "until"),
+                until=parse_date(values.get("until", ""), "until"),
                 deadline=DeadlineKind(deadline) if deadline else None,
             )
             plan = _plan(values) if action is Action.SUBMIT_PLAN else None
@@ -476,7 +402,7 @@ def routes(site: Site, router: APIRouter) -> None:
         except NotFound:
             raise
         except CapError as error:
-            return refused(error, _status(error))
+            return refused(error, status_of(error))
         return see_other(f"/findings/{quote(result.ref)}?done={action.value}")
 
     @router.post("/findings/{ref}/actions/{action}", response_class=HTMLResponse)
@@ -485,7 +411,7 @@ def routes(site: Site, router: APIRouter) -> None:
         if action not in set(Action):
             raise NotFound(f"{action!r} is not an action; the actions are "
                            f"{', '.join(a.value for a in Action)}")  # fmt: skip
-        sent = await _read_form(request, limit=settings.evidence_max_bytes)
+        sent = await read_form(request, limit=settings.evidence_max_bytes)
         return await run_in_threadpool(act, request, user, ref, Action(action), sent)
 
     # -- evidence ----------------------------------------------------------------------------
@@ -500,24 +426,18 @@ def routes(site: Site, router: APIRouter) -> None:
         except CapError as error:
             return page(request, user, ref, failed=_EVIDENCE_FORM,
                         errors=field_errors(error, ("file",)),
-                        status_code=_status(error))  # fmt: skip
+                        status_code=status_of(error))  # fmt: skip
         return see_other(f"/findings/{quote(ref.strip())}?done={_EVIDENCE_FORM}")
 
     @router.post("/findings/{ref}/evidence", response_class=HTMLResponse)
     async def add_evidence(request: Request, ref: str) -> Response:
         user = await run_in_threadpool(site.user, request, Permission.LOG_FINDINGS)
-        sent = await _read_form(request, limit=settings.evidence_max_bytes)
+        sent = await read_form(request, limit=settings.evidence_max_bytes)
         return await run_in_threadpool(attach, request, user, ref, sent)
 
     @router.get("/findings/{ref}/evidence/{evidence_id}")
     def evidence(request: Request, ref: str, evidence_id: str) -> Response:
         site.user(request)
-        if not _EVIDENCE_ID.fullmatch(evidence_id):
+        if not EVIDENCE_ID.fullmatch(evidence_id):
             raise NotFound(f"evidence {evidence_id} does not belong to {ref}")
-        meta, content = workflow.evidence_content(ref, int(evidence_id))
-        kind = meta.content_type if meta.content_type in _SAFE_TYPES else None
-        return Response(
-            content,
-            media_type=kind or "application/octet-stream",
-            headers={**PRIVATE, "content-disposition": attachment(meta.file_name)},
-        )
+        return download(*workflow.evidence_content(ref, int(evidence_id)))

@@ -14,7 +14,7 @@ from cap.config import Settings
 from cap.domain.inputs import PlanAction, PlanInput
 from cap.domain.lifecycle import ActionRequest
 from cap.domain.model import Action, State
-from cap.web.finding import attachment
+from cap.web.forms import attachment
 from cap.web.security import FILES_PER_FORM
 from cap.workflow import EvidenceFile, EvidenceView
 from tests.conftest import ANNA, BO, LI, NOW, World
