@@ -189,6 +189,22 @@ def _print_finding(v: FindingView, tz: tzinfo) -> None:
         echo("\nevidence")
         for e in v.evidence:
             echo(f"  #{e.id} {e.file_name} ({e.size:,} bytes, sha256 {e.sha256[:12]}…)")
+    if v.links:
+        echo("\nlinks sent to the supplier")
+        for link in v.links:
+            status = (
+                f"revoked {when(link.revoked_at)}"
+                if link.revoked_at
+                else f"expires {when(link.expires_at)}"
+            )
+            opened = (
+                f"first opened {when(link.first_opened_at)}, last used "
+                f"{when(link.last_opened_at)}, {link.uses} use(s)"
+                if link.first_opened_at
+                else "never opened"
+            )
+            echo(f"  #{link.id} to {link.address}, sent {when(link.created_at)}: {opened}; "
+                 f"{status}")  # fmt: skip
     if v.decisions:
         echo("\ndecisions")
         unapproved = [i for i, d in enumerate(v.decisions) if not d.approved_by]

@@ -187,6 +187,8 @@ def demo(
     os.environ.pop("CAP_SMTP_HOST", None)  # the demo's addresses are fictitious: keep mail local
     # The demo's database is thrown away with it, and so is the key that signs its links.
     os.environ.setdefault("CAP_SECRET_KEY", secrets.token_urlsafe(48))
+    # The links in the demo's emails open the pages of the desk it serves.
+    os.environ.setdefault("CAP_BASE_URL", base_url(host, port))
     os.environ.setdefault("CAP_DECISION_MAKERS", CECILIA)
     os.environ.setdefault("CAP_SUSTAINABILITY_MANAGER", BO)
     settings = settings_from_env()
@@ -204,10 +206,11 @@ def demo(
     if serve_after:
         typer.echo(f"the desk: {base_url(host, port)}/login; sign in as (new passwords each run):")
     else:
-        # The demo's own key is thrown away with this process: the desk needs one of its own.
-        key = 'CAP_SECRET_KEY=$(python3 -c "import secrets; print(secrets.token_urlsafe(32))")'
+        # The demo's emails carry links signed with its key: the desk must serve them with it.
+        key = f"CAP_SECRET_KEY={os.environ['CAP_SECRET_KEY']}"
         typer.echo(f"desk users (new passwords each run; serve the desk with "
-                   f"CAP_DATABASE_URL={url} {key} cap serve):")  # fmt: skip
+                   f"CAP_DATABASE_URL={url} {key} CAP_BASE_URL={base_url(host, port)} "
+                   "cap serve):")  # fmt: skip
     table(logins, [("role", "ROLE"), ("email", "EMAIL"), ("password", "PASSWORD")], indent="  ")
     if not serve_after:
         return

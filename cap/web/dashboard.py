@@ -11,7 +11,13 @@ from fastapi.responses import HTMLResponse
 
 from cap.domain.permissions import Permission
 from cap.web.site import Site
-from cap.workflow.dashboard import LIST_LIMIT, SOON_DAYS, SUPPLIER_LIMIT, MonthFigures
+from cap.workflow.dashboard import (
+    AT_RISK_DAYS,
+    LIST_LIMIT,
+    SOON_DAYS,
+    SUPPLIER_LIMIT,
+    MonthFigures,
+)
 
 #: The chart's own units (its viewBox); the page scales it to the width it has.
 CHART_WIDTH = 360
@@ -98,6 +104,7 @@ def routes(site: Site, router: APIRouter) -> None:
                 "board": board,
                 "chart": month_chart(board.months),
                 "soon_days": SOON_DAYS,
+                "at_risk_days": AT_RISK_DAYS,
                 "list_limit": LIST_LIMIT,
                 "supplier_limit": SUPPLIER_LIMIT,
             },

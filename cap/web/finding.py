@@ -40,6 +40,7 @@ from cap.web.forms import (
     Submitted,
     download,
     parse_date,
+    plan_from,
     read_form,
     size_text,
     status_of,
@@ -93,6 +94,7 @@ _HAPPENED: dict[str, str] = {
     "escalation": N_("Escalation sent"),
     "step_skipped": N_("Step passed over (catch-up)"),
     "rules_reapplied": N_("Deadlines recomputed under new rules"),
+    "request_resent": N_("Request sent to the supplier again, with a new link"),
     Action.NOTIFY.value: N_("Supplier notified"),
     Action.SUBMIT_PLAN.value: N_("Plan recorded"),
     Action.ACCEPT_PLAN.value: N_("Plan accepted"),
@@ -185,8 +187,7 @@ def _trail(events: Sequence[EventView], _: Callable[[str], str]) -> list[TrailEn
 def _plan(values: Mapping[str, str]) -> PlanInput:
     """The plan of the submit_plan form: the root cause, and one action a line, written
     ``what is done; who does it; YYYY-MM-DD`` (the description may hold semicolons)."""
-    actions: list[dict[str, str]] = []
-    numbers: list[int] = []  # the line each action is on, as the person counts them
+    actions: list[tuple[str, dict[str, str]]] = []
     for number, line in enumerate(values.get("actions", "").splitlines(), start=1):
         if not line.strip():
             continue
@@ -195,21 +196,11 @@ def _plan(values: Mapping[str, str]) -> PlanInput:
             raise InvalidInput(
                 f"actions: line {number}: write it as: what is done; who does it; YYYY-MM-DD"
             )
-        actions.append({"description": parts[0], "owner": parts[1], "due": parts[2]})
-        numbers.append(number)
-    try:
-        return PlanInput.model_validate(
-            {"root_cause": values.get("root_cause", ""), "actions": actions}
+        actions.append(
+            (f"line {number}", {"description": parts[0], "owner": parts[1], "due": parts[2]})
         )
-    except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        loc = first["loc"]
-        if loc and loc[0] == "actions" and len(loc) > 2 and isinstance(loc[1], int):
-            at = numbers[loc[1]]
-            raise InvalidInput(f"actions: line {at}: {loc[2]}: {plain(first)}") from None
-        if loc and loc[0] == "actions":
-            raise InvalidInput("actions: give at least one action, one a line") from None
-        raise InvalidInput(f"{loc[0] if loc else 'root_cause'}: {plain(first)}") from None
+    return plan_from(values.get("root_cause", ""), actions,
+                     none="give at least one action, one a line")  # fmt: skip
 
 
 def routes(site: Site, router: APIRouter) -> None:

@@ -13,8 +13,10 @@ from urllib.parse import quote
 from babel.numbers import format_decimal
 from fastapi import Request
 from fastapi.responses import Response
+from pydantic import ValidationError
 from starlette.datastructures import FormData, UploadFile
 
+from cap.domain.inputs import PlanInput, plain
 from cap.domain.model import Language
 from cap.errors import ActionRefused, AlreadyExists, CapError, Conflict, InvalidInput
 from cap.web.security import FILES_PER_FORM
@@ -111,3 +113,24 @@ def download(meta: EvidenceView, content: bytes, headers: dict[str, str] | None 
         media_type=kind or "application/octet-stream",
         headers={**PRIVATE, **(headers or {}), "content-disposition": attachment(meta.file_name)},
     )
+
+
+def plan_from(
+    root_cause: str, actions: list[tuple[str, dict[str, str]]], *, none: str
+) -> PlanInput:
+    """The plan of a form: ``actions`` each with how the page names it (``line 3``,
+    ``action 2``); an error names the field, and the action as the page does; ``none`` is
+    what to say when no action was given."""
+    try:
+        return PlanInput.model_validate(
+            {"root_cause": root_cause, "actions": [action for _, action in actions]}
+        )
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        loc = first["loc"]
+        if loc and loc[0] == "actions" and len(loc) > 2 and isinstance(loc[1], int):
+            named = actions[loc[1]][0]
+            raise InvalidInput(f"actions: {named}: {loc[2]}: {plain(first)}") from None
+        if loc and loc[0] == "actions":
+            raise InvalidInput(f"actions: {none}") from None
+        raise InvalidInput(f"{loc[0] if loc else 'root_cause'}: {plain(first)}") from None

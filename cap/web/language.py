@@ -1,7 +1,8 @@
 """The language of each page: Swedish or English, the person's choice once made.
 
 The choice is, in order: the signed-in user's stored language, the ``cap_language`` cookie
-(set by the language form on every page), the browser's Accept-Language, CAP_DEFAULT_LANGUAGE.
+(set by the language form on every page), the language of the person a supplier's link was
+sent to, the browser's Accept-Language, CAP_DEFAULT_LANGUAGE.
 Messages are English in the code and templates (``_()``, ``{% trans %}``) and Swedish in the
 .po files of cap/web/locale/sv/LC_MESSAGES/ (one per group of pages, merged), read at start: no
 compiled catalog to keep in step.
@@ -121,6 +122,10 @@ class Languages:
         chosen = request.cookies.get(COOKIE)
         if chosen in set(Language):
             return Language(chosen)
+        # A page for someone known without an account (a supplier's link): their language.
+        known = getattr(request.state, "language", None)
+        if isinstance(known, Language):
+            return known
         available = [language.value for language in Language]
         wanted = negotiate_locale(accepted(request.headers.get("accept-language", "")),
                                   available, sep="-")  # fmt: skip

@@ -35,12 +35,14 @@ from sqlmodel import Session, col
 
 from cap.domain.calendar import add_months
 from cap.domain.model import DeadlineKind, StaffRole, State
-from cap.store.models import Contract, Event, Finding, Supplier, address_key
+from cap.store.models import Contract, Event, Finding, Supplier, SupplierLink, address_key
 from cap.workflow.base import UseCases
 from cap.workflow.views import current_deadline_columns
 
 #: How far ahead "due soon" looks, in days (today counts as day 0).
 SOON_DAYS = 14
+#: A supplier's deadline this close with its link never opened: the finding is at risk.
+AT_RISK_DAYS = 7
 #: How many findings each list of the dashboard shows; the lists link to the rest.
 LIST_LIMIT = 10
 #: How many red and amber suppliers the dashboard names, worst first.
@@ -213,6 +215,10 @@ class Dashboard:
     flagged: tuple[SupplierLight, ...]  # red and amber suppliers, worst first
     months: tuple[MonthFigures, ...]  # MONTHS months, the current one last
     oldest: tuple[OpenFinding, ...]
+    # Supplier deadlines within AT_RISK_DAYS whose emailed links were never opened.
+    at_risk: int = 0
+    at_risk_items: tuple[DeadlineItem, ...] = ()
+    at_risk_until: date | None = None
 
 
 # -- what every user sees alike ----------------------------------------------------------------
@@ -513,6 +519,19 @@ _FINDING_ROWS = (
     .outerjoin(Contract, _CONTRACT_OF_FINDING)
     .where(col(Finding.id).in_(bindparam("ids", expanding=True)))
 )
+_LINKED = select(col(SupplierLink.id)).where(col(SupplierLink.finding_id) == col(Finding.id))
+#: Findings whose supplier owes something within a range of days and who never opened any of
+#: the links emailed to them: a range of the due_order index, each checked by the link index.
+_AT_RISK = (
+    select(col(Finding.id))
+    .where(
+        col(Finding.due_order).between(bindparam("today"), bindparam("until")),
+        col(Finding.state).in_([State.AWAITING_PLAN, State.REMEDIATING]),
+        _LINKED.exists(),
+        ~_LINKED.where(col(SupplierLink.first_opened_at).is_not(None)).exists(),
+    )
+    .order_by(col(Finding.due_order), col(Finding.id))
+)
 _SUPPLIER_NAMES = select(col(Supplier.id), col(Supplier.name), col(Supplier.org_number)).order_by(
     col(Supplier.name), col(Supplier.org_number)
 )
@@ -540,7 +559,11 @@ class Dashboards(UseCases):
                 else ()
                 for queue in (own or tuple(Queue))
             }
+            # Read on every request: opening a link changes no finding, so no revision.
+            until = today + timedelta(days=AT_RISK_DAYS)
+            at_risk = list(session.execute(_AT_RISK, {"today": today, "until": until}).scalars())
             shown = [
+                *at_risk[:LIST_LIMIT],
                 *figures.overdue_ids,
                 *figures.due_soon_ids,
                 *(i for items in listed.values() for i, _, _ in items),
@@ -582,6 +605,9 @@ class Dashboards(UseCases):
             flagged=flagged,
             months=figures.months,
             oldest=tuple(_open_finding(rows[i], today) for i in figures.oldest_ids if i in rows),
+            at_risk=len(at_risk),
+            at_risk_items=_deadline_items(rows, at_risk[:LIST_LIMIT], today, late=False),
+            at_risk_until=until,
         )
 
     @property

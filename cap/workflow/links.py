@@ -28,6 +28,7 @@ from cap.workflow.base import UseCases
 from cap.workflow.records import finding_by_ref
 from cap.workflow.results import LinkView
 from cap.workflow.users import ADDRESS_LENGTH, wait_minutes
+from cap.workflow.views import link_view
 
 if TYPE_CHECKING:
     from itsdangerous import URLSafeSerializer
@@ -274,14 +275,8 @@ class Links(UseCases):
 
 
 def _view(session: Session, link: SupplierLink, ref: str | None = None) -> LinkView:
-    assert link.id is not None
     if ref is None and link.finding_id is not None:
         ref = session.execute(
             select(col(Finding.ref)).where(col(Finding.id) == link.finding_id)
         ).scalar_one()
-    return LinkView(
-        id=link.id, supplier_id=link.supplier_id, finding_ref=ref, address=link.address,
-        created_at=link.created_at, expires_at=link.expires_at, revoked_at=link.revoked_at,
-        first_opened_at=link.first_opened_at, last_opened_at=link.last_opened_at,
-        uses=link.uses,
-    )  # fmt: skip
+    return link_view(link, ref)

@@ -198,6 +198,8 @@ class FindingView(FindingSummary):
     evidence: tuple[EvidenceView, ...]
     decisions: tuple[DecisionView, ...]
     events: tuple[EventView, ...]
+    #: The links emailed to the supplier about it, the newest first: sent, opened, used.
+    links: tuple[LinkView, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from cap.store.models import (
     OutboxMessage,
     Plan,
     Supplier,
+    SupplierLink,
 )
 from cap.workflow.results import (
     ContactView,
@@ -36,6 +37,7 @@ from cap.workflow.results import (
     ExtensionRequestView,
     FindingSummary,
     FindingView,
+    LinkView,
     OutboxMessageView,
     PlanActionView,
     PlanView,
@@ -182,7 +184,26 @@ def finding_view(
         evidence=tuple(evidence_view(e) for e in evidence),
         decisions=tuple(decision_view(d) for d in decisions),
         events=tuple(events),
+        links=tuple(
+            link_view(link, finding.ref)
+            for link in session.execute(
+                select(SupplierLink)
+                .where(col(SupplierLink.finding_id) == mine)
+                .order_by(col(SupplierLink.id).desc())
+            ).scalars()
+        ),
     )
+
+
+def link_view(link: SupplierLink, ref: str | None) -> LinkView:
+    """A supplier link as shown, ``ref`` its finding's."""
+    assert link.id is not None
+    return LinkView(
+        id=link.id, supplier_id=link.supplier_id, finding_ref=ref, address=link.address,
+        created_at=link.created_at, expires_at=link.expires_at, revoked_at=link.revoked_at,
+        first_opened_at=link.first_opened_at, last_opened_at=link.last_opened_at,
+        uses=link.uses,
+    )  # fmt: skip
 
 
 def extension_request_view(

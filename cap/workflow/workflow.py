@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cap.workflow.answers import Answers
 from cap.workflow.casefile import CaseFiles
 from cap.workflow.dashboard import Dashboards
 from cap.workflow.directory import Directory
@@ -15,7 +16,17 @@ from cap.workflow.users import Users
 
 
 class Workflow(
-    Directory, Findings, Queries, Listings, Dashboards, CaseFiles, Sweeps, Mail, Users, Links
+    Answers,
+    Directory,
+    Findings,
+    Queries,
+    Listings,
+    Dashboards,
+    CaseFiles,
+    Sweeps,
+    Mail,
+    Users,
+    Links,
 ):
     """The use cases of cap over one database and one configuration.
 

@@ -17,6 +17,7 @@ import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -112,11 +113,12 @@ def _seed(url: str, mail_dir: Path) -> None:
     db.engine.dispose()
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+@contextmanager
+def serving(home: Path, **settings: str) -> Iterator[Served]:
+    """`cap serve` over a seeded SQLite database in ``home``, with the CAP_* ``settings``
+    given beside the database, mail folder, secret key and base URL."""
     if not Path(CHROMIUM).exists() and not os.environ.get("CI"):
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    home = tmp_path_factory.mktemp("desk")
     url = f"sqlite:///{home / 'cap.db'}"
     _seed(url, home / "mail")
     port = _free_port()
@@ -126,6 +128,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         "CAP_MAIL_DIR": str(home / "mail"),
         "CAP_SECRET_KEY": SECRET,
         "CAP_BASE_URL": f"http://127.0.0.1:{port}",
+        **settings,
     }
     log = (home / "serve.log").open("wb")
     process = subprocess.Popen(
@@ -144,9 +147,17 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     else:  # pragma: no cover
         process.kill()
         pytest.fail(f"cap serve did not start: {(home / 'serve.log').read_text()}")
-    yield Served(base, url, env)
-    process.send_signal(signal.SIGTERM)
-    assert process.wait(timeout=30) == 0
+    try:
+        yield Served(base, url, env)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    with serving(tmp_path_factory.mktemp("desk")) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

@@ -12,9 +12,15 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pydantic import SecretStr
+from sqlalchemy import select
+from sqlmodel import col
 
 from cap.clock import utcnow
+from cap.config import Settings
 from cap.domain.model import StaffRole
+from cap.store.models import OutboxMessage
+from cap.workflow import Workflow
 from tests.cli_runner import CAP, workflow_for
 
 pytestmark = pytest.mark.slow  # cap demo as a process
@@ -61,6 +67,7 @@ def test_each_run_prints_new_logins_that_sign_in(tmp_path: Path) -> None:
         assert "desk users" in heading and f"CAP_DATABASE_URL={url}" in heading
         assert "CAP_SECRET_KEY=" in heading  # cap serve refuses to start without one
         runs.append(_logins(done.stdout))
+    _links_open_with_the_printed_key(url, heading)
 
     first, second = runs
     assert [role for role, _, _ in second] == [
@@ -78,6 +85,26 @@ def test_each_run_prints_new_logins_that_sign_in(tmp_path: Path) -> None:
         assert old != new
         assert not _signs_in(url, email, old)
         assert _signs_in(url, email, new)
+
+
+def _links_open_with_the_printed_key(url: str, heading: str) -> None:
+    """The suppliers' emails the demo queued carry links to the desk the heading serves,
+    signed with the key it prints."""
+    key = re.search(r"CAP_SECRET_KEY=(\S+)", heading)
+    base = re.search(r"CAP_BASE_URL=(\S+)", heading)
+    assert key and base and base.group(1) == "http://127.0.0.1:8000"
+    with workflow_for(url) as workflow:
+        with workflow.db.read() as session:
+            to, body = session.execute(
+                select(col(OutboxMessage.recipient), col(OutboxMessage.text_body))
+                .where(col(OutboxMessage.recipient_role) == "supplier")
+                .order_by(col(OutboxMessage.id).desc())
+            ).first() or ("", "")
+        token = re.search(re.escape(base.group(1)) + r"/s/(\S+)", body)
+        assert token, body
+        signed = Settings(database_url=url, secret_key=SecretStr(key.group(1)))
+        opened = Workflow(db=workflow.db, settings=signed).open_link(token.group(1), now=utcnow())
+        assert opened.address == to
 
 
 def _free_port() -> int:

@@ -96,3 +96,15 @@ def test_resend_queues_the_current_request_again_with_a_fresh_link(cap: Cap) -> 
         )
     assert cap.json("link", "resend", ref, env=env)["queued"][0]["kind"] == "cap_requested"
     assert "does not exist" in cap.fails("link", "resend", "NC-2026-9999", env=env)
+
+
+def test_show_tells_each_links_use(cap: Cap) -> None:
+    ref, (li, qa) = two_links(cap)
+    shown = cap.ok("finding", "show", ref).split("links sent to the supplier\n")[1]
+    lines = shown.splitlines()[:2]
+    assert (
+        lines[0].startswith(f"  #{qa} to qa@supplier.example, sent ") and "never opened" in lines[0]
+    )
+    assert lines[1].startswith(f"  #{li} to {LI}, sent ")
+    assert "first opened 2026-03-03 12:00" in lines[1] and "1 use(s)" in lines[1]
+    assert [link["uses"] for link in cap.json("finding", "show", ref)["links"]] == [0, 1]

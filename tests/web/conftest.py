@@ -129,3 +129,19 @@ def signed_in(
     yield open_as
     for browser in opened:
         browser.close()
+
+
+@pytest.fixture
+def linked_world(web_settings: Settings, everyone: Workflow) -> World:
+    """desk_world with the web's secret key, so that its emails carry supplier links."""
+    workflow = Workflow(db=everyone.db, settings=web_settings)
+    workflow.password_hasher = CHEAP
+    return make_world(workflow)
+
+
+@pytest.fixture
+def supplier(web_settings: Settings, clock: Clock) -> Iterator[Desk]:
+    """The supplier's browser: nobody signed in, on the test's clock."""
+    browser = Desk(web_settings, accept_language=None, clock=clock)
+    yield browser
+    browser.close()

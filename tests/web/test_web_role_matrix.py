@@ -4,7 +4,9 @@ use it gets the form's own refusal (400, 409) and changes nothing, and one that 
 403 before the form is read. A route added without a row here fails the last test.
 
 Not here, tested on their own: POST /logout and /logout/everywhere (they end the session the
-matrix goes on with, tests/web/test_web_session_end.py), /health and / (public).
+matrix goes on with, tests/web/test_web_session_end.py), /health and / (public), and the
+supplier's pages under /s/{token}, which the signed link opens whoever is signed in
+(tests/web/test_web_supplier_*.py).
 """
 
 from __future__ import annotations
@@ -96,7 +98,10 @@ MATRIX: list[tuple[str, str, dict[str, str], dict[Any, int]]] = [
 ]
 #: Routes not in the matrix, and why (see the module's docstring).
 ELSEWHERE = {("POST", "/logout"), ("POST", "/logout/everywhere"), ("GET", "/health"),
-             ("GET", "/"), ("POST", "/login")}  # fmt: skip
+             ("GET", "/"), ("POST", "/login"),
+             ("GET", "/s/{token}"), ("GET", "/s/{token}/findings/{ref}"),
+             ("POST", "/s/{token}/findings/{ref}/{form}"),
+             ("GET", "/s/{token}/findings/{ref}/files/{evidence_id}")}  # fmt: skip
 
 
 @pytest.fixture
