@@ -80,7 +80,7 @@ BENCH = Path(__file__).resolve().parent
 TARGET = 0.150  # seconds: the 95th percentile of every page of the desk
 EXPORT_TARGET = 2.0  # seconds: the 95th percentile of a CSV export of ~5,000 findings
 #: Bump when the data set changes: databases built before are rebuilt.
-GENERATOR = 3
+GENERATOR = 4
 #: A cached database older than this is rebuilt: its deadlines are relative to its build day.
 MAX_AGE = timedelta(days=7)
 PASSWORD = "bench-password-of-the-desk"  # every bench user's; the database is thrown away
@@ -328,6 +328,8 @@ def build(path: Path, sizes: Sizes, seed: int = 12) -> Built:
             contracts = _directory(conn, sizes.suppliers, rng, now)
             progress(f"  {sizes.suppliers:,} suppliers, {len(contracts):,} contracts")
             states, events, matches = _findings(conn, sizes.findings, contracts, protos, rng, now)
+            links = _links(conn, rng, now)
+            progress(f"  {links:,} supplier links")
         workflow = Workflow(db, Settings(database_url=url))
         for role, email in USERS.items():
             workflow.add_user(email, role, PASSWORD, name=f"Bench {role.value}", now=now)
@@ -350,6 +352,34 @@ def build(path: Path, sizes: Sizes, seed: int = 12) -> Built:
         # connection closes, but a lingering one must not keep rows in the write-ahead log.
         with contextlib.closing(sqlite3.connect(path)) as conn:
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+#: The share of the links emailed to suppliers that they opened.
+OPENED = 0.7
+
+
+def _links(conn: Connection, rng: random.Random, now: datetime) -> int:
+    """A link to its supplier's contact for each finding the supplier owes something on,
+    sent when it was notified, OPENED of them opened since: what the dashboard's "at risk"
+    list reads."""
+    f, c = table("finding").c, table("supplier_contact").c
+    owing = conn.execute(
+        select(f.id, f.supplier_id, c.email, f.notified_at)
+        .join_from(table("finding"), table("supplier_contact"), c.supplier_id == f.supplier_id)
+        .where(f.state.in_([State.AWAITING_PLAN, State.PLAN_REVIEW, State.REMEDIATING]))
+    ).all()
+    rows = []
+    for finding_id, supplier_id, email, notified in owing:
+        sent = notified or now - timedelta(days=10)
+        opened = sent + timedelta(hours=rng.randint(1, 72)) if rng.random() < OPENED else None
+        rows.append({"supplier_id": supplier_id, "finding_id": finding_id, "address": email,
+                     "address_key": email.lower(), "created_at": sent,
+                     "expires_at": sent + timedelta(days=60), "revoked_at": None,
+                     "first_opened_at": opened, "last_opened_at": opened,
+                     "uses": 1 if opened else 0})  # fmt: skip
+    if rows:
+        conn.execute(insert(table("supplier_link")), rows)
+    return len(rows)
 
 
 def _directory(conn: Connection, count: int, rng: random.Random, now: datetime) -> list[Contracted]:

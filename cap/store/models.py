@@ -225,7 +225,8 @@ class SupplierLink(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_instant(nullable=False))
     expires_at: datetime = Field(sa_column=_instant(nullable=False))
     revoked_at: datetime | None = Field(default=None, sa_column=_instant())
-    first_opened_at: datetime | None = Field(default=None, sa_column=_instant())
+    # Indexed: the dashboard's figures are kept until a link is first opened.
+    first_opened_at: datetime | None = Field(default=None, sa_column=_instant(index=True))
     last_opened_at: datetime | None = Field(default=None, sa_column=_instant())
     uses: int = 0
 

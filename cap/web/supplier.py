@@ -129,15 +129,18 @@ def routes(site: Site, router: APIRouter) -> None:
         return site.render(request, "supplier_not_valid.html", {"status": status, "wait": wait},
                            status_code=status, headers=_HEADERS)  # fmt: skip
 
-    def open_portal(request: Request, token: str) -> SupplierPortal | HTMLResponse:
-        """The link's portal, its person's language the page's; or the page that says no."""
+    def open_portal(
+        request: Request, token: str, *, record: bool = True
+    ) -> SupplierPortal | HTMLResponse:
+        """The link's portal, its person's language the page's; or the page that says no.
+        ``record``: count this as a use of the link (an answer is counted by the workflow)."""
         now = site.now()
         address = client_address(request)
         wait = workflow.link_wait(address, now=now)
         if wait is not None:
             return not_valid(request, 429, wait=str(wait))
         try:
-            portal = workflow.supplier_portal(token, now=now)
+            portal = workflow.supplier_portal(token, now=now, record=record)
         except LinkNotValid:
             workflow.record_bad_link(address, now=now)
             return not_valid(request)
@@ -232,14 +235,19 @@ def routes(site: Site, router: APIRouter) -> None:
         return finding_page(request, token, portal, portal.finding(ref))
 
     def answer(request: Request, token: str, ref: str, form: str, sent: Submitted) -> Response:
-        portal = open_portal(request, token)
+        # Adding or removing a plan's rows uses the link; an answer's use is the workflow's.
+        changing = form == Action.SUBMIT_PLAN.value and sent.values.get("change") in (
+            "add",
+            "remove",
+        )
+        portal = open_portal(request, token, record=changing)
         if isinstance(portal, HTMLResponse):
             return portal
         found = portal.finding(ref)
         fields = _FORM_FIELDS[form]
         values = {k: v for k, v in sent.values.items() if k in fields or k == "version"}
         rows = plan_rows(sent.values) if form == Action.SUBMIT_PLAN.value else None
-        if rows is not None and sent.values.get("change") in ("add", "remove"):
+        if rows is not None and changing:
             # Rows added or removed: the same form again, nothing sent yet.
             values["root_cause"] = sent.values.get("root_cause", "")
             return finding_page(request, token, portal, found, failed=form, values=values,

@@ -138,9 +138,10 @@ class SupplierPortal:
 
 
 class Answers(Findings, Links):
-    def supplier_portal(self, token: str, *, now: datetime) -> SupplierPortal:
-        """What the link ``token`` opens at ``now`` (its use recorded); LinkNotValid if none."""
-        link = self.open_link(token, now=now)
+    def supplier_portal(self, token: str, *, now: datetime, record: bool = True) -> SupplierPortal:
+        """What the link ``token`` opens at ``now`` (its use recorded, unless not ``record``);
+        LinkNotValid if none."""
+        link = self.open_link(token, now=now, record=record)
         with self.db.read() as session:
             return self._portal(session, link, now)
 

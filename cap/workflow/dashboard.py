@@ -295,22 +295,32 @@ class Figures:
     flagged: tuple[SupplierTally, ...]
     months: tuple[MonthFigures, ...]
     oldest_ids: tuple[int, ...]
+    at_risk: int = 0
+    at_risk_ids: tuple[int, ...] = ()  # the soonest due first
+
+
+#: What figures are kept under: a Revision's date, events and newest first link opening.
+RevisionKey = tuple[date, int, int, datetime | None]
 
 
 @dataclass(frozen=True)
 class Revision:
     """What says whether the findings may have changed since figures were computed: the
     local date, the newest event id and how many of the newest RECENT_EVENTS ids are
-    committed; on PostgreSQL, the transactions running then (``running``), None elsewhere."""
+    committed; on PostgreSQL, the transactions running then (``running``), None elsewhere;
+    the newest first opening of a supplier link."""
 
     today: date
     last_event: int
     recent_events: int
     running: frozenset[int] | None
+    #: When a supplier link was last opened for the first time: the findings at risk change
+    #: with it, and no event says so.
+    links_opened: datetime | None = None
 
     @property
-    def key(self) -> tuple[date, int, int]:
-        return (self.today, self.last_event, self.recent_events)
+    def key(self) -> RevisionKey:
+        return (self.today, self.last_event, self.recent_events, self.links_opened)
 
     def still(self, now: Revision) -> bool:
         """Figures computed at ``self`` still hold at ``now``: same date and events, and no
@@ -345,7 +355,7 @@ class FigureCache(Generic[F]):
         self.size = size
         self.max_age = max_age.total_seconds()
         self._clock = clock
-        self._kept: OrderedDict[tuple[date, int, int], _Kept[F]] = OrderedDict()
+        self._kept: OrderedDict[RevisionKey, _Kept[F]] = OrderedDict()
         self._lock = threading.Lock()  # guards _kept
         self._computing = threading.Lock()  # one computation at a time
 
@@ -493,6 +503,7 @@ _REVISION = select(
     .where(func.coalesce(_LAST_EVENT, 0) - RECENT_EVENTS < _EVENT_ID)
     .scalar_subquery(),
     select(func.count()).select_from(Supplier).scalar_subquery(),
+    select(func.max(col(SupplierLink.first_opened_at))).scalar_subquery(),
 )
 #: With the statement's snapshot, xmin:xmax:running,ids (PostgreSQL 13 and later).
 _REVISION_PG = _REVISION.add_columns(sql_cast(func.pg_current_snapshot(), Text))
@@ -559,11 +570,8 @@ class Dashboards(UseCases):
                 else ()
                 for queue in (own or tuple(Queue))
             }
-            # Read on every request: opening a link changes no finding, so no revision.
-            until = today + timedelta(days=AT_RISK_DAYS)
-            at_risk = list(session.execute(_AT_RISK, {"today": today, "until": until}).scalars())
             shown = [
-                *at_risk[:LIST_LIMIT],
+                *figures.at_risk_ids,
                 *figures.overdue_ids,
                 *figures.due_soon_ids,
                 *(i for items in listed.values() for i, _, _ in items),
@@ -605,9 +613,9 @@ class Dashboards(UseCases):
             flagged=flagged,
             months=figures.months,
             oldest=tuple(_open_finding(rows[i], today) for i in figures.oldest_ids if i in rows),
-            at_risk=len(at_risk),
-            at_risk_items=_deadline_items(rows, at_risk[:LIST_LIMIT], today, late=False),
-            at_risk_until=until,
+            at_risk=figures.at_risk,
+            at_risk_items=_deadline_items(rows, figures.at_risk_ids, today, late=False),
+            at_risk_until=today + timedelta(days=AT_RISK_DAYS),
         )
 
     @property
@@ -622,11 +630,11 @@ class Dashboards(UseCases):
     def _revision(self, session: Session, today: date) -> tuple[Revision, int]:
         """The revision of the findings on ``today`` and the number of suppliers."""
         if session.get_bind().dialect.name != "postgresql":
-            last, recent, suppliers = session.execute(_REVISION).one()
-            return Revision(today, int(last or 0), int(recent), None), int(suppliers)
-        last, recent, suppliers, snapshot = session.execute(_REVISION_PG).one()
+            last, recent, suppliers, opened = session.execute(_REVISION).one()
+            return Revision(today, int(last or 0), int(recent), None, opened), int(suppliers)
+        last, recent, suppliers, opened, snapshot = session.execute(_REVISION_PG).one()
         running = frozenset(int(x) for x in str(snapshot).split(":")[2].split(",") if x)
-        return Revision(today, int(last or 0), int(recent), running), int(suppliers)
+        return Revision(today, int(last or 0), int(recent), running, opened), int(suppliers)
 
     def _managed(self, session: Session, me: str) -> frozenset[int]:
         """The contracts the user whose address key (address_key) is ``me`` manages."""
@@ -699,7 +707,16 @@ class Dashboards(UseCases):
             flagged=flagged,
             months=self._months(session, month_starts(today)),
             oldest_ids=self._oldest(session),
+            **self._at_risk(session, today),
         )
+
+    def _at_risk(self, session: Session, today: date) -> dict[str, Any]:
+        """How many findings are at risk (AT_RISK_DAYS), and the first LIST_LIMIT of them."""
+        found = session.execute(
+            _AT_RISK, {"today": today, "until": today + timedelta(days=AT_RISK_DAYS)}
+        ).scalars()
+        ids = list(found)
+        return {"at_risk": len(ids), "at_risk_ids": tuple(ids[:LIST_LIMIT])}
 
     def _states(self, session: Session) -> tuple[StateCount, ...]:
         state = col(Finding.state)

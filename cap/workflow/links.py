@@ -217,9 +217,9 @@ class Links(UseCases):
         with self.db.write() as session:
             session.add(LoginFailure(email_key=BAD_LINK, address=address[:ADDRESS_LENGTH], at=now))
 
-    def open_link(self, token: str, *, now: datetime) -> LinkView:
-        """The link ``token`` names, if it opens at ``now`` (its use recorded); LinkNotValid,
-        the same for every reason, if not."""
+    def open_link(self, token: str, *, now: datetime, record: bool = True) -> LinkView:
+        """The link ``token`` names, if it opens at ``now`` (its use recorded, unless not
+        ``record``); LinkNotValid, the same for every reason, if not."""
         from itsdangerous import BadSignature
 
         try:
@@ -228,10 +228,12 @@ class Links(UseCases):
             raise LinkNotValid() from None
         if not isinstance(link_id, int) or isinstance(link_id, bool):
             raise LinkNotValid()
-        with self.db.write() as session:
+        with self.db.write() if record else self.db.read() as session:
             link = session.get(SupplierLink, link_id)
             if link is None or link.revoked_at is not None or link.expires_at <= now:
                 raise LinkNotValid()
+            if not record:
+                return _view(session, link)
             if link.first_opened_at is None:
                 link.first_opened_at = now
             link.last_opened_at = now

@@ -7,6 +7,7 @@ ANSWER_LIMIT answers an hour."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import timedelta
 
 import httpx
@@ -249,3 +250,36 @@ def test_more_time_is_asked_for_and_the_answer_shown(linked_world: World, suppli
     assert "Extension asked for" in history and "Extension declined" in history
     assert "Date asked for: Fri 15 May 2026" in history
     assert "Workers cannot wait" in history and ANNA not in history
+
+
+def test_hostile_text_is_shown_as_text_on_both_sides(
+    linked_world: World, supplier: Desk, signed_in: Callable[[str], Desk]
+) -> None:
+    ref = notified(linked_world)
+    page = page_of(linked_world, ref)
+    hostile = '<script>alert(1)</script><img src=x onerror="alert(2)">'
+    rows = {"root_cause": hostile, "rows": "1", "description_0": hostile,
+            "owner_0": hostile, "due_0": DUE}  # fmt: skip
+    sent = supplier.post(f"{page}/submit_plan", plan_form(supplier, page, **rows, change="send"))
+    assert sent.status_code == 303
+    for text in (supplier.get(page).text, signed_in(ANNA).get(f"/findings/{ref}").text):
+        assert "<script>alert(1)" not in text and "<img src=x" not in text
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+
+
+def test_an_answer_is_one_use_of_the_link(linked_world: World, supplier: Desk) -> None:
+    workflow = linked_world.workflow
+    ref = notified(linked_world)
+    page = page_of(linked_world, ref)
+    token = supplier.token(page)  # a page seen: one use
+
+    def uses() -> int:
+        return sum(link.uses for link in workflow.links_of(ref))
+
+    before = uses()
+    sent = supplier.request("POST", f"{page}/files", data={"csrftoken": token},
+                            files=[("file", ("a.pdf", PDF, "application/pdf"))])  # fmt: skip
+    assert sent.status_code == 303 and uses() == before + 1
+    exe = [("file", ("a.exe", b"MZ", "application/octet-stream"))]
+    refused = supplier.request("POST", f"{page}/files", data={"csrftoken": token}, files=exe)
+    assert refused.status_code == 400 and uses() == before + 2  # a refused answer is a use too
