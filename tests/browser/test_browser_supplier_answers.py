@@ -96,7 +96,7 @@ def test_the_supplier_answers_through_the_emailed_link(
         assert page.get_by_role("heading", level=1).inner_text() == (
             "Findings for Nordic IT Supply AB"
         )
-        check_page(li, "supplier")
+        check_page(li, "supplier-link")
         page.get_by_role("link", name=re.compile(ref)).click()
         page.get_by_label("Root cause").fill("Peak-season orders accepted beyond capacity")
         due = (date.today() + timedelta(days=90)).isoformat()
@@ -134,7 +134,7 @@ def test_the_supplier_answers_through_the_emailed_link(
         assert "Carry out the plan and report the fix" in page.locator("main").inner_text()
         page.get_by_role("button", name="Svenska").click()
         assert page.locator("html").get_attribute("lang") == "sv"
-        check_page(li, "supplier-sv")
+        check_page(li, "supplier-link-sv")
     finally:
         anna.close()
         li.close()
