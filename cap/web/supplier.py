@@ -145,7 +145,17 @@ def routes(site: Site, router: APIRouter) -> None:
             workflow.record_bad_link(address, now=now)
             return not_valid(request)
         request.state.language = portal.language
+        request.state.portal = portal
         return portal
+
+    def missing(request: Request, token: str, error: NotFound) -> HTMLResponse:
+        """What the link does not reach (another supplier's finding, a file not theirs):
+        404, on the supplier's page, naming only what was asked for."""
+        portal = getattr(request.state, "portal", None)
+        return site.render(request, "supplier_not_valid.html",
+                           {"status": 404, "message": error.plain, "portal": portal,
+                            "base": base_path(token)},
+                           status_code=404, headers=_HEADERS)  # fmt: skip
 
     def base_path(token: str) -> str:
         return f"/s/{quote(token, safe='')}"
@@ -232,7 +242,11 @@ def routes(site: Site, router: APIRouter) -> None:
         portal = open_portal(request, token)
         if isinstance(portal, HTMLResponse):
             return portal
-        return finding_page(request, token, portal, portal.finding(ref))
+        try:
+            found = portal.finding(ref)
+        except NotFound as error:
+            return missing(request, token, error)
+        return finding_page(request, token, portal, found)
 
     def answer(request: Request, token: str, ref: str, form: str, sent: Submitted) -> Response:
         # Adding or removing a plan's rows uses the link; an answer's use is the workflow's.
@@ -243,7 +257,10 @@ def routes(site: Site, router: APIRouter) -> None:
         portal = open_portal(request, token, record=changing)
         if isinstance(portal, HTMLResponse):
             return portal
-        found = portal.finding(ref)
+        try:
+            found = portal.finding(ref)
+        except NotFound as error:
+            return missing(request, token, error)
         fields = _FORM_FIELDS[form]
         values = {k: v for k, v in sent.values.items() if k in fields or k == "version"}
         rows = plan_rows(sent.values) if form == Action.SUBMIT_PLAN.value else None
@@ -280,8 +297,8 @@ def routes(site: Site, router: APIRouter) -> None:
         except Throttled as error:
             return finding_page(request, token, portal, found, throttled=error.plain,
                                 status_code=429)  # fmt: skip
-        except NotFound:
-            raise
+        except NotFound as error:
+            return missing(request, token, error)
         except CapError as error:
             return finding_page(request, token, portal, found, failed=form, values=values,
                                 rows=rows, errors=field_errors(error, fields),
@@ -301,11 +318,14 @@ def routes(site: Site, router: APIRouter) -> None:
         portal = open_portal(request, token)
         if isinstance(portal, HTMLResponse):
             return portal
-        found = portal.finding(ref)
-        if not EVIDENCE_ID.fullmatch(evidence_id):
-            raise NotFound(f"file: {evidence_id[:20]} is not one of the files of {found.ref}")
-        meta, content = workflow.supplier_evidence(token, found.ref, int(evidence_id),
-                                                   now=site.now())  # fmt: skip
+        try:
+            found = portal.finding(ref)
+            if not EVIDENCE_ID.fullmatch(evidence_id):
+                raise NotFound(f"file: {evidence_id[:20]} is not one of the files of {found.ref}")
+            meta, content = workflow.supplier_evidence(token, found.ref, int(evidence_id),
+                                                       now=site.now())  # fmt: skip
+        except NotFound as error:
+            return missing(request, token, error)
         return download(meta, content, _HEADERS)
 
 

@@ -110,6 +110,7 @@ def test_a_finding_of_another_supplier_is_never_reached(
         refused = supplier.get(path + sub)
         assert refused.status_code == 404, sub
         assert "Secret of the other supplier" not in refused.text
+        assert "All findings for Nordic IT Supply AB" in refused.text  # the supplier's own page
     form = {
         "csrftoken": supplier.token(path),
         "root_cause": "x",
