@@ -28,6 +28,7 @@ from cap.cli import (  # noqa: F401  (the commands register themselves)
     mail,
     rules,
     service,
+    tokens,
     users,
 )
 from cap.cli.base import app

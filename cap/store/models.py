@@ -341,6 +341,24 @@ class User(SQLModel, table=True):
     session_version: int = 1
 
 
+class ApiToken(SQLModel, table=True):
+    """A token another system calls the API with, in a role of the desk. Only its SHA-256 is
+    kept: the token itself is shown once, when it is made. ``prefix`` (its first characters)
+    tells tokens apart in a list without being usable."""
+
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    role: StaffRole = Field(sa_column=_enum(StaffRole))
+    token_hash: str = Field(max_length=64, unique=True)
+    prefix: str = Field(max_length=16)
+    created_at: datetime = Field(sa_column=_instant(nullable=False))
+    expires_at: datetime | None = Field(default=None, sa_column=_instant())
+    revoked_at: datetime | None = Field(default=None, sa_column=_instant())
+    last_used_at: datetime | None = Field(default=None, sa_column=_instant())
+
+
 class LoginFailure(SQLModel, table=True):
     """A failed sign-in, kept in the database so every web process sees the same count.
 

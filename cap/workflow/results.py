@@ -491,3 +491,26 @@ class LinkView:
     first_opened_at: datetime | None
     last_opened_at: datetime | None
     uses: int
+
+
+@dataclass(frozen=True)
+class TokenView:
+    """A token of the API (cap.workflow.tokens), never the token itself: ``prefix`` tells it
+    apart."""
+
+    id: int
+    name: str
+    role: StaffRole
+    prefix: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A token just made: ``token`` is shown this once and kept nowhere."""
+
+    view: TokenView
+    token: str

@@ -12,6 +12,7 @@ from cap.workflow.listing import Listings
 from cap.workflow.mail import Mail
 from cap.workflow.queries import Queries
 from cap.workflow.sweeps import Sweeps
+from cap.workflow.tokens import Tokens
 from cap.workflow.users import Users
 
 
@@ -27,6 +28,7 @@ class Workflow(
     Mail,
     Users,
     Links,
+    Tokens,
 ):
     """The use cases of cap over one database and one configuration.
 
