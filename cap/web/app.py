@@ -23,6 +23,8 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp
 
 from cap import __version__
+from cap.api.app import create_api
+from cap.api.problems import problem
 from cap.config import Settings
 from cap.domain.model import Language
 from cap.errors import InvalidInput
@@ -96,6 +98,8 @@ def create_app(
         https_only=secure,
     )
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    # The API for other systems: tokens, not sessions (cap/api).
+    app.mount("/api/v1", create_api(workflow, utcnow))
     # On the application's own router: FastAPI analyses an included router's routes again,
     # at the first request that reaches them.
     sign_in_routes(site, app.router)
@@ -106,6 +110,9 @@ def create_app(
     @app.exception_handler(HTTPException)
     def http_error(request: Request, error: Exception) -> Response:
         assert isinstance(error, HTTPException)
+        if request.url.path.startswith("/api/"):
+            # A path the API's mount does not take (a line break in it): still the API's.
+            return problem(error.status_code, str(error.detail), headers=dict(error.headers or {}))
         site.signed_in(request)  # the page's language is the user's
         return site.render(request, "error.html", {"status": error.status_code},
                            status_code=error.status_code, headers=error.headers)  # fmt: skip

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import secrets
+from http import HTTPStatus
 from io import BytesIO
 from typing import Any
 from urllib.parse import urlsplit
@@ -75,6 +77,24 @@ async def send_plain(send: Send, status: int, line: str) -> None:
         }
     )
     await send({"type": "http.response.body", "body": f"{line}\n".encode()})
+
+
+async def refuse(scope: Scope, send: Send, status: int, line: str) -> None:
+    """``line`` with ``status``: to the API (``/api/``) as problem details, to a browser as
+    plain text."""
+    if not scope.get("path", "").startswith("/api/"):
+        await send_plain(send, status, line)
+        return
+    body = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status,
+            "detail": line}  # fmt: skip
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/problem+json")],
+        }
+    )
+    await send({"type": "http.response.body", "body": json.dumps(body).encode()})
 
 
 class SecurityHeaders:
@@ -147,7 +167,7 @@ class BodyLimit:
         limit = self.upload_max if multipart else self.form_max
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
-            await send_plain(send, 413, self._refusal(limit, multipart))
+            await refuse(scope, send, 413, self._refusal(limit, multipart))
             return
         chunks: list[bytes] = []
         size = 0
@@ -158,7 +178,7 @@ class BodyLimit:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                await send_plain(send, 413, self._refusal(limit, multipart))
+                await refuse(scope, send, 413, self._refusal(limit, multipart))
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):

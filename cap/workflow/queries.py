@@ -10,6 +10,7 @@ from sqlmodel import col
 
 from cap.domain import engine
 from cap.domain.model import State
+from cap.errors import NotFound
 from cap.store.mapping import case_of
 from cap.store.models import Contract, Event, Finding, Supplier
 from cap.workflow.base import UseCases
@@ -32,6 +33,7 @@ class FindingFilter:
     supplier: str | None = None  # organisation number
     overdue: bool = False
     limit: int | None = None
+    after: str | None = None  # the ref of the last finding of the page before
 
 
 class Queries(UseCases):
@@ -59,6 +61,13 @@ class Queries(UseCases):
                 query = query.where(col(Supplier.org_number) == flt.supplier)
             if flt.overdue:
                 query = query.where(overdue_clause(today))
+            if flt.after is not None:
+                last = session.execute(
+                    select(col(Finding.id)).where(col(Finding.ref) == flt.after)
+                ).scalar()
+                if last is None:
+                    raise NotFound(f"cursor: no finding {flt.after}; start again without it")
+                query = query.where(col(Finding.id) > last)
             if flt.limit:
                 query = query.limit(flt.limit)
             return [

@@ -1,0 +1,77 @@
+"""Fixtures of the API tests: the application (desk and API) over the test's database (both
+databases), and a client per role calling it with a token of that role."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from cap.config import Settings
+from cap.domain.model import StaffRole
+from cap.web.app import create_app
+from cap.workflow import Workflow
+from tests.conftest import NOW, World, database_for, make_world
+
+SECRET = "test-only-secret-key-of-forty-characters"
+
+
+class Api:
+    """httpx over the ASGI application, each request with ``token`` (None: none)."""
+
+    def __init__(self, settings: Settings, token: str | None, clock: Callable[[], Any]) -> None:
+        self.loop = asyncio.new_event_loop()
+        app = create_app(settings, clock=clock, database=database_for(settings.database_url))
+        headers = {"authorization": f"Bearer {token}"} if token else {}
+        self.client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                        base_url="http://cap.region.example/api/v1/",
+                                        headers=headers)  # fmt: skip
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        return self.loop.run_until_complete(self.client.request(method, path, **kwargs))
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, json: Any = None, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", path, json=json, **kwargs)
+
+    def close(self) -> None:
+        self.loop.run_until_complete(self.client.aclose())
+        self.loop.close()
+
+
+@pytest.fixture
+def api_settings(settings: Settings) -> Settings:
+    return settings.model_copy(
+        update={"secret_key": SecretStr(SECRET), "base_url": "http://cap.region.example"}
+    )
+
+
+@pytest.fixture
+def api_world(api_settings: Settings) -> World:
+    return make_world(Workflow(db=database_for(api_settings.database_url), settings=api_settings))
+
+
+@pytest.fixture
+def api_as(api_settings: Settings, api_world: World) -> Iterator[Callable[[StaffRole | None], Api]]:
+    """``api_as(role)``: a client with a new token of ``role`` (None: without a token)."""
+    opened: list[Api] = []
+
+    def open_as(role: StaffRole | None) -> Api:
+        token = None
+        if role is not None:
+            token = api_world.workflow.create_token(
+                f"test {role.value}", role, expires_days=None, now=NOW
+            ).token
+        client = Api(api_settings, token, clock=lambda: NOW)
+        opened.append(client)
+        return client
+
+    yield open_as
+    for client in opened:
+        client.close()

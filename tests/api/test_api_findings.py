@@ -1,0 +1,121 @@
+"""The API's findings (both databases): a token of a role is who calls; findings listed a page
+at a time, shown with their version as ETag, logged, and acted on with If-Match; every error a
+problem+json with the command line's line in ``detail`` and the status that fits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from cap.domain.model import StaffRole
+from tests.api.conftest import Api
+from tests.conftest import LI, NOW, World
+
+CM, V = StaffRole.CONTRACT_MANAGER, StaffRole.VIEWER
+PROBLEM = "application/problem+json"
+NEW = {"contract": "RS-2019-ICT-01", "severity": "major", "area": "working_hours",
+       "source": "monitoring_report", "title": "Forced overtime at final assembly",
+       "found_on": "2026-01-20"}  # fmt: skip
+
+
+def test_a_request_without_a_working_token_is_401(
+    api_as: Callable[[StaffRole | None], Api], api_world: World
+) -> None:
+    for client in (api_as(None),):
+        refused = client.get("findings")
+        assert refused.status_code == 401
+        assert refused.headers["content-type"] == PROBLEM
+        assert refused.headers["www-authenticate"] == 'Bearer realm="cap"'
+        assert refused.json()["detail"].startswith("Authorization: send 'Authorization: Bearer")
+    viewer = api_as(V)
+    [token] = api_world.workflow.list_tokens()
+    api_world.workflow.revoke_token(token.id, now=NOW)
+    assert viewer.get("findings").status_code == 401
+    assert "does not work" in viewer.get("findings").json()["detail"]
+
+
+def test_findings_are_listed_a_page_at_a_time(
+    api_as: Callable[[StaffRole | None], Api], api_world: World
+) -> None:
+    refs = [api_world.finding(title=f"Finding {i}") for i in range(5)]
+    viewer = api_as(V)
+    seen, cursor, pages = [], None, 0
+    while True:
+        page = viewer.get("findings", params={"limit": 2, **({"cursor": cursor} if cursor else {})})
+        assert page.status_code == 200
+        seen += [item["ref"] for item in page.json()["items"]]
+        pages += 1
+        cursor = page.json()["next"]
+        if cursor is None:
+            break
+    assert (seen, pages) == (refs, 3)
+    assert viewer.get("findings", params={"state": "closed"}).json()["items"] == []
+    bad = viewer.get("findings", params={"limit": 0})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "limit"
+    assert viewer.get("findings", params={"cursor": "%%%"}).status_code == 422
+    gone = viewer.get("findings", params={"cursor": "NC-2026-9999"})
+    assert gone.status_code == 404 and gone.json()["detail"].startswith("cursor: no finding")
+
+
+def test_a_finding_is_shown_with_its_version_as_etag(
+    api_as: Callable[[StaffRole | None], Api], api_world: World
+) -> None:
+    ref = api_world.finding()
+    shown = api_as(V).get(f"findings/{ref}")
+    assert shown.status_code == 200 and shown.headers["etag"] == '"v1"'
+    body = shown.json()
+    assert (body["ref"], body["state"], body["version"]) == (ref, "open", 1)
+    assert body == {**body, "supplier_org_number": "556000-1234", "contract": "RS-2019-ICT-01"}
+    missing = api_as(V).get("findings/NC-2026-9999")
+    assert missing.status_code == 404 and missing.headers["content-type"] == PROBLEM
+    assert missing.json()["detail"] == "finding NC-2026-9999 does not exist"
+
+
+def test_a_finding_is_logged_by_a_role_that_may(
+    api_as: Callable[[StaffRole | None], Api], api_world: World
+) -> None:
+    made = api_as(CM).post("findings", json=NEW)
+    assert made.status_code == 201
+    ref = made.json()["ref"]
+    assert made.headers["location"] == f"findings/{ref}"
+    assert api_world.workflow.show_finding(ref, now=NOW).created_by == "api: test contract_manager"
+    refused = api_as(V).post("findings", json=NEW)
+    assert refused.status_code == 403 and "a viewer token may not" in refused.json()["detail"]
+    bad = api_as(CM).post("findings", json={**NEW, "found_on": "2026-02-30"})
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "found_on"
+    unknown = api_as(CM).post("findings", json={**NEW, "contract": "RS-NONE"})
+    assert unknown.status_code == 404
+    assert unknown.json()["detail"].startswith("contract: RS-NONE does not exist")
+    assert len(api_world.workflow.list_tokens()) == 4
+
+
+def test_actions_honour_if_match_and_say_what_is_possible(
+    api_as: Callable[[StaffRole | None], Api], api_world: World
+) -> None:
+    ref = api_world.finding()
+    manager = api_as(CM)
+    stale = manager.post(f"findings/{ref}/actions/notify", json={}, headers={"if-match": '"v7"'})
+    assert stale.status_code == 412 and "changed since version 7" in stale.json()["detail"]
+    done = manager.post(f"findings/{ref}/actions/notify", json={}, headers={"if-match": '"v1"'})
+    assert done.status_code == 200, done.text
+    assert done.headers["etag"] == '"v2"'
+    assert (done.json()["state"], done.json()["version"]) == ("awaiting_plan", 2)
+    refused = manager.post(f"findings/{ref}/actions/verify", json={"note": "x"})
+    assert refused.status_code == 409
+    assert refused.json()["detail"].startswith("cannot verify")
+    plan = {
+        "root_cause": "Peak season",
+        "actions": [
+            {"description": "Cap overtime", "owner": "HR", "due": str(NOW.date() + timedelta(60))}
+        ],
+    }
+    submitted = manager.post(f"findings/{ref}/actions/submit-plan",
+                             json={"plan": plan, "as": LI})  # fmt: skip
+    assert submitted.status_code == 200 and submitted.json()["event"]["actor"] == LI
+    viewer = api_as(V).post(f"findings/{ref}/actions/accept-plan", json={})
+    assert viewer.status_code == 403 and "contract_manager may" in viewer.json()["detail"]
+    nothing = manager.post(f"findings/{ref}/actions/fly", json={})
+    assert nothing.status_code == 404 and "is not an action" in nothing.json()["detail"]
+    extra = manager.post(f"findings/{ref}/actions/accept-plan", json={"colour": "red"})
+    assert extra.status_code == 422 and extra.json()["errors"][0]["field"] == "colour"
