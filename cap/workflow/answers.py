@@ -263,11 +263,14 @@ class Answers(Findings, Links):
         current = current_deadline(case)
         expected = current[0] if current else None
         possible = tuple(a for a in allowed_actions(case.state) if a in SUPPLIER_ACTIONS)
+        # The buyer's own deadlines (its review, its check) are not the supplier's to meet.
+        owed = expected in (DeadlineKind.PLAN, DeadlineKind.REMEDIATION)
         return SupplierFinding(
             ref=view.ref, title=view.title, description=view.description,
             area=view.area, severity=view.severity, site=view.site,
             site_country=view.site_country, found_on=view.found_on, state=view.state,
-            expected=expected, due=view.due, overdue=view.overdue, actions=possible,
+            expected=expected, due=view.due if owed else None,
+            overdue=view.overdue and owed, actions=possible,
             plans=tuple(_unsigned(p) for p in view.plans),
             evidence=tuple(e for e in view.evidence if address_key(e.uploaded_by) in addresses),
             history=tuple(_history(view.events, addresses)), version=view.version,

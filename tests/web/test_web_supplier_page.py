@@ -12,7 +12,7 @@ from cap.domain.lifecycle import Action, ActionRequest
 from cap.domain.model import Language
 from cap.workflow import Workflow
 from tests.conftest import ANNA, LI, NOW, World
-from tests.web.conftest import SARA
+from tests.web.conftest import SARA, Clock
 from tests.web.desk_client import Desk
 from tests.web.supplier_mail import emailed_path, notified
 
@@ -139,3 +139,16 @@ def test_the_page_is_in_the_contacts_language_and_can_be_switched(
     assert switched.status_code == 303 and switched.headers["location"] == path
     english = supplier.get(path).text
     assert '<html lang="en">' in english and "Findings for Svensk Leverantör AB" in english
+
+
+def test_the_buyers_own_late_review_is_not_the_suppliers_overdue(
+    linked_world: World, supplier: Desk, clock: Clock
+) -> None:
+    workflow = linked_world.workflow
+    ref = notified(linked_world)
+    workflow.act(ref, ActionRequest(Action.SUBMIT_PLAN, LI, NOW), plan=PLAN, now=NOW)
+    clock.now = NOW + timedelta(days=30)  # the buyer's 14 days of review are long past
+    assert workflow.show_finding(ref, now=clock.now).overdue
+    text = supplier.get(emailed_path(linked_world)).text
+    assert "The buyer is reviewing your plan. Nothing is needed from you now." in text
+    assert "Overdue" not in text
