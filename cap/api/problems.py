@@ -63,12 +63,17 @@ class Problem(Exception):
         self.status, self.detail, self.headers, self.extra = status, detail, headers or {}, extra
 
 
+def problem_body(status: int, detail: str, **extra: Any) -> dict[str, Any]:
+    """The members of a problem details object (RFC 9457)."""
+    return {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status,
+            "detail": detail, **extra}  # fmt: skip
+
+
 def problem(
     status: int, detail: str, *, headers: dict[str, str] | None = None, **extra: Any
 ) -> JSONResponse:
-    body = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status,
-            "detail": detail, **extra}  # fmt: skip
-    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+    return JSONResponse(problem_body(status, detail, **extra), status_code=status,
+                        media_type=MEDIA_TYPE, headers=headers)  # fmt: skip
 
 
 def field_of(message: str) -> list[dict[str, str]]:
@@ -122,4 +127,6 @@ def _methods(request: Request) -> list[str]:
     return sorted(found)
 
 
-__all__ = ["MEDIA_TYPE", "Problem", "ProblemDetails", "described", "install", "problem"]
+__all__ = [
+    "MEDIA_TYPE", "Problem", "ProblemDetails", "described", "install", "problem", "problem_body",
+]  # fmt: skip

@@ -8,7 +8,6 @@ import hashlib
 import hmac
 import json
 import secrets
-from http import HTTPStatus
 from io import BytesIO
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,6 +19,8 @@ from python_multipart.exceptions import FormParserError
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from cap.api.problems import MEDIA_TYPE, problem_body
 
 #: No inline script or style anywhere: an injected <script> or style="" does nothing.
 CONTENT_SECURITY_POLICY = (
@@ -85,16 +86,16 @@ async def refuse(scope: Scope, send: Send, status: int, line: str) -> None:
     if not scope.get("path", "").startswith("/api/"):
         await send_plain(send, status, line)
         return
-    body = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status,
-            "detail": line}  # fmt: skip
     await send(
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [(b"content-type", b"application/problem+json")],
+            "headers": [(b"content-type", MEDIA_TYPE.encode())],
         }
     )
-    await send({"type": "http.response.body", "body": json.dumps(body).encode()})
+    await send(
+        {"type": "http.response.body", "body": json.dumps(problem_body(status, line)).encode()}
+    )
 
 
 class SecurityHeaders:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlmodel import Session, col
 
 from cap.domain.inputs import PlanInput
@@ -163,15 +163,14 @@ class Answers(Findings, Links):
         as that action with the link's address as the actor."""
         if action not in SUPPLIER_ACTIONS:
             raise ActionRefused(f"{action.label}: is not an answer a supplier gives")
-        portal = self._answering(token, ref, now)
-        found = portal.finding(ref)
-        if action not in found.actions:
+        link, found = self._answering(token, ref, now)
+        possible = [a for a in allowed_actions(found.state) if a in SUPPLIER_ACTIONS]
+        if action not in possible:
             raise ActionRefused(
                 f"{action.label}: not possible while {found.ref} is {found.state.value}"
-                + (f"; possible now: {', '.join(a.label for a in found.actions)}"
-                   if found.actions else "")
-            )  # fmt: skip
-        request = ActionRequest(action, portal.link.address, now, reason=reason, note=note,
+                + (f"; possible now: {', '.join(a.label for a in possible)}" if possible else "")
+            )
+        request = ActionRequest(action, link.address, now, reason=reason, note=note,
                                 until=until)  # fmt: skip
         return self.act(found.ref, request, now=now, plan=plan, evidence=evidence,
                         expected_version=expected_version, view=False)  # fmt: skip
@@ -180,11 +179,10 @@ class Answers(Findings, Links):
         self, token: str, ref: str, files: Sequence[EvidenceFile], *, now: datetime
     ) -> list[EvidenceView]:
         """Files the supplier sends through the link ``token`` for ``ref``."""
-        portal = self._answering(token, ref, now)
-        found = portal.finding(ref)
+        link, found = self._answering(token, ref, now)
         if found.state not in (*ACTIVE_STATES, State.SANCTION_REVIEW):
             raise ActionRefused(f"file: {found.ref} is {found.state.value}; it takes no more files")
-        return self.add_evidence(found.ref, files, actor=portal.link.address, now=now)
+        return self.add_evidence(found.ref, files, actor=link.address, now=now)
 
     def supplier_evidence(
         self, token: str, ref: str, evidence_id: int, *, now: datetime
@@ -198,19 +196,24 @@ class Answers(Findings, Links):
 
     # -- reading -----------------------------------------------------------------------------
 
-    def _answering(self, token: str, ref: str, now: datetime) -> SupplierPortal:
-        """The portal of ``token`` for an answer: refused once the link gave ANSWER_LIMIT
-        answers within ANSWER_WINDOW."""
-        portal = self.supplier_portal(token, now=now)
-        portal.finding(ref)
+    def _answering(self, token: str, ref: str, now: datetime) -> tuple[LinkView, Finding]:
+        """The link ``token`` (its use recorded) and its finding ``ref``, for an answer:
+        refused once the link gave ANSWER_LIMIT answers within ANSWER_WINDOW."""
+        link = self.open_link(token, now=now)
         with self.db.read() as session:
+            scope, _ = _scope(session, link)
+            found = session.execute(scope.where(col(Finding.ref) == ref.strip())).scalar()
+            if found is None:
+                raise NotFound(
+                    f"finding: {ref.strip()[:40]} is not one of the findings of this link"
+                )
             given = session.execute(
                 select(func.count())
                 .select_from(Event)
                 .join(Finding, col(Finding.id) == col(Event.finding_id))
                 .where(
-                    col(Finding.supplier_id) == portal.link.supplier_id,
-                    col(Event.actor) == portal.link.address,
+                    col(Finding.supplier_id) == link.supplier_id,
+                    col(Event.actor) == link.address,
                     col(Event.recorded_at) > now - ANSWER_WINDOW,
                 )
             ).scalar_one()
@@ -219,30 +222,16 @@ class Answers(Findings, Links):
                 f"too many answers through this link in the last hour ({given}); wait an hour, "
                 "or write to your contact at the buyer"
             )
-        return portal
+        return link, found
 
     def _portal(self, session: Session, link: LinkView, now: datetime) -> SupplierPortal:
         supplier = session.get(Supplier, link.supplier_id)
         assert supplier is not None
-        scope = select(Finding).where(col(Finding.supplier_id) == link.supplier_id)
-        contract: Contract | None = None
-        if link.finding_ref is not None:
-            own = session.execute(
-                select(Finding).where(col(Finding.ref) == link.finding_ref)
-            ).scalar_one()
-            contract = session.get(Contract, own.contract_id)
-            scope = scope.where(col(Finding.contract_id) == own.contract_id)
-        shown_states = [*ACTIVE_STATES, State.SANCTION_REVIEW]
-        rows = session.execute(
-            scope.where(
-                (col(Finding.state).in_(shown_states)) | (col(Finding.ref) == link.finding_ref)
-            ).order_by(col(Finding.id))
-        ).scalars()
+        scope, contract = _scope(session, link)
         addresses = _supplier_addresses(session, supplier, link)
         findings = tuple(
             self._supplier_finding(session, f, addresses, now)
-            for f in rows
-            if f.state is not State.OPEN  # not told to the supplier yet
+            for f in session.execute(scope.order_by(col(Finding.id))).scalars()
         )
         manager_name = None
         if contract is not None:
@@ -250,7 +239,8 @@ class Answers(Findings, Links):
                 select(col(User.name)).where(col(User.email_key) == contract.manager_key)
             ).scalar_one_or_none()
         return SupplierPortal(
-            link=link, supplier=supplier.name, language=_language_of(session, link, self),
+            link=link, supplier=supplier.name,
+            language=_language_of(session, link, self.settings.default_language),
             contract=contract.reference if contract else None, manager_name=manager_name,
             manager_email=contract.manager_email if contract else None, findings=findings,
         )  # fmt: skip
@@ -277,6 +267,24 @@ class Answers(Findings, Links):
         )  # fmt: skip
 
 
+def _scope(session: Session, link: LinkView) -> tuple[Select[Finding], Contract | None]:
+    """The findings ``link`` opens (those of its finding's contract, when it has one), and
+    that contract: its supplier's findings told to it and still open, and its own finding
+    whatever became of it."""
+    scope = select(Finding).where(
+        col(Finding.supplier_id) == link.supplier_id,
+        col(Finding.state) != State.OPEN,  # not told to the supplier yet
+        col(Finding.state).in_([*ACTIVE_STATES, State.SANCTION_REVIEW])
+        | (col(Finding.ref) == link.finding_ref),
+    )
+    if link.finding_ref is None:
+        return scope, None
+    own = session.execute(select(Finding).where(col(Finding.ref) == link.finding_ref)).scalar_one()
+    return scope.where(col(Finding.contract_id) == own.contract_id), session.get(
+        Contract, own.contract_id
+    )
+
+
 class Throttled(CapError):
     """Too many attempts: the message says how long to wait."""
 
@@ -295,7 +303,7 @@ def _supplier_addresses(session: Session, supplier: Supplier, link: LinkView) ->
     return {address_key(a) for a in contacts} | set(linked) | {address_key(link.address)}
 
 
-def _language_of(session: Session, link: LinkView, answers: Answers) -> Language:
+def _language_of(session: Session, link: LinkView, default: str) -> Language:
     """The language of the contact the link was sent to (their emails' language), else of
     the supplier's first contact, else the buyer's default."""
     contacts = session.execute(
@@ -308,7 +316,7 @@ def _language_of(session: Session, link: LinkView, answers: Answers) -> Language
     if chosen is None and contacts:
         chosen = contacts[0][1]
     try:
-        return Language(chosen or answers.settings.default_language)
+        return Language(chosen or default)
     except ValueError:
         return Language.SV
 
