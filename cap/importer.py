@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -57,14 +57,19 @@ def read_findings(
         raw = path.read_bytes()
     except OSError as exc:
         raise InvalidInput(f"{path}: cannot read the file ({exc.strerror})") from None
+    text = decoded(raw, str(path))
+    return parse_findings(text, name=str(path), max_rows=max_rows, contracts=contracts, today=today)
+
+
+def decoded(raw: bytes, name: str) -> str:
+    """``raw`` as UTF-8 text (a BOM dropped); else one error naming the line of the bad byte."""
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise InvalidInput(
-            f"{path}:{line}: byte {exc.start} is not UTF-8; save the file as CSV UTF-8"
+            f"{name}:{line}: byte {exc.start} is not UTF-8; save the file as CSV UTF-8"
         ) from None
-    return parse_findings(text, name=str(path), max_rows=max_rows, contracts=contracts, today=today)
 
 
 def parse_findings(
@@ -74,8 +79,11 @@ def parse_findings(
     max_rows: int,
     contracts: Collection[str] | None = None,
     today: date | None = None,
+    at: Callable[[int], str] | None = None,
 ) -> list[ImportRow]:
-    """Parse CSV ``text``; ``name`` prefixes every message (see :func:`read_findings`)."""
+    """Parse CSV ``text``; ``name`` prefixes every message (see :func:`read_findings`), and
+    ``at(line)`` names a row (default ``NAME:LINE``)."""
+    at = at or (lambda line: f"{name}:{line}")
     if not text.strip():
         raise InvalidInput(f"{name}: the file is empty; the first line must name the columns")
     first_line = next(line for line in text.splitlines() if line.strip())
@@ -95,7 +103,7 @@ def parse_findings(
             raise InvalidInput(
                 f"{name}: more than {max_rows:,} rows; split the file (CAP_IMPORT_MAX_ROWS)"
             )
-        where = f"{name}:{line}"
+        where = at(line)
         if len(values) > len(header) and any(v.strip() for v in values[len(header) :]):
             problems.append(
                 f"{where}: more values than columns ({len(values)} values, {len(header)} columns)"
@@ -123,7 +131,7 @@ def parse_findings(
         if given_at != line:
             problems.append(
                 f"{where}: external_id: {finding.external_id} is given twice for contract "
-                f"{finding.contract} (first at {name}:{given_at})"
+                f"{finding.contract} (first at {at(given_at)})"
             )
         elif contracts is not None and finding.contract not in contracts:
             problems.append(f"{where}: contract: {finding.contract} does not exist")

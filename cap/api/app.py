@@ -17,7 +17,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from cap import __version__
-from cap.api import casefile, directory, findings, outbox, rules
+from cap.api import casefile, directory, docs, findings, intake, outbox, rules
 from cap.api.problems import install
 from cap.workflow import Workflow
 
@@ -33,8 +33,9 @@ def create_api(workflow: Workflow, clock: Callable[[], datetime]) -> FastAPI:
         redoc_url=None,
     )
     install(api)
+    docs.install(api)
     api.state.workflow, api.state.clock = workflow, clock
-    for part in (findings, casefile, directory, outbox, rules):
+    for part in (intake, findings, casefile, directory, outbox, rules):
         api.include_router(part.router)
     build = api.openapi
 

@@ -7,23 +7,60 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Header, Path, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import AwareDatetime, BeforeValidator, Field
+from pydantic_core import PydanticCustomError
 
 from cap.api.problems import Problem
 from cap.domain.permissions import Permission, allows
-from cap.workflow import TokenView, Workflow
+from cap.workflow import Once, TokenView, Workflow
 
 Ref = Annotated[str, Path(max_length=40, description="A finding's reference, e.g. NC-2026-0001")]
 
 
-def caller(request: Request, authorization: Annotated[str | None, Header()] = None) -> TokenView:
+def _iso_text(value: object) -> object:
+    """ISO 8601 text with a UTC offset, as the command line reads it: pydantic's lax mode would
+    also take a number, or a number in text, as seconds since 1970, which the document does not
+    offer."""
+    try:
+        parsed = datetime.fromisoformat(value.strip()) if isinstance(value, str) else None
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise PydanticCustomError("datetime_parsing", "not ISO 8601 text")
+    if parsed.tzinfo is None:
+        raise ValueError(f"{value!r} has no UTC offset; write it like 2026-03-02T10:00:00+01:00 "
+                         "or 2026-03-02T09:00:00Z")  # fmt: skip
+    return value
+
+
+#: An instant in a request body: ISO 8601 text with its offset, nothing else.
+Instant = Annotated[
+    AwareDatetime, BeforeValidator(_iso_text), Field(description="ISO 8601 with offset")
+]
+
+
+#: The document's security scheme (what the docs' Authorize button asks for); the answer to
+#: a missing token is ours, a problem like every other error.
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="token",
+    description="A token of `cap token create`, as `Authorization: Bearer TOKEN`",
+)
+
+
+def caller(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> TokenView:
     """Who calls: the token of the Authorization header, if it works; else 401."""
     challenge = {"WWW-Authenticate": 'Bearer realm="cap"'}
-    scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = credentials.credentials.strip() if credentials else ""
+    if not token:
         raise Problem(401, "Authorization: send 'Authorization: Bearer TOKEN' (make one with "
                            "`cap token create`)", headers=challenge)  # fmt: skip
     state = request.app.state
-    found: TokenView | None = state.workflow.token_user(token.strip(), now=state.clock())
+    found: TokenView | None = state.workflow.token_user(token, now=state.clock())
     if found is None:
         raise Problem(401, "Authorization: this token does not work (unknown, expired or "
                            "revoked); ask for a new one", headers=challenge)  # fmt: skip
@@ -42,6 +79,15 @@ def now(request: Request) -> datetime:
 
 
 Caller = Annotated[TokenView, Depends(caller)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="idempotency-key",
+        max_length=257,
+        description="Any new string (a UUID, say) per request: the same request sent again "
+        "with it within a day is answered as the first time and acts no more",
+    ),
+]
 Flow = Annotated[Workflow, Depends(workflow)]
 Now = Annotated[datetime, Depends(now)]
 
@@ -55,6 +101,21 @@ def require(token: TokenView, permission: Permission) -> None:
 def actor(token: TokenView, named: str | None = None) -> str:
     """Who the trail says acted: the name sent as ``as``, else the token's."""
     return named.strip() if named and named.strip() else f"api: {token.name}"
+
+
+def once(token: TokenView, key: str | None, operation: str, body: str | bytes) -> Once | None:
+    """The request as sent with an ``Idempotency-Key`` (an RFC 8941 string, its quotes
+    optional), None without one."""
+    if key is None:
+        return None
+    bare = key.strip()
+    if len(bare) >= 2 and bare[0] == bare[-1] == '"':
+        bare = bare[1:-1]
+    if not bare or len(bare) > 255 or not all("!" <= ch <= "~" for ch in bare):
+        raise Problem(422, "Idempotency-Key: send 1 to 255 visible ASCII characters (a UUID, "
+                           "say)", errors=[{"field": "Idempotency-Key",
+                                            "message": "is not a usable key"}])  # fmt: skip
+    return Once.of(token.id, bare, operation, body)
 
 
 def etag(version: int) -> str:
@@ -73,6 +134,6 @@ def if_match(value: str | None) -> int | None:
 
 
 __all__ = [
-    "Caller", "Flow", "Now", "Ref", "actor", "caller", "etag", "if_match", "now", "require",
-    "workflow",
+    "Caller", "Flow", "IdempotencyKey", "Instant", "Now", "Ref", "actor", "caller", "etag",
+    "if_match", "now", "once", "require", "workflow",
 ]  # fmt: skip

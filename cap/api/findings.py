@@ -9,9 +9,21 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from cap.api.common import Caller, Flow, Now, Ref, actor, etag, if_match, require
+from cap.api.common import (
+    Caller,
+    Flow,
+    IdempotencyKey,
+    Instant,
+    Now,
+    Ref,
+    actor,
+    etag,
+    if_match,
+    once,
+    require,
+)
 from cap.api.problems import Problem, described
 from cap.domain.inputs import FindingInput, PlanInput
 from cap.domain.lifecycle import ActionRequest
@@ -43,7 +55,7 @@ class ActionBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    at: AwareDatetime | None = None
+    at: Instant | None = None
     as_: Annotated[str | None, Field(alias="as", max_length=254)] = None
     reason: Annotated[str | None, Field(max_length=20_000)] = None
     note: Annotated[str | None, Field(max_length=20_000)] = None
@@ -86,10 +98,18 @@ def show_finding(token: Caller, workflow: Flow, now: Now, ref: Ref) -> JSONRespo
 
 @router.post("/findings", response_model=Created, status_code=201,
              responses=described(400, 401, 403, 404, 409, 413, 422))  # fmt: skip
-def log_finding(token: Caller, workflow: Flow, now: Now, body: FindingInput) -> JSONResponse:
-    """Log a finding (state open), as `cap finding add`."""
+def log_finding(
+    token: Caller,
+    workflow: Flow,
+    now: Now,
+    body: FindingInput,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Log a finding (state open), as `cap finding add`. Sent again with the same
+    ``Idempotency-Key``, it logs nothing more and answers with the same finding."""
     require(token, Permission.LOG_FINDINGS)
-    ref = workflow.log_finding(body, actor=actor(token), now=now)
+    sent = once(token, idempotency_key, "POST /findings", body.model_dump_json())
+    ref = workflow.log_finding(body, actor=actor(token), now=now, once=sent)
     return JSONResponse({"ref": ref}, status_code=201, headers={"Location": f"findings/{ref}"})
 
 

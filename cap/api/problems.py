@@ -29,8 +29,12 @@ _STATUS: dict[type[CapError], int] = {
 
 
 class FieldError(BaseModel):
+    """A field that is wrong; in a bulk import, ``row`` is where: the line of the CSV, or the
+    position of the item in the JSON array (the first is 1)."""
+
     field: str
     message: str
+    row: int | None = None
 
 
 class ProblemDetails(BaseModel):
@@ -101,7 +105,7 @@ def install(app: FastAPI) -> None:
         assert isinstance(error, RequestValidationError)
         found = [
             {"field": ".".join(str(p) for p in e["loc"][1:]) or str(e["loc"][0]),
-             "message": plain(e)}
+             "message": _said(e)}
             for e in error.errors()
         ]  # fmt: skip
         first = found[0] if found else {"field": "body", "message": "is not valid"}
@@ -116,6 +120,14 @@ def install(app: FastAPI) -> None:
             # path with a GET and a POST route has both (RFC 9110: Allow lists them all).
             headers["Allow"] = ", ".join(_methods(request))
         return problem(error.status_code, str(error.detail), headers=headers)
+
+
+def _said(error: Any) -> str:
+    """What is wrong with a field, in plain words; a form field sent as text where a file
+    belongs is told so (FastAPI's own words name a Python class)."""
+    if "Expected UploadFile" in str(error.get("msg", "")):
+        return "is not a file; send it as a part with a filename (curl: -F 'file=@report.pdf')"
+    return plain(error)
 
 
 def _methods(request: Request) -> list[str]:

@@ -359,6 +359,22 @@ class ApiToken(SQLModel, table=True):
     last_used_at: datetime | None = Field(default=None, sa_column=_instant())
 
 
+class IdempotencyKey(SQLModel, table=True):
+    """A request another system sent with an ``Idempotency-Key``: the key, per token, with a
+    fingerprint of what was asked and what it gave, written in the transaction that acted. The
+    same request sent again is given that result, not acted on twice."""
+
+    __tablename__ = "idempotency_key"
+    __table_args__ = (UniqueConstraint("token_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_id: int = Field(foreign_key="api_token.id")
+    key: str = Field(max_length=255)
+    fingerprint: str = Field(max_length=64)  # SHA-256 of the operation and its body
+    result: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(sa_column=_instant(index=True, nullable=False))
+
+
 class LoginFailure(SQLModel, table=True):
     """A failed sign-in, kept in the database so every web process sees the same count.
 

@@ -26,8 +26,9 @@ from cap.workflow import EvidenceFile, EvidenceView
 #: Stored types a browser may be told as they are (it still saves them: attachment);
 #: anything else goes as application/octet-stream.
 SAFE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp"})
-#: An evidence file's id as a path names it.
-EVIDENCE_ID = re.compile(r"[0-9]{1,18}")
+#: An evidence file's id as a path names it: at most 9 digits, below the largest id of an
+#: integer column (PostgreSQL refuses a larger number outright, a server error).
+EVIDENCE_ID = re.compile(r"[0-9]{1,9}")
 #: Fields beside files a form may carry: far more than any of these forms has.
 MAX_FIELDS = 50
 #: Files one request may carry before the form parser refuses it outright; more than

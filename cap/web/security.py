@@ -154,10 +154,11 @@ class BodyLimit:
     form parser hold a form in memory. Multipart bodies (evidence uploads) have a limit of
     their own; the body is read here up to the limit, then handed on."""
 
-    def __init__(self, app: ASGIApp, *, form_max: int, upload_max: int) -> None:
+    def __init__(self, app: ASGIApp, *, form_max: int, upload_max: int, import_max: int) -> None:
         self.app = app
         self.form_max = form_max
         self.upload_max = upload_max
+        self.import_max = import_max
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in _SAFE_METHODS:
@@ -165,10 +166,12 @@ class BodyLimit:
             return
         headers = Headers(scope=scope)
         multipart = headers.get("content-type", "").startswith("multipart/form-data")
-        limit = self.upload_max if multipart else self.form_max
+        bulk = scope["path"] == IMPORT_PATH
+        limit = self.import_max if bulk else self.upload_max if multipart else self.form_max
+        refusal = self._refusal(limit, multipart, bulk)
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
-            await refuse(scope, send, 413, self._refusal(limit, multipart))
+            await refuse(scope, send, 413, refusal)
             return
         chunks: list[bytes] = []
         size = 0
@@ -179,7 +182,7 @@ class BodyLimit:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                await refuse(scope, send, 413, self._refusal(limit, multipart))
+                await refuse(scope, send, 413, refusal)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -187,7 +190,9 @@ class BodyLimit:
         await self.app(scope, _replay(b"".join(chunks), receive), send)
 
     @staticmethod
-    def _refusal(limit: int, multipart: bool) -> str:
+    def _refusal(limit: int, multipart: bool, bulk: bool) -> str:
+        if bulk:
+            return f"refused: the import exceeds {limit:,} bytes; split it into smaller imports"
         what = "the files sent" if multipart else "the form"
         setting = " (CAP_EVIDENCE_MAX_BYTES per file)" if multipart else ""
         return f"refused: {what} exceed {limit:,} bytes{setting}; send less at a time"
@@ -219,7 +224,8 @@ class MultipartToken:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        if not headers.get("content-type", "").startswith("multipart/form-data"):
+        multipart = headers.get("content-type", "").startswith("multipart/form-data")
+        if not multipart or _for_the_api(scope):
             await self.app(scope, receive, send)
             return
         body = await _whole_body(receive)  # bounded by BodyLimit, outside this layer
@@ -286,6 +292,14 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
+def _for_the_api(scope: Scope) -> bool:
+    """A request to the API: it is who its bearer token is, and no cookie gives it any right,
+    so a request forged by another site has nothing to act with (no CSRF check, which would
+    answer a request without a token 403 instead of the API's 401)."""
+    path: str = scope.get("path", "")
+    return path.startswith("/api/")
+
+
 class _EveryPath:
     """asgi-csrf checks a request that carries no cookie only on the paths it is given: give it
     all of them, so that nobody can be signed in to someone else's account by a forged form."""
@@ -300,6 +314,9 @@ async def _refuse_csrf(scope: Scope, send: Send, error: Any) -> None:
 
 #: A form without files: far more than any finding, plan or decision needs.
 FORM_MAX_BYTES = 256 * 1024
+#: A bulk import of findings over the API (CSV or JSON): a large audit report's worth.
+IMPORT_MAX_BYTES = 32 * 1024 * 1024
+IMPORT_PATH = "/api/v1/findings:import"
 #: Evidence files one form may carry (the upload limit is that many times the file limit).
 FILES_PER_FORM = 5
 
@@ -316,10 +333,11 @@ def protect(app: ASGIApp, *, secret: str, base_url: str, evidence_max_bytes: int
         cookie_secure=secure,
         cookie_samesite="Lax",
         send_csrf_failed=_refuse_csrf,
-        skip_if_scope=lambda scope: scope.get(_CHECKED, False),
+        skip_if_scope=lambda scope: scope.get(_CHECKED, False) or _for_the_api(scope),
     )
     checked = MultipartToken(checked, signing_secret=derived_key(secret, "csrf"))
     # Room for the form's own fields and each part's headers beside the files.
     upload_max = FILES_PER_FORM * evidence_max_bytes + FORM_MAX_BYTES
-    limited = BodyLimit(checked, form_max=FORM_MAX_BYTES, upload_max=upload_max)
+    limited = BodyLimit(checked, form_max=FORM_MAX_BYTES, upload_max=upload_max,
+                        import_max=IMPORT_MAX_BYTES)  # fmt: skip
     return SecurityHeaders(SameOriginForms(limited, base_url))

@@ -2,6 +2,7 @@
 :class:`Workflow`; what they take and return. This module only re-exports."""
 
 from cap.store.mapping import decode_ladder, encode_ladder
+from cap.workflow.idempotency import Once
 from cap.workflow.queries import FindingFilter
 from cap.workflow.records import SYSTEM_ACTOR, EvidenceFile
 from cap.workflow.results import (
@@ -66,6 +67,7 @@ __all__ = [
     "LoginRefusal",
     "LoginResult",
     "NoticeView",
+    "Once",
     "OutboxMessageView",
     "PlanActionView",
     "PlanView",

@@ -18,6 +18,7 @@ from cap.notify import outbox
 from cap.store.mapping import case_of
 from cap.store.models import Contract, Decision, Evidence, Finding
 from cap.workflow.base import UseCases
+from cap.workflow.idempotency import Once, earlier, first_wins, remember
 from cap.workflow.links import SupplierLinks
 from cap.workflow.records import (
     EvidenceFile,
@@ -34,7 +35,14 @@ from cap.workflow.records import (
     review_plan,
     store_evidence,
 )
-from cap.workflow.results import ActionResult, EventView, EvidenceView, ImportResult
+from cap.workflow.results import (
+    ActionResult,
+    EventView,
+    EvidenceView,
+    ImportResult,
+    SkippedRow,
+    to_json,
+)
 from cap.workflow.screening import screen
 from cap.workflow.views import evidence_view, finding_view
 
@@ -48,13 +56,21 @@ EVIDENCE_TYPES = (
 
 
 class Findings(UseCases):
-    def log_finding(self, data: FindingInput, *, actor: str, now: datetime) -> str:
+    def log_finding(
+        self, data: FindingInput, *, actor: str, now: datetime, once: Once | None = None
+    ) -> str:
         """Record a new finding in state ``open``; returns its ref (NC-YYYY-NNNN).
 
         Logged by hand, one at a time, it is not held against similar findings (its author sees
-        what they log); its external id, though, must be new on the contract.
+        what they log); its external id, though, must be new on the contract. Sent ``once``
+        again, it logs nothing and returns the ref it gave the first time.
         """
+        return first_wins(once, lambda: self._log_finding(data, actor, now, once))
+
+    def _log_finding(self, data: FindingInput, actor: str, now: datetime, once: Once | None) -> str:
         with self.db.write() as session:
+            if (given := earlier(session, once, now)) is not None:
+                return str(given["ref"])
             contracts = contracts_by_ref(session, {data.contract})
             if not contracts:
                 raise NotFound(f"contract: {data.contract} does not exist", see="cap contract list")
@@ -73,6 +89,7 @@ class Findings(UseCases):
                     f"external-id: {taken.external_id} is already finding {taken.ref} "
                     f"of contract {data.contract}"
                 )
+            remember(session, once, {"ref": result.refs[0]}, now)
             return result.refs[0]
 
     def log_findings(
@@ -84,6 +101,7 @@ class Findings(UseCases):
         where: Callable[[int], str] = lambda i: f"finding {i + 1}",
         progress: Callable[[int], None] | None = None,
         allow_duplicates: bool = False,
+        once: Once | None = None,
     ) -> ImportResult:
         """Record many findings at once: all of them or, on the first bad row, none.
 
@@ -91,20 +109,32 @@ class Findings(UseCases):
         external id is already a finding of its contract is skipped (see ``skipped``), so a
         report imported again adds only what is new; a row without one, like a finding of its
         contract (or an earlier row) in title, site and found_on, is a bad row unless
-        ``allow_duplicates``.
+        ``allow_duplicates``. Sent ``once`` again, it logs nothing and returns what it gave the
+        first time.
         """
-        with self.db.write() as session:
-            contracts = contracts_by_ref(session, {r.contract for r in rows})
-            return self._log_findings(
-                session,
-                rows,
-                contracts,
-                actor=actor,
-                now=now,
-                where=where,
-                progress=progress,
-                allow_duplicates=allow_duplicates,
-            )
+
+        def log() -> ImportResult:
+            with self.db.write() as session:
+                if (given := earlier(session, once, now)) is not None:
+                    return ImportResult(
+                        refs=tuple(given["refs"]),
+                        skipped=tuple(SkippedRow(**s) for s in given["skipped"]),
+                    )
+                contracts = contracts_by_ref(session, {r.contract for r in rows})
+                result = self._log_findings(
+                    session,
+                    rows,
+                    contracts,
+                    actor=actor,
+                    now=now,
+                    where=where,
+                    progress=progress,
+                    allow_duplicates=allow_duplicates,
+                )
+                remember(session, once, to_json(result), now)
+                return result
+
+        return first_wins(once, log)
 
     def _log_findings(
         self,

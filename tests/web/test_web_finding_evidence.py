@@ -243,4 +243,7 @@ def test_evidence_of_another_finding_is_not_found(
     )
     assert bo.get(f"/findings/{mine}/evidence/abc").status_code == 404
     assert bo.get(f"/findings/{mine}/evidence/{'9' * 40}").status_code == 404
+    # Past PostgreSQL's integer: not a query the database refuses (a 500), an unknown file.
+    assert bo.get(f"/findings/{mine}/evidence/{'9' * 18}").status_code == 404
+    assert bo.get(f"/findings/{mine}/evidence/{2**31}").status_code == 404
     assert bo.get("/findings/NC-2026-9999/evidence/1").status_code == 404
