@@ -3,6 +3,7 @@ of a request, roles, and a finding's ETag."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
 
@@ -98,6 +99,21 @@ def require(token: TokenView, permission: Permission) -> None:
         raise Problem(403, f"role: a {token.role.value} token may not do this")
 
 
+def _permitted(permission: Permission) -> Callable[[TokenView], TokenView]:
+    def check(token: Caller) -> TokenView:
+        require(token, permission)
+        return token
+
+    return check
+
+
+# The token, if its role has the permission; else 403 before the body is read: a role that
+# may not is not told what was wrong with what it sent.
+MayLog = Annotated[TokenView, Depends(_permitted(Permission.LOG_FINDINGS))]
+MayManageDirectory = Annotated[TokenView, Depends(_permitted(Permission.MANAGE_DIRECTORY))]
+MayRetryMail = Annotated[TokenView, Depends(_permitted(Permission.RETRY_MAIL))]
+
+
 def actor(token: TokenView, named: str | None = None) -> str:
     """Who the trail says acted: the name sent as ``as``, else the token's."""
     return named.strip() if named and named.strip() else f"api: {token.name}"
@@ -134,6 +150,7 @@ def if_match(value: str | None) -> int | None:
 
 
 __all__ = [
-    "Caller", "Flow", "IdempotencyKey", "Instant", "Now", "Ref", "actor", "caller", "etag",
+    "Caller", "Flow", "IdempotencyKey", "Instant", "MayLog", "MayManageDirectory", "MayRetryMail",
+    "Now", "Ref", "actor", "caller", "etag",
     "if_match", "now", "once", "require", "workflow",
 ]  # fmt: skip

@@ -16,19 +16,19 @@ from cap.api.common import (
     Flow,
     IdempotencyKey,
     Instant,
+    MayLog,
     Now,
     Ref,
     actor,
     etag,
     if_match,
     once,
-    require,
 )
 from cap.api.problems import Problem, described
 from cap.domain.inputs import FindingInput, PlanInput
 from cap.domain.lifecycle import ActionRequest
 from cap.domain.model import Action, DeadlineKind, State
-from cap.domain.permissions import Permission, may_act, roles_for
+from cap.domain.permissions import may_act, roles_for
 from cap.errors import Conflict
 from cap.workflow import ActionResult, FindingFilter, FindingSummary, FindingView, to_json
 
@@ -99,7 +99,7 @@ def show_finding(token: Caller, workflow: Flow, now: Now, ref: Ref) -> JSONRespo
 @router.post("/findings", response_model=Created, status_code=201,
              responses=described(400, 401, 403, 404, 409, 413, 422))  # fmt: skip
 def log_finding(
-    token: Caller,
+    token: MayLog,
     workflow: Flow,
     now: Now,
     body: FindingInput,
@@ -107,7 +107,6 @@ def log_finding(
 ) -> JSONResponse:
     """Log a finding (state open), as `cap finding add`. Sent again with the same
     ``Idempotency-Key``, it logs nothing more and answers with the same finding."""
-    require(token, Permission.LOG_FINDINGS)
     sent = once(token, idempotency_key, "POST /findings", body.model_dump_json())
     ref = workflow.log_finding(body, actor=actor(token), now=now, once=sent)
     return JSONResponse({"ref": ref}, status_code=201, headers={"Location": f"findings/{ref}"})

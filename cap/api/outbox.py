@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 
-from cap.api.common import Caller, Flow, Now, require
+from cap.api.common import Caller, Flow, MayRetryMail, Now, require
 from cap.api.problems import described
 from cap.domain.model import OutboxStatus
 from cap.domain.permissions import Permission
@@ -41,11 +41,10 @@ def list_outbox(
 @router.post("/outbox/{id}/retry", response_model=OutboxMessageView,
              responses=described(401, 403, 404, 409, 422))  # fmt: skip
 def retry_message(
-    token: Caller,
+    token: MayRetryMail,
     workflow: Flow,
     now: Now,
     id: Annotated[int, Path(ge=1, le=MAX_ID, description="The message (see GET /outbox).")],
 ) -> JSONResponse:
     """Queue a failed message again, due now, as `cap outbox retry`; 409 unless it failed."""
-    require(token, Permission.RETRY_MAIL)
     return JSONResponse(to_json(workflow.retry_message(id, now=now)))

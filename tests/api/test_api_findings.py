@@ -119,7 +119,10 @@ def test_actions_honour_if_match_and_say_what_is_possible(
     assert nothing.status_code == 404 and "is not an action" in nothing.json()["detail"]
     extra = manager.post(f"findings/{ref}/actions/accept-plan", json={"colour": "red"})
     assert extra.status_code == 422 and extra.json()["errors"][0]["field"] == "colour"
-    for at, says in ((1772528400, "is not a date and time"), ("2026-03-02T10:00:00", "no UTC offset")):
+    for at, says in (
+        (1772528400, "is not a date and time"),
+        ("2026-03-02T10:00:00", "no UTC offset"),
+    ):
         when = manager.post(f"findings/{ref}/actions/accept-plan", json={"at": at})
         assert when.status_code == 422 and when.json()["errors"][0]["field"] == "at"
         assert says in when.json()["detail"], when.json()

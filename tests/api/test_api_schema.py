@@ -5,6 +5,7 @@ desk's pages are not in the document."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -61,23 +62,51 @@ def _document() -> dict[str, Any]:
     return create_api(Workflow(db=Database("sqlite://"), settings=offline), lambda: NOW).openapi()
 
 
-#: 413 is a rejection too: a body over the API's limit is refused before it is read.
+#: 413 is a rejection too: a body over the API's limit is refused before it is read. The
+#: token is the test's own (every request sends it): the fuzzer neither makes one up nor
+#: leaves it out as "bad data" (tests/api/test_api_findings.py tests the 401s).
 CONFIG = SchemathesisConfig.from_dict(
     {"checks": {"negative_data_rejection": {"expected-statuses": [
-        400, 401, 403, 404, 405, 406, 409, 413, 415, 422, 428, 429]}}}
+        400, 401, 403, 404, 405, 406, 409, 413, 415, 422, 428, 429]}},
+     "generation": {"with-security-parameters": False}}
 )  # fmt: skip
 schema = schemathesis.openapi.from_dict(_document(), config=CONFIG)
 
 
-@schema.parametrize()
-@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
-def test_the_api_keeps_to_its_document(case: Any, served: tuple[Any, str]) -> None:
+def _keeps_to_its_document(case: Any, served: tuple[Any, str]) -> None:
     app, token = served
+    # The checks that send a request of their own (without the token, say) send it through
+    # the schema's transport: the application, not a socket.
+    case.operation.schema.app = app
     # Not "schema-valid data is accepted": a date in the future, a blank title or an unknown
     # contract are refused (422, 404) by what JSON Schema cannot say.
     case.call_and_validate(app=app, base_url="http://cap.example/api/v1",
                            headers={"Authorization": f"Bearer {token}"},
                            excluded_checks=[checks.positive_data_acceptance])  # fmt: skip
+
+
+def _operations() -> list[tuple[str, str]]:
+    return [(path, method) for path, methods in schema.raw_schema["paths"].items()
+            for method in methods]  # fmt: skip
+
+
+# A test function per operation, each with a name of its own: schemathesis names the tests
+# of one function alike, and pytest-xdist, which schedules by name, ran one of them only.
+for _path, _method in _operations():
+    _name = "test_" + re.sub(r"[^a-z0-9]+", "_", f"{_method}_{_path}".lower()).strip("_")
+
+    def _test(case: Any, served: tuple[Any, str]) -> None:
+        _keeps_to_its_document(case, served)
+
+    _test.__name__ = _test.__qualname__ = _name
+    globals()[_name] = schema.include(path=_path, method=_method.upper()).parametrize()(
+        settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))(_test)
+    )
+
+
+def test_every_operation_is_fuzzed() -> None:
+    names = [n for n in globals() if n.startswith(("test_get_", "test_post_", "test_patch_"))]
+    assert len(names) == len(_operations()) >= 20
 
 
 def test_the_document_holds_the_api_and_no_page(served: tuple[Any, str]) -> None:
