@@ -24,12 +24,12 @@ from cap.api.common import (
     if_match,
     once,
 )
-from cap.api.problems import Problem, described
+from cap.api.problems import Problem, described, field_of
 from cap.domain.inputs import FindingInput, PlanInput
 from cap.domain.lifecycle import ActionRequest
 from cap.domain.model import Action, DeadlineKind, State
 from cap.domain.permissions import may_act, roles_for
-from cap.errors import Conflict
+from cap.errors import ActionRefused, Conflict
 from cap.workflow import ActionResult, FindingFilter, FindingSummary, FindingView, to_json
 
 #: Findings a page of the list holds at most, and by default.
@@ -146,6 +146,10 @@ def act(
                               view=False)  # fmt: skip
     except Conflict as error:
         raise Problem(412, error.plain) from None
+    except ActionRefused as error:
+        # What may be done instead, as a list a program can read beside the sentence.
+        raise Problem(409, error.plain, errors=field_of(error.plain),
+                      allowed=list(current.allowed_actions)) from None  # fmt: skip
     return JSONResponse(to_json(replace(result, finding=None)),
                         headers={"ETag": etag(result.version)})  # fmt: skip
 

@@ -46,6 +46,8 @@ class ProblemDetails(BaseModel):
     status: int
     detail: str
     errors: list[FieldError] = []
+    #: A refused action (409): the actions the finding's state allows now.
+    allowed: list[str] | None = None
 
 
 def described(*statuses: int) -> dict[int | str, dict[str, Any]]:

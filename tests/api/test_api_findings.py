@@ -104,6 +104,11 @@ def test_actions_honour_if_match_and_say_what_is_possible(
     refused = manager.post(f"findings/{ref}/actions/verify", json={"note": "x"})
     assert refused.status_code == 409
     assert refused.json()["detail"].startswith("cannot verify")
+    assert (
+        refused.json()["allowed"]
+        == list(api_world.workflow.show_finding(ref, now=NOW).allowed_actions)
+        and "submit-plan" in refused.json()["allowed"]
+    )
     plan = {
         "root_cause": "Peak season",
         "actions": [
