@@ -162,3 +162,22 @@ def test_an_error_type_without_our_wording_still_drops_pydantic_phrasing() -> No
     line = describe(refused.value)
     assert line.startswith("key: must be a valid UUID"), line
     assert not PYDANTIC.search(line)
+
+
+@pytest.mark.parametrize("given", [0, 1767225600, 20.5, "0", " 1767225600 ", "-3"])
+def test_a_number_is_no_date(given: Any) -> None:
+    # pydantic alone reads a number, or one written as text, as seconds since 1970.
+    finding = {"contract": "RS-1", "severity": "major", "area": "wages", "source": "other",
+               "title": "t", "found_on": given}  # fmt: skip
+    with pytest.raises(InvalidInput) as refused:
+        parse(FindingInput, finding)
+    assert str(refused.value) == f"found_on: {given!r} is not a date; write it as YYYY-MM-DD"
+    contract = {"reference": "RS-1", "supplier": "556000-1234", "category": "PCs",
+                "manager": "anna@region.example", "start": given}  # fmt: skip
+    with pytest.raises(InvalidInput, match=r"^start: .* is not a date"):
+        parse(ContractInput, contract)
+    plan = {"root_cause": "r", "actions": [{"description": "d", "owner": "o", "due": given}]}
+    with pytest.raises(InvalidInput, match=r"^actions\.0\.due: .* is not a date"):
+        parse(PlanInput, plan)
+    written = parse(FindingInput, {**finding, "found_on": "2026-01-20"})
+    assert str(written.found_on) == "2026-01-20"

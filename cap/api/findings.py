@@ -4,7 +4,6 @@ logging one, and every lifecycle action by the command line's name."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query
@@ -25,12 +24,13 @@ from cap.api.common import (
     once,
 )
 from cap.api.problems import Problem, described, field_of
-from cap.domain.inputs import FindingInput, PlanInput
+from cap.domain.inputs import Day, FindingInput, PlanInput
 from cap.domain.lifecycle import ActionRequest
-from cap.domain.model import Action, DeadlineKind, State
+from cap.domain.model import Action, Area, DeadlineKind, Severity, State
 from cap.domain.permissions import may_act, roles_for
 from cap.errors import ActionRefused, Conflict
 from cap.workflow import ActionResult, FindingFilter, FindingSummary, FindingView, to_json
+from cap.workflow.listing import Q_MAX_LENGTH
 
 #: Findings a page of the list holds at most, and by default.
 MAX_LIMIT, DEFAULT_LIMIT = 200, 50
@@ -59,7 +59,7 @@ class ActionBody(BaseModel):
     as_: Annotated[str | None, Field(alias="as", max_length=254)] = None
     reason: Annotated[str | None, Field(max_length=20_000)] = None
     note: Annotated[str | None, Field(max_length=20_000)] = None
-    until: date | None = None
+    until: Day | None = None
     deadline: DeadlineKind | None = None
     plan: PlanInput | None = None
 
@@ -69,9 +69,19 @@ def list_findings(
     token: Caller,
     workflow: Flow,
     now: Now,
-    state: State | None = None,
+    state: Annotated[list[State] | None, Query(description="Any of these states")] = None,
     supplier: Annotated[str | None, Query(max_length=40, description="org number")] = None,
+    contract: Annotated[str | None, Query(max_length=80, description="reference")] = None,
+    area: Area | None = None,
+    severity: Severity | None = None,
     overdue: bool = False,
+    due_before: Annotated[
+        Day | None, Query(description="The deadline in force is on or before this date")
+    ] = None,
+    q: Annotated[
+        str | None,
+        Query(min_length=1, max_length=Q_MAX_LENGTH, description="In the ref, title or site"),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[
         str | None,
@@ -81,9 +91,11 @@ def list_findings(
         ),
     ] = None,
 ) -> JSONResponse:
-    """The findings, oldest first, a page at a time (``next`` for the page after)."""
-    flt = FindingFilter(state=state, supplier=supplier, overdue=overdue, limit=limit + 1,
-                        after=cursor)  # fmt: skip
+    """The findings, oldest first, a page at a time (``next`` for the page after), narrowed
+    by the desk's filters."""
+    flt = FindingFilter(states=tuple(state or ()), supplier=supplier, contract=contract,
+                        area=area, severity=severity, overdue=overdue, due_before=due_before,
+                        q=q, limit=limit + 1, after=cursor)  # fmt: skip
     found = workflow.list_findings(flt, now=now)
     page, more = found[:limit], len(found) > limit
     return JSONResponse({"items": to_json(page), "next": page[-1].ref if more else None})

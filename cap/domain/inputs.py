@@ -18,13 +18,14 @@ from typing import Annotated, Any, TypeVar
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
     ValidationInfo,
     field_validator,
 )
-from pydantic_core import ErrorDetails
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 from cap.domain.model import Area, Language, Severity, Source
 from cap.errors import InvalidInput
@@ -106,6 +107,21 @@ Country = Annotated[str, AfterValidator(_country)]
 Reference = Annotated[str, AfterValidator(_reference)]
 
 
+
+_NUMBER = re.compile(r"\s*[-+]?[0-9]+(\.[0-9]*)?\s*")
+
+
+def _not_a_number(value: object) -> object:
+    """A date is written, not counted: pydantic would read a number (from JSON, or as text
+    from a query or the command line) as seconds since 1970, a date nobody meant."""
+    if isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.fullmatch(value)):
+        raise PydanticCustomError("date_type", "not a date")
+    return value
+
+
+#: A calendar date given as YYYY-MM-DD (or a date).
+Day = Annotated[date, BeforeValidator(_not_a_number)]
+
 class _Input(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_max_length=20_000)
 
@@ -124,8 +140,8 @@ class ContractInput(_Input):
     supplier: Annotated[Reference, Field(max_length=40)]  # organisation number
     category: Annotated[Line, Field(max_length=120)]
     manager: Email
-    start: date | None = None
-    end: date | None = None
+    start: Day | None = None
+    end: Day | None = None
     value: Annotated[Decimal, Field(ge=0, max_digits=16, decimal_places=2)] | None = None
 
     @field_validator("end")
@@ -174,8 +190,8 @@ class ContractUpdate(_Input):
 
     category: Annotated[Line, Field(max_length=120)]
     manager: Email
-    start: date | None = None
-    end: date | None = None
+    start: Day | None = None
+    end: Day | None = None
     value: Annotated[Decimal, Field(ge=0, max_digits=16, decimal_places=2)] | None = None
 
     @field_validator("end")
@@ -193,7 +209,7 @@ class FindingInput(_Input):
     description: Annotated[Text, Field(max_length=20_000)] = ""
     site: Annotated[Line, Field(max_length=200)] | None = None
     site_country: Country | None = None
-    found_on: date | None = None
+    found_on: Day | None = None
     # The audit report's own reference (e.g. EW-2026-017#3): how a re-import knows the finding.
     external_id: Annotated[Line, Field(max_length=80)] | None = None
 
@@ -206,7 +222,7 @@ class FindingInput(_Input):
 class PlanAction(_Input):
     description: Annotated[Text, Field(max_length=5_000, min_length=1)]
     owner: Annotated[Line, Field(max_length=200)]
-    due: date
+    due: Day
 
 
 class PlanInput(_Input):
@@ -346,5 +362,6 @@ def plain(error: ErrorDetails) -> str:
 def _shown(value: Any) -> str:
     """A value as the user typed it, cut short: a refused 20,000-character field is not
     repeated in full."""
-    text = repr(value) if isinstance(value, str) else str(value)
+    # None is JSON's null: the API's clients send it, the command line never does.
+    text = repr(value) if isinstance(value, str) else "null" if value is None else str(value)
     return text if len(text) <= 60 else text[:59] + "…"

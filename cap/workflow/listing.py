@@ -51,7 +51,7 @@ Q_MAX_LENGTH = 200
 #: Findings read from the database at a time by the export.
 EXPORT_BATCH = 500
 #: The latest date a deadline can have (NO_DEADLINE, the day after, means none).
-_LAST_DUE = NO_DEADLINE - timedelta(days=1)
+LAST_DUE = NO_DEADLINE - timedelta(days=1)
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _WHOLE = re.compile(r"[0-9]{1,9}")
 _WHAT = {"state": "a state", "area": "an area", "severity": "a severity"}
@@ -284,7 +284,7 @@ def _ids(query: FindingQuery) -> Select[Any]:
     return statement
 
 
-def _searched(q: str) -> ColumnElement[bool]:
+def searched(q: str) -> ColumnElement[bool]:
     """The findings whose ref, title or site holds ``q``, in any case: ``search_text`` (the
     three, one a line, in lower case) holds it in lower case. contains(autoescape=True): a %
     or _ typed is matched as itself, on both databases. None of the three holds a line break,
@@ -419,9 +419,9 @@ class Listings(UseCases):
             # Past the date of the deadline in force (NO_DEADLINE never is): overdue_clause.
             where.append(due < self.settings.calendar.local_date(now))
         if query.due_before is not None:
-            where.append(due <= min(query.due_before, _LAST_DUE))
+            where.append(due <= min(query.due_before, LAST_DUE))
         if query.q is not None:
-            where.append(_searched(query.q))  # last: _indexed_search stands in for it
+            where.append(searched(query.q))  # last: _indexed_search stands in for it
         return where
 
     def _overdue(self, now: datetime) -> Callable[[date], bool]:

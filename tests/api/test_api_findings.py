@@ -5,11 +5,15 @@ problem+json with the command line's line in ``detail`` and the status that fits
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from dataclasses import replace
+from datetime import date, timedelta
+from typing import Any
 
-from cap.domain.model import StaffRole
+from cap.domain.lifecycle import Action, ActionRequest
+from cap.domain.model import Area, Severity, StaffRole, State
+from cap.workflow.listing import FindingQuery
 from tests.api.conftest import Api
-from tests.conftest import LI, NOW, World
+from tests.conftest import ANNA, LI, NOW, World
 
 CM, V = StaffRole.CONTRACT_MANAGER, StaffRole.VIEWER
 PROBLEM = "application/problem+json"
@@ -57,6 +61,42 @@ def test_findings_are_listed_a_page_at_a_time(
     assert gone.status_code == 404 and gone.json()["detail"].startswith("cursor: no finding")
 
 
+def test_the_list_narrows_as_the_desks_list_does(
+    api_as: Callable[[StaffRole | None], Api], api_world: World
+) -> None:
+    workflow = api_world.workflow
+    refs = [
+        api_world.finding(title="Forced overtime", severity=Severity.MAJOR),
+        api_world.finding(title="Chained fire exits", severity=Severity.CRITICAL,
+                          area=Area.HEALTH_AND_SAFETY),
+        api_world.finding(title="Union leaders dismissed", severity=Severity.CRITICAL,
+                          area=Area.FREEDOM_OF_ASSOCIATION),
+    ]  # fmt: skip
+    workflow.act(refs[1], ActionRequest(Action.NOTIFY, ANNA, NOW), now=NOW)
+    viewer = api_as(V)
+    cases: list[tuple[dict[str, Any], FindingQuery]] = [
+        ({"severity": "critical"}, FindingQuery(severity=Severity.CRITICAL)),
+        ({"area": "health_and_safety"}, FindingQuery(area=Area.HEALTH_AND_SAFETY)),
+        ({"state": ["open", "awaiting_plan"]}, FindingQuery(states=(State.OPEN,
+                                                                    State.AWAITING_PLAN))),
+        ({"state": "awaiting_plan"}, FindingQuery(states=(State.AWAITING_PLAN,))),
+        ({"q": "FIRE"}, FindingQuery(q="FIRE")),
+        ({"contract": "RS-2019-ICT-01", "severity": "critical"},
+         FindingQuery(contract="RS-2019-ICT-01", severity=Severity.CRITICAL)),
+        ({"due_before": "2099-12-31"}, FindingQuery(due_before=date(2099, 12, 31))),
+    ]  # fmt: skip
+    for params, query in cases:
+        listed = viewer.get("findings", params=params)
+        assert listed.status_code == 200, listed.text
+        desk = workflow.findings_page(replace(query, sort="ref"), now=NOW).findings
+        assert [i["ref"] for i in listed.json()["items"]] == [f.ref for f in desk], params
+    assert len(viewer.get("findings", params={"severity": "critical"}).json()["items"]) == 2
+    unknown = viewer.get("findings", params={"contract": "RS-NONE"})
+    assert unknown.status_code == 404 and unknown.json()["detail"].startswith("contract: RS-NONE")
+    bad = viewer.get("findings", params={"due_before": 20991231})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "due_before"
+
+
 def test_a_finding_is_shown_with_its_version_as_etag(
     api_as: Callable[[StaffRole | None], Api], api_world: World
 ) -> None:
@@ -84,10 +124,14 @@ def test_a_finding_is_logged_by_a_role_that_may(
     bad = api_as(CM).post("findings", json={**NEW, "found_on": "2026-02-30"})
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["field"] == "found_on"
+    # A number is no date (pydantic alone would read it as seconds since 1970).
+    counted = api_as(CM).post("findings", json={**NEW, "found_on": 1767225600})
+    assert counted.status_code == 422
+    assert counted.json()["detail"] == "found_on: 1767225600 is not a date; write it as YYYY-MM-DD"
     unknown = api_as(CM).post("findings", json={**NEW, "contract": "RS-NONE"})
     assert unknown.status_code == 404
     assert unknown.json()["detail"].startswith("contract: RS-NONE does not exist")
-    assert len(api_world.workflow.list_tokens()) == 4
+    assert len(api_world.workflow.list_tokens()) == 5
 
 
 def test_actions_honour_if_match_and_say_what_is_possible(
