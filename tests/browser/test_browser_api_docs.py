@@ -6,11 +6,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from cap.config import Settings
 from cap.domain.model import StaffRole
 from cap.store.db import Database
 from cap.workflow import Workflow
 from tests.browser.conftest import Tab, check_page
+
+pytestmark = pytest.mark.slow  # a server process and a browser
 
 
 def _token(tab: Tab) -> str:
