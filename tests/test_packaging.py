@@ -106,3 +106,8 @@ def test_the_wheel_carries_templates_and_runs_from_elsewhere(
     assert init.returncode == 0, init.stderr
     assert "created the database sqlite:///cap.db" in init.stdout
     assert (tmp_path / "cap.db").exists()
+    # The files pages load: the desk's, and those of the API's documentation page.
+    package = Path(module).parent
+    for served in ("web/static/cap.css", "web/static/htmx.min.js", "api/static/docs.js",
+                   "api/static/docs.css"):  # fmt: skip
+        assert (package / served).is_file(), served
