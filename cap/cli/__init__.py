@@ -22,10 +22,13 @@ from typer._click.exceptions import (
 )
 
 from cap.cli import (  # noqa: F401  (the commands register themselves)
+    calendar,
     directory,
     findings,
     links,
     mail,
+    report,
+    risk,
     rules,
     service,
     tokens,

@@ -107,7 +107,6 @@ Country = Annotated[str, AfterValidator(_country)]
 Reference = Annotated[str, AfterValidator(_reference)]
 
 
-
 _NUMBER = re.compile(r"\s*[-+]?[0-9]+(\.[0-9]*)?\s*")
 
 
@@ -121,6 +120,7 @@ def _not_a_number(value: object) -> object:
 
 #: A calendar date given as YYYY-MM-DD (or a date).
 Day = Annotated[date, BeforeValidator(_not_a_number)]
+
 
 class _Input(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_max_length=20_000)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cap.workflow.answers import Answers
+from cap.workflow.calendars import Calendars
 from cap.workflow.casefile import CaseFiles
 from cap.workflow.dashboard import Dashboards
 from cap.workflow.directory import Directory
@@ -11,6 +12,8 @@ from cap.workflow.links import Links
 from cap.workflow.listing import Listings
 from cap.workflow.mail import Mail
 from cap.workflow.queries import Queries
+from cap.workflow.reports import Reports
+from cap.workflow.risk import Risks
 from cap.workflow.sweeps import Sweeps
 from cap.workflow.tokens import Tokens
 from cap.workflow.users import Users
@@ -29,6 +32,9 @@ class Workflow(
     Users,
     Links,
     Tokens,
+    Reports,
+    Calendars,
+    Risks,
 ):
     """The use cases of cap over one database and one configuration.
 

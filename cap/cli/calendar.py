@@ -1,0 +1,3 @@
+"""`cap calendar`: upcoming deadlines as an iCalendar file."""
+
+from __future__ import annotations

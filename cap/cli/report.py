@@ -1,0 +1,3 @@
+"""`cap report`: how the follow-up works, as figures (KPIs)."""
+
+from __future__ import annotations
