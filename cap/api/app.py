@@ -31,6 +31,9 @@ def create_api(workflow: Workflow, clock: Callable[[], datetime]) -> FastAPI:
         openapi_url="/openapi.json",
         docs_url=None,
         redoc_url=None,
+        # operationId is the function's name (list_findings, accept...): what a generated
+        # client calls its methods, rather than FastAPI's name, method and path run together.
+        generate_unique_id_function=lambda route: route.name,
     )
     install(api)
     docs.install(api)

@@ -46,7 +46,7 @@ _FILE: dict[int | str, dict[str, Any]] = {
 
 @router.get("/findings/{ref}/timeline", response_model=TimelineView,
             responses=described(401, 404, 422))  # fmt: skip
-def timeline(token: Caller, workflow: Flow, now: Now, ref: Ref) -> JSONResponse:
+def show_timeline(token: Caller, workflow: Flow, now: Now, ref: Ref) -> JSONResponse:
     """A finding's past events and the steps the rules will take next (each saying whether
     the next sweep applies it), as `cap finding timeline --json`."""
     require(token, Permission.READ)
@@ -84,7 +84,7 @@ async def add_evidence(
 
 @router.get("/findings/{ref}/evidence/{evidence_id}", response_class=Response,
             responses={**_FILE, **described(401, 404, 422)})  # fmt: skip
-def evidence(
+def download_evidence(
     token: Caller,
     workflow: Flow,
     ref: Ref,

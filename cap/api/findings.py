@@ -126,7 +126,7 @@ def log_finding(
 
 @router.post("/findings/{ref}/actions/{action}", response_model=ActionResult,
              responses=described(400, 401, 403, 404, 409, 412, 413, 422))  # fmt: skip
-def act(
+def act_on_finding(
     token: Caller,
     workflow: Flow,
     now: Now,

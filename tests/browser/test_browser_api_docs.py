@@ -38,7 +38,7 @@ def test_the_docs_page_tries_the_api_with_a_token(tab: Tab) -> None:
     page.locator(".auth-container input").first.fill(token)
     page.locator(".auth-container button.authorize").first.click()
     page.locator("button.btn-done").first.click()
-    listing = page.locator("#operations-findings-list_findings_findings_get")
+    listing = page.locator("#operations-findings-list_findings")
     listing.locator(".opblock-summary").click()
     listing.locator("button.try-out__btn").click()
     listing.locator("button.execute").click()
