@@ -622,6 +622,19 @@ def csrf_token(page: str) -> str:
     return page[start : page.index('"', start)]
 
 
+def api_token(path: Path) -> str:
+    """A viewer's API token on the bench database, for the API's rows (a row more each run)."""
+    url = f"sqlite:///{path}"
+    db = Database(url)
+    try:
+        workflow = Workflow(db, Settings(database_url=url))
+        made = workflow.create_token("bench", StaffRole.VIEWER, expires_days=1,
+                                     now=datetime.now(UTC))  # fmt: skip
+        return made.token
+    finally:
+        db.engine.dispose()
+
+
 def signed_in(base_url: str, email: str) -> httpx.Client:
     """A client (a cookie jar) signed in as ``email`` through the sign-in form."""
     client = httpx.Client(base_url=base_url, timeout=60, headers={"accept-language": "en"})
@@ -656,6 +669,10 @@ PAGES = (
     # Not a page but a download of thousands of rows (the issue's target is for pages): a
     # user waits for a file, with 8 people downloading one at once.
     Page("CSV export, verifying", "/findings.csv?state=verifying", target=EXPORT_TARGET),
+    # The API for other systems (a viewer's token): its list, its search, one finding.
+    Page("API: findings, first page", "/api/v1/findings"),
+    Page("API: findings, search", f"/api/v1/findings?q={SEARCH_WORD}"),
+    Page("API: a finding (random refs)", "/api/v1/findings/{ref}"),
 )
 
 
@@ -933,6 +950,10 @@ def main() -> int:
                 emails = [USERS[roles[i % len(roles)]] for i in range(clients_wanted)]
                 clients.extend(pool.map(lambda email: signed_in(server.url, email), emails))
             progress(f"{len(clients)} clients signed in")
+            # The desk reads the cookie, the API the token: each client carries both.
+            bearer = f"Bearer {api_token(path)}"
+            for client in clients:
+                client.headers["authorization"] = bearer
             for i, page in enumerate(PAGES):
                 try:
                     samples.append(run_page(clients, page, sizes.requests, refs, seed=i + 1))
