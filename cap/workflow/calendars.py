@@ -1,9 +1,193 @@
-"""Deadlines as iCalendar feeds, for `cap calendar` and the desk's feed URLs."""
+"""Deadlines as iCalendar feeds, for `cap calendar` and the desk's feed URLs.
+
+A feed holds one all-day event per open finding of a contract manager: the deadline in force
+(:func:`cap.domain.lifecycle.current_deadline`) on its due date, the day it is due at the end
+of. Its UID names the finding and the kind of deadline, and its SEQUENCE is the finding's
+version: a calendar that subscribed updates the event when the deadline moves (an extension),
+and drops it when the finding closes or the next deadline takes over. The document is written
+by the icalendar package, which escapes the text it is given (a title's commas, semicolons or
+line breaks stay text, never new properties).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from cap.config import Settings
+from cap.domain.lifecycle import current_deadline
+from cap.domain.model import Case, DeadlineKind, State
+from cap.errors import NotFound
+from cap.notify.links import finding_link
+from cap.store.models import NO_DEADLINE, Contract, Finding, Supplier, address_key
 from cap.workflow.base import UseCases
+
+#: Who wrote the document (RFC 5545 PRODID).
+PRODID = "-//cap//deadlines//EN"
+#: A deadline's kind as a summary names it.
+KIND_LABELS: dict[DeadlineKind, str] = {
+    DeadlineKind.PLAN: "plan",
+    DeadlineKind.PLAN_REVIEW: "plan review",
+    DeadlineKind.REMEDIATION: "remediation",
+    DeadlineKind.VERIFICATION: "verification",
+}
+_ONE_DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class CalendarEntry:
+    """One event of a feed: ``deadline``, due on ``due``, the one in force of finding ``ref``
+    (at its ``version``); ``overdue`` once that day has ended."""
+
+    uid: str
+    ref: str
+    title: str
+    state: State
+    deadline: DeadlineKind
+    due: date
+    overdue: bool
+    supplier: str
+    contract: str
+    version: int
+    url: str | None
+
+    @property
+    def summary(self) -> str:
+        due = "overdue" if self.overdue else "due"
+        return f"{self.ref}: {KIND_LABELS[self.deadline]} {due} \N{EN DASH} {self.title}"
+
+
+@dataclass(frozen=True)
+class DeadlineCalendar:
+    """The deadlines of the findings of ``manager``'s contracts at ``now``, soonest first;
+    ``ical`` is the iCalendar document (UTF-8, CRLF lines) of the same entries."""
+
+    manager: str
+    now: datetime
+    entries: tuple[CalendarEntry, ...]
+    ical: bytes
+
+
+def uid_of(ref: str, deadline: DeadlineKind, settings: Settings) -> str:
+    """An event's UID: the same for a finding's deadline of one kind whatever its date, so
+    that a moved deadline updates its event; the desk's host name keeps two buyers' apart."""
+    host = urlsplit(settings.base_url).hostname if settings.base_url else None
+    return f"{ref}-{deadline.value}@{host or 'cap'}"
+
+
+#: The findings of a manager's contracts that owe something by a date (due_order is the date
+#: of the deadline in force, NO_DEADLINE when there is none), soonest first.
+_OWED = (
+    select(
+        col(Finding.ref), col(Finding.title), col(Finding.state), col(Finding.severity),
+        col(Finding.area), col(Finding.plan_due), col(Finding.remediation_due),
+        col(Finding.review_due), col(Finding.verification_due), col(Finding.version),
+        col(Supplier.name), col(Contract.reference),
+    )
+    .join(Contract, col(Contract.id) == col(Finding.contract_id))
+    .join(Supplier, col(Supplier.id) == col(Finding.supplier_id))
+    .where(col(Finding.due_order) < NO_DEADLINE)
+    .order_by(col(Finding.due_order), col(Finding.id))
+)  # fmt: skip
+
+
+def _entries(
+    session: Session, manager_key: str, settings: Settings, now: datetime
+) -> tuple[CalendarEntry, ...]:
+    calendar = settings.calendar
+    rows = session.execute(_OWED.where(col(Contract.manager_key) == manager_key)).all()
+    found: list[CalendarEntry] = []
+    for row in rows:
+        (ref, title, state, severity, area, plan_due, remediation_due, review_due,
+         verification_due, version, supplier, contract) = row  # fmt: skip
+        current = current_deadline(
+            Case(
+                state=state,
+                severity=severity,
+                area=area,
+                plan_due=plan_due,
+                remediation_due=remediation_due,
+                review_due=review_due,
+                verification_due=verification_due,
+            )
+        )
+        if current is None:  # due_order is kept with every write; this is a guard
+            continue
+        kind, due = current
+        found.append(
+            CalendarEntry(
+                uid=uid_of(ref, kind, settings),
+                ref=ref,
+                title=title,
+                state=state,
+                deadline=kind,
+                due=due,
+                overdue=calendar.is_overdue(due, now),
+                supplier=supplier,
+                contract=contract,
+                version=version,
+                url=finding_link(settings, ref) if settings.base_url else None,
+            )
+        )
+    return tuple(found)
+
+
+def render_ical(entries: Sequence[CalendarEntry], *, name: str, now: datetime) -> bytes:
+    """``entries`` as an iCalendar document: one all-day VEVENT each (DTSTART the due date,
+    DTEND the day after), stamped ``now``."""
+    # Imported here: every command and page that opens the workflow would pay for it.
+    from icalendar import Calendar, Event
+
+    document = Calendar()
+    document.add("prodid", PRODID)
+    document.add("version", "2.0")
+    document.add("calscale", "GREGORIAN")
+    document.add("method", "PUBLISH")
+    document.add("name", name)
+    document.add("x-wr-calname", name)
+    for entry in entries:
+        event = Event()
+        event.add("uid", entry.uid)
+        event.add("dtstamp", now.astimezone(UTC))  # RFC 5545: DTSTAMP in UTC
+        event.add("sequence", entry.version)
+        event.add("dtstart", entry.due)
+        event.add("dtend", entry.due + _ONE_DAY)
+        event.add("transp", "TRANSPARENT")  # a deadline does not make anyone busy
+        event.add("summary", entry.summary)
+        lines = [f"Supplier: {entry.supplier}", f"Contract: {entry.contract}"]
+        if entry.url is not None:
+            lines.append(entry.url)
+            event.add("url", entry.url)
+        event.add("description", "\n".join(lines))
+        document.add_component(event)
+    ical: Any = document.to_ical()
+    return bytes(ical)
 
 
 class Calendars(UseCases):
-    pass
+    def deadline_calendar(self, manager: str, *, now: datetime) -> DeadlineCalendar:
+        """The deadline in force of every open finding of the contracts ``manager`` (an
+        email, in any case) manages, overdue ones too, as they stand at ``now``. NotFound
+        when no contract has that manager."""
+        key = address_key(manager)
+        with self.db.read() as session:
+            managed = select(col(Contract.id)).where(col(Contract.manager_key) == key).limit(1)
+            if session.execute(managed).first() is None:
+                raise NotFound(
+                    f"manager: no contract is managed by {manager.strip()}",
+                    see="cap contract list",
+                )
+            entries = _entries(session, key, self.settings, now)
+        return self._calendar(manager.strip(), entries, now)
+
+    def _calendar(
+        self, manager: str, entries: tuple[CalendarEntry, ...], now: datetime
+    ) -> DeadlineCalendar:
+        name = f"{self.settings.buyer_name}: deadlines of {manager}"
+        return DeadlineCalendar(manager, now, entries, render_ical(entries, name=name, now=now))
