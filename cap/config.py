@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from cap.domain.calendar import BusinessCalendar
 from cap.domain.inputs import email_address
 from cap.domain.model import EMAIL_KINDS
+from cap.domain.risk import RiskRules, load_risk_rules
 from cap.domain.rules import Rules, load_rules
 
 
@@ -28,6 +29,9 @@ class Settings(BaseSettings):
     )
     rules: Path | None = Field(
         default=None, description="A rules file or folder replacing the shipped rules/default.toml"
+    )
+    risk_rules: Path | None = Field(
+        default=None, description="A risk rules file replacing the shipped rules/risk.toml"
     )
     buyer_name: str = "Region Stockholm"
     default_language: str = "sv"
@@ -124,6 +128,11 @@ class Settings(BaseSettings):
     def calendar(self) -> BusinessCalendar:
         return self.rule_set.calendar
 
+    @property
+    def risk_rule_set(self) -> RiskRules:
+        """The validated risk rules (read once per process and path, as :attr:`rule_set`)."""
+        return _risk_rules_at(self.risk_rules or default_risk_rules_path())
+
 
 #: The shortest CAP_SECRET_KEY accepted (``cap init --secret-file`` writes 64 characters).
 SECRET_MIN_LENGTH = 32
@@ -149,3 +158,13 @@ def default_rules_path() -> Path:
 @lru_cache(maxsize=8)
 def _rules_at(path: Path) -> Rules:
     return load_rules(path, templates=EMAIL_KINDS)
+
+
+def default_risk_rules_path() -> Path:
+    """The shipped risk rules, found as the shipped rules are: beside them."""
+    return default_rules_path().parent / "risk.toml"
+
+
+@lru_cache(maxsize=8)
+def _risk_rules_at(path: Path) -> RiskRules:
+    return load_risk_rules(path)
