@@ -87,8 +87,12 @@ def percent(value: float | None) -> str:
 
 
 def label(value: str) -> str:
-    """An enumeration's value as a heading: working_hours -> Working hours."""
-    return value.replace("_", " ").capitalize()
+    """An enumeration's value in the emails' English words, as a heading: working_hours ->
+    Working hours, anti_corruption -> Anti-corruption."""
+    from cap.notify.render import LABELS
+
+    words = LABELS["en"].get(value) or value.replace("_", " ")
+    return words[:1].upper() + words[1:]
 
 
 # -- Markdown ----------------------------------------------------------------------------------
