@@ -30,7 +30,17 @@ from cap.domain.model import Language
 from cap.errors import InvalidInput
 from cap.store.db import Database
 from cap.store.simulation import clock_of
-from cap.web import dashboard, directory, finding, findings, outbox, rules, supplier, users
+from cap.web import (
+    dashboard,
+    directory,
+    finding,
+    findings,
+    outbox,
+    reports,
+    rules,
+    supplier,
+    users,
+)
 from cap.web.desk import sign_in_routes
 from cap.web.language import Languages
 from cap.web.security import derived_key, protect
@@ -103,7 +113,7 @@ def create_app(
     # On the application's own router: FastAPI analyses an included router's routes again,
     # at the first request that reaches them.
     sign_in_routes(site, app.router)
-    for pages in (dashboard, findings, finding, directory, outbox, rules, users, supplier):
+    for pages in (dashboard, findings, finding, directory, reports, outbox, rules, users, supplier):
         pages.routes(site, app.router)
     install_error_pages(app, site)
 

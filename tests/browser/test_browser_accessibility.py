@@ -12,6 +12,7 @@ import pytest
 from tests.browser.conftest import (
     ADA,
     ANNA,
+    BO,
     CONTRACT,
     ORG,
     Person,
@@ -40,6 +41,9 @@ PAGES: list[tuple[str, Person, str | None]] = [
     (f"/contracts/{CONTRACT}/edit", ANNA, None),
     ("/outbox", ANNA, "outbox"),
     ("/rules", ANNA, "rules"),
+    ("/reports", BO, "reports"),  # a viewer: every staff role reads the figures
+    ("/reports?from=2026-13-01", BO, None),  # the error next to its field
+    ("/reports?print=1", BO, None),
     ("/users", ADA, "users"),
     ("/users/new", ADA, None),
     ("/users/1", ADA, None),

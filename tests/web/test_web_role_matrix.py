@@ -65,6 +65,7 @@ MATRIX: list[tuple[str, str, dict[str, str], dict[Any, int]]] = [
     ("GET", "/contracts/new", {}, DIRECTORY_FORM),
     ("GET", "/contracts/RS-2019-ICT-01", {}, READ),
     ("GET", "/contracts/RS-2019-ICT-01/edit", {}, DIRECTORY_FORM),
+    ("GET", "/reports", {}, READ),
     ("GET", "/outbox", {}, READ),
     ("GET", "/rules", {}, READ),
     ("GET", "/account/password", {}, READ),
