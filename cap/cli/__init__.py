@@ -22,6 +22,7 @@ from typer._click.exceptions import (
 )
 
 from cap.cli import (  # noqa: F401  (the commands register themselves)
+    audits,
     calendar,
     directory,
     findings,

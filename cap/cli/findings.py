@@ -57,6 +57,10 @@ def finding_add(
             help="The audit report's own reference, e.g. EW-2026-017#3 (unique per contract)."
         ),
     ] = None,
+    audit: Annotated[
+        int | None,
+        typer.Option(help="The audit it comes from (see `cap audit list`), of its supplier."),
+    ] = None,
     actor: Annotated[str | None, typer.Option("--as", help="Who logs it (email).")] = None,
 ) -> None:
     """Log a non-compliance. Prints the new ref (e.g. NC-2026-0001) alone."""
@@ -78,7 +82,9 @@ def finding_add(
         },
     )
     workflow = open_workflow()
-    typer.echo(workflow.log_finding(data, actor=actor_of(actor), now=database_now(workflow)))
+    typer.echo(
+        workflow.log_finding(data, actor=actor_of(actor), now=database_now(workflow), audit=audit)
+    )
 
 
 @finding_app.command("list")

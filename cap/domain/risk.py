@@ -15,9 +15,9 @@ A factor gives a level from 0 to 1; the score is ``100 * sum(weight * level) / s
   each with its sites.
 - ``contract_value``: bands over the sum of the values of the supplier's contracts in force.
 - ``open_findings``, ``past_findings``: points per finding by severity, in full from ``full_at``.
-- ``last_audit``: bands over the days since the last audit (``never``: none). Audits are not
-  yet a table of their own: the last audit is the latest finding from a factory or desktop
-  audit, so an audit that found nothing does not count yet.
+- ``last_audit``: bands over the days since the last audit (``never``: none): the latest
+  audit recorded (``cap audit add``) or, for a supplier with none recorded, the latest finding
+  from a factory or desktop audit.
 
 Every level only rises with its measure (bands must go up), so more findings, more money or a
 riskier site never lower a score. The score is deterministic: the same facts and rules give the

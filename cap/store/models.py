@@ -21,6 +21,7 @@ from cap.domain.model import (
     State,
 )
 from cap.domain.model import OutboxStatus as OutboxStatus  # the column's type, defined with
+from cap.domain.planning import AuditKind
 from cap.store.types import UTCDateTime  # the vocabulary so the CLI can offer it cheaply
 
 
@@ -177,6 +178,8 @@ class Finding(SQLModel, table=True):
     created_by: str = Field(max_length=254)
     # Optimistic lock: every write carries WHERE version = <version when loaded>.
     version: int = 1
+    # The audit the finding comes from, when it was recorded (an audit of its supplier).
+    audit_id: int | None = Field(default=None, foreign_key="audit.id")
 
 
 class Plan(SQLModel, table=True):
@@ -391,3 +394,34 @@ class LoginFailure(SQLModel, table=True):
     email_key: str = Field(max_length=254)
     address: str = Field(max_length=64)  # the client's IP address
     at: datetime = Field(sa_column=_instant(index=True, nullable=False))
+
+
+class AuditPlan(SQLModel, table=True):
+    """A year's follow-up plan: the suppliers chosen for audit, each with its score and why
+    (``chosen``: a list of {org_number, score, why}, the highest score first). One per year;
+    replaced only while no audit is recorded against it."""
+
+    __tablename__ = "audit_plan"
+
+    id: int | None = Field(default=None, primary_key=True)
+    year: int = Field(unique=True)
+    capacity: str = Field(max_length=20)  # as given: "15%" or "12"
+    chosen: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(sa_column=_instant(nullable=False))
+    created_by: str = Field(max_length=254)
+
+
+class Audit(SQLModel, table=True):
+    """An audit held: of a supplier (for one of its contracts, if named), desktop or site,
+    with the reference of its report; ``plan_id`` when the year's plan chose the supplier."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    supplier_id: int = Field(foreign_key="supplier.id", index=True)
+    contract_id: int | None = Field(default=None, foreign_key="contract.id", index=True)
+    kind: AuditKind = Field(sa_column=_enum(AuditKind))
+    held_on: date
+    auditor: str = Field(max_length=200)
+    report: str = Field(max_length=200)
+    plan_id: int | None = Field(default=None, foreign_key="audit_plan.id", index=True)
+    created_at: datetime = Field(sa_column=_instant(nullable=False))
+    created_by: str = Field(max_length=254)

@@ -16,7 +16,7 @@ from cap.domain.rules import NoticeRule, Rules
 from cap.errors import ActionRefused, AlreadyExists, Conflict, InvalidInput, NotFound
 from cap.notify import outbox
 from cap.store.mapping import case_of
-from cap.store.models import Contract, Decision, Evidence, Finding
+from cap.store.models import Audit, Contract, Decision, Evidence, Finding, Supplier
 from cap.workflow.base import UseCases
 from cap.workflow.idempotency import Once, earlier, first_wins, remember
 from cap.workflow.links import SupplierLinks
@@ -57,23 +57,35 @@ EVIDENCE_TYPES = (
 
 class Findings(UseCases):
     def log_finding(
-        self, data: FindingInput, *, actor: str, now: datetime, once: Once | None = None
+        self,
+        data: FindingInput,
+        *,
+        actor: str,
+        now: datetime,
+        once: Once | None = None,
+        audit: int | None = None,
     ) -> str:
         """Record a new finding in state ``open``; returns its ref (NC-YYYY-NNNN).
 
         Logged by hand, one at a time, it is not held against similar findings (its author sees
-        what they log); its external id, though, must be new on the contract. Sent ``once``
-        again, it logs nothing and returns the ref it gave the first time.
+        what they log); its external id, though, must be new on the contract. ``audit``: the
+        audit it comes from (NotFound if unknown), one of the contract's supplier
+        (InvalidInput if not). Sent ``once`` again, it logs nothing and returns the ref it gave
+        the first time.
         """
-        return first_wins(once, lambda: self._log_finding(data, actor, now, once))
+        return first_wins(once, lambda: self._log_finding(data, actor, now, once, audit))
 
-    def _log_finding(self, data: FindingInput, actor: str, now: datetime, once: Once | None) -> str:
+    def _log_finding(
+        self, data: FindingInput, actor: str, now: datetime, once: Once | None, audit: int | None
+    ) -> str:
         with self.db.write() as session:
             if (given := earlier(session, once, now)) is not None:
                 return str(given["ref"])
             contracts = contracts_by_ref(session, {data.contract})
             if not contracts:
                 raise NotFound(f"contract: {data.contract} does not exist", see="cap contract list")
+            if audit is not None:
+                _check_audit(session, audit, contracts[data.contract])
             result = self._log_findings(
                 session,
                 [data],
@@ -82,6 +94,7 @@ class Findings(UseCases):
                 now=now,
                 where=lambda i: "",
                 allow_duplicates=True,
+                audit_id=audit,
             )
             if result.skipped:
                 taken = result.skipped[0]
@@ -147,6 +160,7 @@ class Findings(UseCases):
         where: Callable[[int], str],
         allow_duplicates: bool,
         progress: Callable[[int], None] | None = None,
+        audit_id: int | None = None,
     ) -> ImportResult:
         today = self.settings.calendar.local_date(now)
         screened = screen(
@@ -186,6 +200,7 @@ class Findings(UseCases):
                 state=State.OPEN,
                 created_at=now,
                 created_by=actor,
+                audit_id=audit_id,
             )
             session.add(finding)
             created.append(finding)
@@ -379,4 +394,22 @@ class Findings(UseCases):
             extra=action_context(request.reason, request.note, decision),
             deadline=deadline,
             links=SupplierLinks(session, self.settings, now),
+        )
+
+
+def _check_audit(session: Session, audit_id: int, contract: Contract) -> None:
+    """NotFound for an unknown audit, InvalidInput for an audit of another supplier than the
+    contract's: a finding comes from an audit of its own supplier."""
+    audit = session.get(Audit, audit_id)
+    if audit is None:
+        raise NotFound(f"audit: there is no audit {audit_id}", see="cap audit list")
+    if audit.supplier_id != contract.supplier_id:
+        theirs, ours = (
+            session.get(Supplier, audit.supplier_id),
+            session.get(Supplier, contract.supplier_id),
+        )
+        assert theirs is not None and ours is not None  # foreign keys
+        raise InvalidInput(
+            f"audit: audit {audit_id} is of {theirs.name} ({theirs.org_number}), not of "
+            f"{ours.name} ({ours.org_number}), the supplier of contract {contract.reference}"
         )

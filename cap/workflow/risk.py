@@ -13,7 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, Integer, func, literal_column, or_, select, union_all
 from sqlmodel import Session, col
 
 from cap.domain.model import Severity, Source, State
@@ -25,14 +25,14 @@ from cap.domain.risk import (
     SupplierFacts,
     score_supplier,
 )
-from cap.store.models import Contract, Finding, Supplier
+from cap.store.models import Audit, Contract, Finding, Supplier
 from cap.workflow.base import UseCases
 from cap.workflow.records import supplier_by_org
 
 #: Findings that count as past: the case ended with the supplier (a withdrawn finding was
 #: logged in error and never counts, nor do its site and date).
 PAST_STATES: tuple[State, ...] = (State.CLOSED, State.TERMINATED)
-#: The findings whose date stands for an audit, until audits have a table of their own.
+#: The findings whose date stands for an audit for a supplier with no audit recorded.
 AUDIT_SOURCES: tuple[Source, ...] = (Source.FACTORY_AUDIT, Source.DESKTOP_AUDIT)
 
 
@@ -153,14 +153,42 @@ def _gather(session: Session, supplier_id: int | None, today: date) -> dict[int,
     for sid, country, site in session.execute(sites):
         facts[sid].sites.append(Site(country, site))
 
-    audits = (
-        select(col(Finding.supplier_id), func.max(col(Finding.found_on)))
+    # The last audit recorded, or failing one the last finding of an audit: one query.
+    recorded = (
+        select(col(Audit.supplier_id), func.max(col(Audit.held_on)), _flag("1"))
+        .where(*mine(col(Audit.supplier_id)))
+        .group_by(col(Audit.supplier_id))
+    )
+    stand_in = (
+        select(col(Finding.supplier_id), func.max(col(Finding.found_on)), _flag("0"))
         .where(*counted, col(Finding.source).in_(AUDIT_SOURCES))
         .group_by(col(Finding.supplier_id))
     )
-    for sid, last in session.execute(audits):
-        facts[sid].last_audit = _date(last)
+    audited: set[int] = set()
+    for sid, last, is_recorded in session.execute(union_all(recorded, stand_in)):
+        if is_recorded:
+            audited.add(sid)
+            facts[sid].last_audit = _date(last)
+        elif sid not in audited:
+            facts[sid].last_audit = _date(last)
     return facts
+
+
+def risks_in(
+    session: Session, rules: RiskRules, today: date
+) -> dict[int, tuple[SupplierRisk, date | None]]:
+    """Every supplier's risk on ``today`` and its last audit as the risk counts it, by
+    supplier id, read in ``session`` (for a use case scoring suppliers in its own
+    transaction)."""
+    return {
+        sid: (_scored(f, rules, today), f.last_audit)
+        for sid, f in _gather(session, None, today).items()
+    }
+
+
+def _flag(value: str) -> ColumnElement[int]:
+    """A constant column telling the rows of a UNION apart."""
+    return literal_column(value, Integer())
 
 
 def _decimal(value: Any) -> Decimal:

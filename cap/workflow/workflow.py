@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cap.workflow.answers import Answers
+from cap.workflow.audits import Audits
 from cap.workflow.calendars import Calendars
 from cap.workflow.casefile import CaseFiles
 from cap.workflow.dashboard import Dashboards
@@ -35,6 +36,7 @@ class Workflow(
     Reports,
     Calendars,
     Risks,
+    Audits,
 ):
     """The use cases of cap over one database and one configuration.
 
