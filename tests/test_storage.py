@@ -31,6 +31,26 @@ def test_the_migrations_build_exactly_the_models(db_url: str) -> None:
     )
 
 
+def test_the_calendar_feed_migration_goes_down_and_up_again(db_url: str) -> None:
+    from alembic import command
+    from sqlalchemy import inspect
+
+    db = Database(db_url)
+    config = db.alembic_config()
+    with db.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        assert {c["name"] for c in inspect(connection).get_columns("calendar_feed")} == {
+            "id", "user_id", "token_hash", "prefix", "created_at", "revoked_at", "last_used_at"
+        }  # fmt: skip
+        command.downgrade(config, "0016")
+        assert not inspect(connection).has_table("calendar_feed")
+        command.upgrade(config, "head")
+        unique = inspect(connection).get_unique_constraints("calendar_feed")
+        assert [u["column_names"] for u in unique] == [["token_hash"]]
+    assert db.current_revision() == SCHEMA_HEAD == "0017"
+    db.engine.dispose()
+
+
 def test_the_schema_head_constant_is_alembics_head() -> None:
     from alembic.script import ScriptDirectory
 

@@ -425,3 +425,20 @@ class Audit(SQLModel, table=True):
     plan_id: int | None = Field(default=None, foreign_key="audit_plan.id", index=True)
     created_at: datetime = Field(sa_column=_instant(nullable=False))
     created_by: str = Field(max_length=254)
+
+
+class CalendarFeed(SQLModel, table=True):
+    """A desk user's secret calendar feed URL: ``/calendar/<token>.ics`` gives the deadlines of
+    the contracts they manage to a calendar that subscribes, without signing in. Only the
+    token's SHA-256 is kept (shown once, when made); ``prefix`` tells feeds apart. A user has at
+    most one live feed (``revoked_at`` null): making a new one revokes the old."""
+
+    __tablename__ = "calendar_feed"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    prefix: str = Field(max_length=16)
+    created_at: datetime = Field(sa_column=_instant(nullable=False))
+    revoked_at: datetime | None = Field(default=None, sa_column=_instant())
+    last_used_at: datetime | None = Field(default=None, sa_column=_instant())

@@ -31,11 +31,13 @@ from cap.errors import InvalidInput
 from cap.store.db import Database
 from cap.store.simulation import clock_of
 from cap.web import (
+    account_calendar,
     dashboard,
     directory,
     finding,
     findings,
     outbox,
+    planning,
     reports,
     rules,
     supplier,
@@ -113,8 +115,10 @@ def create_app(
     # On the application's own router: FastAPI analyses an included router's routes again,
     # at the first request that reaches them.
     sign_in_routes(site, app.router)
-    for pages in (dashboard, findings, finding, directory, reports, outbox, rules, users, supplier):
+    for pages in (dashboard, findings, finding, directory, reports, planning, outbox, rules,
+                  users, supplier):  # fmt: skip
         pages.routes(site, app.router)
+    account_calendar.routes(site, app.router)
     install_error_pages(app, site)
 
     @app.exception_handler(HTTPException)

@@ -11,13 +11,14 @@ line breaks stay text, never new properties).
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlmodel import Session, col
 
 from cap.config import Settings
@@ -25,8 +26,18 @@ from cap.domain.lifecycle import current_deadline
 from cap.domain.model import Case, DeadlineKind, State
 from cap.errors import NotFound
 from cap.notify.links import finding_link
-from cap.store.models import NO_DEADLINE, Contract, Finding, Supplier, address_key
+from cap.store.models import (
+    NO_DEADLINE,
+    CalendarFeed,
+    Contract,
+    Finding,
+    Supplier,
+    User,
+    address_key,
+)
 from cap.workflow.base import UseCases
+from cap.workflow.tokens import SHOWN, USE_RESOLUTION, token_hash
+from cap.workflow.users import _user_by_email
 
 #: Who wrote the document (RFC 5545 PRODID).
 PRODID = "-//cap//deadlines//EN"
@@ -38,6 +49,8 @@ KIND_LABELS: dict[DeadlineKind, str] = {
     DeadlineKind.VERIFICATION: "verification",
 }
 _ONE_DAY = timedelta(days=1)
+#: How a feed's token begins: it tells a feed URL from an API token (``cap_``) at a glance.
+FEED_PREFIX = "cal_"
 
 
 @dataclass(frozen=True)
@@ -72,6 +85,45 @@ class DeadlineCalendar:
     now: datetime
     entries: tuple[CalendarEntry, ...]
     ical: bytes
+
+
+@dataclass(frozen=True)
+class FeedView:
+    """A user's calendar feed, never its token: ``prefix`` tells it apart."""
+
+    id: int
+    prefix: str
+    created_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+@dataclass(frozen=True)
+class IssuedFeed:
+    """A feed just made: ``token`` (the secret part of its URL) is shown this once and kept
+    nowhere."""
+
+    view: FeedView
+    token: str
+
+
+def feed_view(row: CalendarFeed) -> FeedView:
+    assert row.id is not None
+    return FeedView(id=row.id, prefix=row.prefix, created_at=row.created_at,
+                    revoked_at=row.revoked_at, last_used_at=row.last_used_at)  # fmt: skip
+
+
+def _live_feed(session: Session, user_id: int) -> CalendarFeed | None:
+    found: CalendarFeed | None = (
+        session.execute(
+            select(CalendarFeed).where(
+                col(CalendarFeed.user_id) == user_id, col(CalendarFeed.revoked_at).is_(None)
+            )
+        )
+        .scalars()
+        .first()
+    )
+    return found
 
 
 def uid_of(ref: str, deadline: DeadlineKind, settings: Settings) -> str:
@@ -191,3 +243,84 @@ class Calendars(UseCases):
     ) -> DeadlineCalendar:
         name = f"{self.settings.buyer_name}: deadlines of {manager}"
         return DeadlineCalendar(manager, now, entries, render_ical(entries, name=name, now=now))
+
+    def create_feed(self, user_email: str, *, now: datetime) -> IssuedFeed:
+        """A new calendar feed for the user ``user_email``; their live one, if any, is revoked
+        at ``now`` (at most one live feed each). The token is in the result only."""
+        token = FEED_PREFIX + secrets.token_urlsafe(32)
+        with self.db.write() as session:
+            user = _user_by_email(session, user_email)
+            # The user's row locked (PostgreSQL; SQLite's writes are one at a time anyway):
+            # two feeds made at once leave one live, not two.
+            session.execute(select(col(User.id)).where(col(User.id) == user.id).with_for_update())
+            assert user.id is not None
+            old = _live_feed(session, user.id)
+            if old is not None:
+                old.revoked_at = now
+            row = CalendarFeed(user_id=user.id, token_hash=token_hash(token),
+                               prefix=token[:SHOWN], created_at=now)  # fmt: skip
+            session.add(row)
+            session.flush()
+            return IssuedFeed(feed_view(row), token)
+
+    def revoke_feed(self, user_email: str, *, now: datetime) -> FeedView:
+        """End the live calendar feed of the user ``user_email`` at ``now``; NotFound when
+        they have none."""
+        with self.db.write() as session:
+            user = _user_by_email(session, user_email)
+            assert user.id is not None
+            row = _live_feed(session, user.id)
+            if row is None:
+                raise NotFound(f"feed: {user.email} has no calendar feed")
+            row.revoked_at = now
+            session.flush()
+            return feed_view(row)
+
+    def feed_of(self, user_email: str) -> FeedView | None:
+        """The live calendar feed of the user ``user_email`` (its view, never the token), or
+        None."""
+        with self.db.read() as session:
+            user = _user_by_email(session, user_email)
+            assert user.id is not None
+            row = _live_feed(session, user.id)
+            return None if row is None else feed_view(row)
+
+    def feed_calendar(self, token: str, *, now: datetime) -> DeadlineCalendar | None:
+        """The deadline calendar the feed ``token`` gives at ``now``: the deadlines of the
+        contracts its user manages (none: an empty calendar), its use recorded to the minute.
+        None, whatever the reason, for a token that is unknown or revoked or whose user is
+        disabled."""
+        if not token.startswith(FEED_PREFIX) or len(token) > 200:
+            return None
+        with self.db.read() as session:
+            found = session.execute(
+                select(CalendarFeed, User)
+                .join(User, col(User.id) == col(CalendarFeed.user_id))
+                .where(col(CalendarFeed.token_hash) == token_hash(token))
+            ).first()
+            if found is None:
+                return None
+            feed, user = found
+            if feed.revoked_at is not None or user.disabled_at is not None:
+                return None
+            entries = _entries(session, user.email_key, self.settings, now)
+            last_used, feed_id, email = feed.last_used_at, feed.id, user.email
+        if last_used is None or now - last_used >= USE_RESOLUTION:
+            with self.db.write() as session:
+                session.execute(
+                    update(CalendarFeed)
+                    .where(col(CalendarFeed.id) == feed_id)
+                    .values(last_used_at=now)
+                )
+        return self._calendar(email, entries, now)
+
+    def feed_known(self, token: str) -> bool:
+        """Whether ``token`` is, or was, some user's feed (revoked ones too): one that is not
+        was guessed or mistyped, and is counted as a bad link (cap.web.account_calendar)."""
+        if not token.startswith(FEED_PREFIX) or len(token) > 200:
+            return False
+        with self.db.read() as session:
+            hashed = select(col(CalendarFeed.id)).where(
+                col(CalendarFeed.token_hash) == token_hash(token)
+            )
+            return session.execute(hashed).first() is not None

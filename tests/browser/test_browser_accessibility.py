@@ -3,6 +3,7 @@ desktop width and at 320 px, and is usable from the keyboard."""
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -44,6 +45,9 @@ PAGES: list[tuple[str, Person, str | None]] = [
     ("/reports", BO, "reports"),  # a viewer: every staff role reads the figures
     ("/reports?from=2026-13-01", BO, None),  # the error next to its field
     ("/reports?print=1", BO, None),
+    ("/planning", BO, "planning"),  # the year's plan (see planned), read by a viewer
+    (f"/planning?year={date.today().year + 1}", BO, None),  # no plan: the command to make one
+    ("/planning?year=20x6", BO, None),  # the error next to its field
     ("/users", ADA, "users"),
     ("/users/new", ADA, None),
     ("/users/1", ADA, None),
@@ -62,7 +66,23 @@ def test_the_sign_in_page_passes_axe(tab: Tab) -> None:
 
 
 @pytest.fixture(scope="module")
-def tabs(chromium: Any, served: Served) -> Iterator[dict[str, Tab]]:
+def planned(served: Served) -> None:
+    """This year's audit plan, made and followed up on the command line (as the desk says):
+    the planning page shows a plan with an audit recorded against it."""
+    this_year = date.today().year
+    for command in (
+        ["plan", "audits", "--year", str(this_year), "--capacity", "100%", "--as", ANNA.email],
+        ["audit", "add", ORG, "--kind", "desktop", "--date", date.today().isoformat(),
+         "--auditor", "Ethica Consulting", "--report", "ETH-2026-04", "--contract", CONTRACT,
+         "--as", ANNA.email],
+    ):  # fmt: skip
+        done = subprocess.run(["cap", *command], env=served.env, capture_output=True,
+                              text=True, check=False)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+
+
+@pytest.fixture(scope="module")
+def tabs(chromium: Any, served: Served, planned: None) -> Iterator[dict[str, Tab]]:
     """A signed-in tab for each person of PAGES, shared by the module's tests."""
     opened: dict[str, Tab] = {}
     for who in {who for _, who, _ in PAGES}:

@@ -6,7 +6,8 @@ use it gets the form's own refusal (400, 409) and changes nothing, and one that 
 Not here, tested on their own: POST /logout and /logout/everywhere (they end the session the
 matrix goes on with, tests/web/test_web_session_end.py), /health and / (public), and the
 supplier's pages under /s/{token}, which the signed link opens whoever is signed in
-(tests/web/test_web_supplier_*.py).
+(tests/web/test_web_supplier_*.py), and the calendar feeds under /calendar/{token}.ics, which
+the token opens without a session (tests/web/test_web_calendar_feed_url.py).
 """
 
 from __future__ import annotations
@@ -66,9 +67,11 @@ MATRIX: list[tuple[str, str, dict[str, str], dict[Any, int]]] = [
     ("GET", "/contracts/RS-2019-ICT-01", {}, READ),
     ("GET", "/contracts/RS-2019-ICT-01/edit", {}, DIRECTORY_FORM),
     ("GET", "/reports", {}, READ),
+    ("GET", "/planning", {}, READ),
     ("GET", "/outbox", {}, READ),
     ("GET", "/rules", {}, READ),
     ("GET", "/account/password", {}, READ),
+    ("GET", "/account/calendar", {}, READ),
     ("GET", "/users", {}, ADMIN_PAGE),
     ("GET", "/users/new", {}, ADMIN_PAGE),
     ("GET", "/users/{spare}", {}, ADMIN_PAGE),
@@ -95,6 +98,9 @@ MATRIX: list[tuple[str, str, dict[str, str], dict[Any, int]]] = [
     ("POST", "/users/{spare}/password", {"choice": "type"}, expect(401, 403, 403, 403, 400)),
     # Everyone's own password: the current one is missing here.
     ("POST", "/account/password", {}, expect(401, 400, 400, 400, 400)),
+    # Everyone's own calendar feed: none to revoke yet; then one is made (the URL shown).
+    ("POST", "/account/calendar/revoke", {}, expect(401, 409, 409, 409, 409)),
+    ("POST", "/account/calendar/new", {}, expect(401, 201, 201, 201, 201)),
     ("POST", "/language", {"language": "sv", "next": "/desk"}, expect(303, 303, 303, 303, 303)),
 ]
 #: Routes not in the matrix, and why (see the module's docstring).
@@ -102,7 +108,8 @@ ELSEWHERE = {("POST", "/logout"), ("POST", "/logout/everywhere"), ("GET", "/heal
              ("GET", "/"), ("POST", "/login"),
              ("GET", "/s/{token}"), ("GET", "/s/{token}/findings/{ref}"),
              ("POST", "/s/{token}/findings/{ref}/{form}"),
-             ("GET", "/s/{token}/findings/{ref}/files/{evidence_id}")}  # fmt: skip
+             ("GET", "/s/{token}/findings/{ref}/files/{evidence_id}"),
+             ("GET", "/calendar/{token}.ics")}  # fmt: skip
 
 
 @pytest.fixture
