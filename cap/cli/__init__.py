@@ -32,6 +32,7 @@ from cap.cli import (  # noqa: F401  (the commands register themselves)
     risk,
     rules,
     service,
+    sharing,
     tokens,
     users,
 )

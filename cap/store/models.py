@@ -442,3 +442,59 @@ class CalendarFeed(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_instant(nullable=False))
     revoked_at: datetime | None = Field(default=None, sa_column=_instant())
     last_used_at: datetime | None = Field(default=None, sa_column=_instant())
+
+
+class SharedAudit(SQLModel, table=True):
+    """An audit another buyer held and shared (``cap import``): a result to know of, not one
+    of ours. Keyed by where it comes from: the buyer and its id there."""
+
+    __tablename__ = "shared_audit"
+    __table_args__ = (UniqueConstraint("origin_buyer", "origin_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    origin_buyer: str = Field(max_length=200)
+    origin_id: int
+    supplier_id: int = Field(foreign_key="supplier.id", index=True)
+    kind: AuditKind = Field(sa_column=_enum(AuditKind))
+    held_on: date
+    auditor: str = Field(max_length=200)
+    report: str = Field(max_length=200)
+    recorded_by: str | None = Field(default=None, max_length=254)  # only if they shared staff
+    exported_at: datetime = Field(sa_column=_instant(nullable=False))  # of the file it came in
+    imported_at: datetime = Field(sa_column=_instant(nullable=False))
+
+
+class SharedFinding(SQLModel, table=True):
+    """A finding another buyer logged and shared, with its outcome there: it has no lifecycle
+    here. Keyed by the buyer and its ref there; ``audit_origin_id``: the id, at that buyer, of
+    the audit it comes from (a :class:`SharedAudit` if that was shared too)."""
+
+    __tablename__ = "shared_finding"
+    __table_args__ = (UniqueConstraint("origin_buyer", "origin_ref"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    origin_buyer: str = Field(max_length=200)
+    origin_ref: str = Field(max_length=40)
+    supplier_id: int = Field(foreign_key="supplier.id", index=True)
+    area: Area = Field(sa_column=_enum(Area))
+    severity: Severity = Field(sa_column=_enum(Severity))
+    source: Source = Field(sa_column=_enum(Source))
+    title: str = Field(max_length=200)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False))
+    site: str | None = Field(default=None, max_length=200)
+    site_country: str | None = Field(default=None, max_length=2)
+    found_on: date
+    state: State = Field(sa_column=_enum(State))
+    notified_on: date | None = None
+    closed_on: date | None = None
+    audit_origin_id: int | None = None
+    escalation_level: int = 0
+    decision: DecisionOutcome | None = Field(
+        default=None, sa_column=_enum(DecisionOutcome, nullable=True)
+    )
+    decided_on: date | None = None
+    # Only if they shared staff data: who logged it, and the decision's rationale (a note).
+    recorded_by: str | None = Field(default=None, max_length=254)
+    decision_rationale: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    exported_at: datetime = Field(sa_column=_instant(nullable=False))  # of the file it came in
+    imported_at: datetime = Field(sa_column=_instant(nullable=False))

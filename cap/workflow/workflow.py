@@ -15,6 +15,7 @@ from cap.workflow.mail import Mail
 from cap.workflow.queries import Queries
 from cap.workflow.reports import Reports
 from cap.workflow.risk import Risks
+from cap.workflow.sharing import Sharing
 from cap.workflow.sweeps import Sweeps
 from cap.workflow.tokens import Tokens
 from cap.workflow.users import Users
@@ -37,6 +38,7 @@ class Workflow(
     Calendars,
     Risks,
     Audits,
+    Sharing,
 ):
     """The use cases of cap over one database and one configuration.
 
