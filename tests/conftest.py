@@ -11,6 +11,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -85,16 +86,17 @@ def _ensure_pg_database(url: str) -> None:
         admin.dispose()
 
 
-@pytest.fixture(scope="session")
-def pg_url() -> Iterator[str]:
-    """A migrated schema of its own for this test run (runs side by side do not collide)."""
+@contextmanager
+def migrated_pg_schema(prefix: str) -> Iterator[str]:
+    """The URL of a new PostgreSQL schema (``prefix``, the process and a random part: runs
+    side by side do not collide) migrated to the head; dropped afterwards."""
     try:
         _ensure_pg_database(PG_URL)
     except Exception as exc:  # pragma: no cover - depends on the machine
         if os.environ.get("CI"):
             raise
         pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {exc}")
-    schema = f"test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    schema = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     admin = Database(PG_URL)
     with admin.engine.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
@@ -103,12 +105,21 @@ def pg_url() -> Iterator[str]:
     db = Database(rendered)
     db.upgrade()
     db.engine.dispose()
-    yield rendered
-    if rendered in _EMPTYING:
-        _EMPTYING.pop(rendered)[0].engine.dispose()
-    with admin.engine.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.engine.dispose()
+    try:
+        yield rendered
+    finally:
+        if rendered in _EMPTYING:
+            _EMPTYING.pop(rendered)[0].engine.dispose()
+        with admin.engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A migrated schema of its own for this test run."""
+    with migrated_pg_schema("test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

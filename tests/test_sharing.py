@@ -6,9 +6,7 @@ writes nothing."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import uuid
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -16,8 +14,7 @@ from typing import Any
 
 import jsonschema  # type: ignore[import-untyped]
 import pytest
-from sqlalchemy import func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 
 from cap.config import Settings
 from cap.domain.inputs import SupplierInput
@@ -30,7 +27,7 @@ from cap.store.models import Finding, SharedAudit, SharedFinding, Supplier
 from cap.workflow import Workflow
 from cap.workflow.audits import AuditInput
 from cap.workflow.sharing import ShareDocument, parse_share_document
-from tests.conftest import ANNA, BO, LI, NOW, PG_URL, World, database_for, empty_pg
+from tests.conftest import ANNA, BO, LI, NOW, World, database_for, empty_pg, migrated_pg_schema
 
 SCHEMA = json.loads(
     (Path(__file__).parent.parent / "docs" / "share-format.schema.json").read_text("utf-8")
@@ -42,26 +39,8 @@ UPPSALA = "Region Uppsala"
 @pytest.fixture(scope="session")
 def pg_other_url() -> Iterator[str]:
     """A second migrated PostgreSQL schema: another buyer's database."""
-    admin = Database(PG_URL)
-    try:
-        with admin.engine.connect():
-            pass
-    except Exception as exc:  # pragma: no cover - depends on the machine
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {exc}")
-    schema = f"test_other_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    with admin.engine.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    rendered = url.render_as_string(hide_password=False)
-    db = Database(rendered)
-    db.upgrade()
-    db.engine.dispose()
-    yield rendered
-    with admin.engine.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.engine.dispose()
+    with migrated_pg_schema("test_other") as url:
+        yield url
 
 
 @pytest.fixture
