@@ -58,9 +58,10 @@ def rules_check(
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Validate rules; an error names the file, the rule id and the field."""
+    """Validate rules; an error names the file, the rule id and the field. Without PATH, the
+    risk rules too (CAP_RISK_RULES or the shipped rules/risk.toml)."""
     chosen, rules = _rules_at(path)
-    summary = {
+    summary: dict[str, Any] = {
         "path": str(chosen),
         "valid": True,
         "digest": rules.digest,
@@ -69,6 +70,14 @@ def rules_check(
         "notices": len(rules.notices),
         "timezone": rules.calendar.timezone,
     }
+    risk = None
+    if path is None:
+        from cap.config import default_risk_rules_path
+        from cap.domain.risk import load_risk_rules
+
+        risk_path = settings_from_env().risk_rules or default_risk_rules_path()
+        risk = load_risk_rules(risk_path)
+        summary["risk"] = {"path": str(risk_path), "factors": len(risk.factors)}
     if as_json:
         echo_json(summary)
         return
@@ -77,6 +86,8 @@ def rules_check(
         f"steps, {summary['notices']} notices; calendar {rules.calendar.timezone}, "
         f"holidays {rules.calendar.country or 'none'} (digest {rules.digest})"
     )
+    if risk is not None:
+        typer.echo(f"{summary['risk']['path']}: valid: {len(risk.factors)} risk factors")
 
 
 @rules_app.command("simulate")

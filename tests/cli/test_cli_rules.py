@@ -27,9 +27,10 @@ import pytest
 from sqlalchemy import select, update
 from sqlmodel import col
 
-from cap.config import default_rules_path
+from cap.config import default_risk_rules_path, default_rules_path
 from cap.domain.inputs import PlanInput
 from cap.domain.lifecycle import Action, ActionRequest
+from cap.domain.risk import load_risk_rules
 from cap.domain.rules import load_rules
 from cap.notify.render import KINDS
 from cap.store.db import Database
@@ -156,6 +157,20 @@ def test_rules_check_accepts_the_shipped_rules_and_names_a_broken_field(
     for word in ("R-plan-7d", "offset", "-7 dayz"):
         assert word in line, (word, line)
     assert refused.stdout == ""
+
+
+def test_rules_check_checks_the_risk_rules_too(cap: Cap, tmp_path: Path) -> None:
+    shipped = default_risk_rules_path()
+    factors = len(load_risk_rules(shipped).factors)
+    assert cap.ok("rules", "check").splitlines()[1] == f"{shipped}: valid: {factors} risk factors"
+    assert cap.json("rules", "check")["risk"] == {"path": str(shipped), "factors": factors}
+    broken = tmp_path / "risk.toml"
+    broken.write_text(shipped.read_text("utf-8").replace("weight = 2", "weight = 'heavy'", 1))
+    refused = cap.run("rules", "check", env={"CAP_RISK_RULES": str(broken)})
+    line = user_error(refused, code=2)
+    assert line.startswith(f"error: {broken}: ") and "weight" in line, line
+    # A rules file named on the command line is checked alone.
+    assert "risk" not in cap.json("rules", "check", str(default_rules_path()))
 
 
 @dataclass(frozen=True)
