@@ -43,9 +43,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 class Api:
     """httpx over the ASGI application, each request with ``token`` (None: none)."""
 
-    def __init__(self, settings: Settings, token: str | None, clock: Callable[[], Any]) -> None:
+    def __init__(self, app: Any, token: str | None) -> None:
         self.loop = asyncio.new_event_loop()
-        app = create_app(settings, clock=clock, database=database_for(settings.database_url))
         headers = {"authorization": f"Bearer {token}"} if token else {}
         self.client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                         base_url="http://cap.region.example/api/v1/",
@@ -81,6 +80,8 @@ def api_world(api_settings: Settings) -> World:
 def api_as(api_settings: Settings, api_world: World) -> Iterator[Callable[[StaffRole | None], Api]]:
     """``api_as(role)``: a client with a new token of ``role`` (None: without a token)."""
     opened: list[Api] = []
+    # One application for the test's clients: building one is the dear part of a request.
+    apps: list[Any] = []
 
     def open_as(role: StaffRole | None) -> Api:
         token = None
@@ -88,7 +89,10 @@ def api_as(api_settings: Settings, api_world: World) -> Iterator[Callable[[Staff
             token = api_world.workflow.create_token(
                 f"test {role.value}", role, expires_days=None, now=NOW
             ).token
-        client = Api(api_settings, token, clock=lambda: NOW)
+        if not apps:
+            apps.append(create_app(api_settings, clock=lambda: NOW,
+                                   database=database_for(api_settings.database_url)))  # fmt: skip
+        client = Api(apps[0], token)
         opened.append(client)
         return client
 
