@@ -23,12 +23,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import jinja2
-from babel import negotiate_locale
+from babel import Locale, negotiate_locale
 from babel.dates import format_date, format_time, format_timedelta
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, format_percent
 from babel.support import NullTranslations, Translations
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
@@ -197,11 +197,19 @@ def _ago(context: Context, seconds: float) -> str:
 
 
 #: Dates and times as read in Sweden and in British English (the buyer's), not the US.
-_FORMAT_LOCALES = {Language.SV: "sv_SE", Language.EN: "en_GB"}
+#: The locale each page language writes numbers and dates in (Babel).
+FORMAT_LOCALES = {Language.SV: "sv_SE", Language.EN: "en_GB"}
 
 
 def _locale(context: Context) -> str:
-    return _FORMAT_LOCALES[_language(context)]
+    return FORMAT_LOCALES[_language(context)]
+
+
+def local_percent(share: float, locale: str, decimals: str) -> str:
+    """``share`` (1 is 100 %) in ``locale``'s own percent pattern (``57.1%``, ``57,1 %``),
+    its decimals as the Babel pattern ``decimals`` gives them (``0``: one, ``##``: up to two)."""
+    pattern = Locale.parse(locale).percent_formats[None].pattern
+    return format_percent(share, format=pattern.replace("0", f"0.{decimals}", 1), locale=locale)
 
 
 @pass_context

@@ -14,17 +14,15 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from babel import Locale
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import format_decimal
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from cap.domain.model import Language
 from cap.domain.permissions import Permission
 from cap.domain.planning import AuditKind, parse_capacity
 from cap.errors import InvalidInput, NotFound
 from cap.web.labels import N_
-from cap.web.language import translations
+from cap.web.language import FORMAT_LOCALES, local_percent, translations
 from cap.web.site import Site
 from cap.workflow.audits import AuditPlanView, AuditView
 
@@ -36,7 +34,6 @@ SUGGESTED_CAPACITY = "15%"
 _ECHOED = 40
 _YEAR = re.compile(r"[0-9]{1,9}")
 #: Numbers as read in Sweden and in British English (the buyer's), as the templates' dates.
-_LOCALES = {Language.SV: "sv_SE", Language.EN: "en_GB"}
 
 #: The risk factors (cap.domain.risk.FACTORS) as the page names them.
 FACTOR_NAMES = {
@@ -68,9 +65,7 @@ class Figures:
 
     def percent(self, value: float) -> str:
         """A share of 100 to at most two decimals, in the locale's own pattern."""
-        pattern = Locale.parse(self.locale).percent_formats[None].pattern
-        return format_percent(value / 100, format=pattern.replace("0", "0.##", 1),
-                              locale=self.locale)  # fmt: skip
+        return local_percent(value / 100, self.locale, "##")
 
 
 @dataclass(frozen=True)
@@ -141,7 +136,7 @@ def routes(site: Site, router: APIRouter) -> None:
         language = site.languages.of(request)
         catalog = translations(language)
         _ = catalog.gettext
-        figures = Figures(_LOCALES[language])
+        figures = Figures(FORMAT_LOCALES[language])
         now = site.now()
         calendar = site.settings.calendar
         today = calendar.local_date(now)

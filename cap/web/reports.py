@@ -15,17 +15,17 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
-from babel import Locale
 from babel.dates import format_date
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import format_decimal
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from cap.domain.calendar import add_months
-from cap.domain.model import Area, Language, Severity
+from cap.domain.model import Area, Severity
 from cap.domain.permissions import Permission
 from cap.errors import InvalidInput
 from cap.web.labels import label
+from cap.web.language import FORMAT_LOCALES, local_percent
 from cap.web.site import Site, field_errors
 from cap.workflow.reports import KpiReport
 
@@ -36,7 +36,6 @@ FIELDS = ("from", "to")
 #: At most this much of a field's value is shown back in the form after an error.
 _ECHOED = 40
 #: Numbers as read in Sweden and in British English (the buyer's), as the templates' dates.
-_LOCALES = {Language.SV: "sv_SE", Language.EN: "en_GB"}
 
 # The bar charts' own units (their viewBox); the page scales them to the width it has.
 CHART_WIDTH = 600
@@ -69,8 +68,7 @@ class Numbers:
         ``57,1 %``."""
         if value is None:
             return self.none
-        pattern = Locale.parse(self.locale).percent_formats[None].pattern
-        return format_percent(value, format=pattern.replace("0", "0.0", 1), locale=self.locale)
+        return local_percent(value, self.locale, "0")
 
 
 @dataclass(frozen=True)
@@ -198,7 +196,7 @@ def routes(site: Site, router: APIRouter) -> None:
     def reports(request: Request) -> HTMLResponse:
         site.user(request, Permission.READ)
         _ = site.gettext(request)
-        locale = _LOCALES[site.languages.of(request)]
+        locale = FORMAT_LOCALES[site.languages.of(request)]
         numbers = Numbers(locale, _("n/a"))
         now = site.now()
         calendar = site.settings.calendar

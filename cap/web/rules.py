@@ -25,7 +25,7 @@ from cap.domain.permissions import Permission
 from cap.domain.rules import NoticeRule, Rules, StepRule
 from cap.web.diagram import Transition, lifecycle_svg, transitions
 from cap.web.labels import N_, label
-from cap.web.language import translations
+from cap.web.language import FORMAT_LOCALES, translations
 from cap.web.outbox import kind_name
 from cap.web.site import Site
 from cap.workflow import unaddressed_roles
@@ -61,7 +61,6 @@ DEADLINE_NAMES: dict[DeadlineKind, str] = {
     DeadlineKind.REMEDIATION: N_("Remediation deadline"),
     DeadlineKind.VERIFICATION: N_("Verification deadline"),
 }
-_FORMAT_LOCALES = {Language.SV: "sv_SE", Language.EN: "en_GB"}
 
 
 @dataclass(frozen=True)
@@ -203,7 +202,7 @@ def describe_rules(settings: Settings, words: Words) -> RulesPage:
     calendar = rules.calendar_rules
     country = calendar.holiday_country
     if country:
-        place = Locale.parse(_FORMAT_LOCALES[words.language]).territories.get(country, country)
+        place = Locale.parse(FORMAT_LOCALES[words.language]).territories.get(country, country)
         holidays = _("the public holidays of %(country)s, and Midsummer, Christmas and New "
                      "Year's Eve") % {"country": place}  # fmt: skip
     else:
