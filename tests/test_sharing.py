@@ -334,3 +334,33 @@ def test_the_shared_results_migration_goes_down_and_up_again(db_url: str) -> Non
             unique = inspect(connection).get_unique_constraints(table)
             assert [u["column_names"] for u in unique] == [["origin_buyer", key]]
     db.engine.dispose()
+
+
+def test_an_audit_another_buyer_shared_counts_as_held(world: World, uppsala: Workflow) -> None:
+    """So that no supplier is audited twice: Uppsala's risk counts the days since Stockholm's
+    audit, and Uppsala's plan leaves out a supplier Stockholm audited at its desk this
+    contract period."""
+    from cap.domain.inputs import ContractInput
+
+    stockholm(world)
+    world.workflow.add_audit(
+        AuditInput(supplier=world.org_number, kind=AuditKind.DESKTOP, date=date(2026, 2, 10),
+                   auditor="Ethica", report="ETH-26-03"),
+        actor=BO, now=NOW,
+    )  # fmt: skip
+    uppsala.import_results(read(shared(world)), now=NOW)
+    uppsala.add_contract(
+        ContractInput(reference="RU-2025-7", supplier=world.org_number, category="Laptops",
+                      manager="eva@uppsala.example", start=date(2025, 6, 1)),
+        now=NOW,
+    )  # fmt: skip
+
+    risk = uppsala.supplier_risk(world.org_number, now=NOW)
+    [last_audit] = [f for f in risk.factors if f.factor == "last_audit"]
+    assert last_audit.detail == "21 days since 2026-02-10"
+
+    plan = uppsala.plan_audits(2026, "100%", actor="eva@uppsala.example", now=NOW, save=False)
+    assert plan.chosen == ()
+    [left_out] = plan.left_out
+    assert left_out.org_number == world.org_number
+    assert "2026-02-10" in left_out.reason

@@ -13,7 +13,7 @@ from datetime import date, datetime, tzinfo
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, select
+from sqlalchemy import func, select, union_all
 from sqlmodel import Session, col
 
 from cap.domain.inputs import Day, Line, Reference
@@ -29,7 +29,7 @@ from cap.domain.planning import (
 )
 from cap.domain.risk import RiskRules
 from cap.errors import ActionRefused, InvalidInput, NotFound
-from cap.store.models import Audit, AuditPlan, Contract, Supplier
+from cap.store.models import Audit, AuditPlan, Contract, SharedAudit, Supplier
 from cap.workflow.base import UseCases
 from cap.workflow.records import supplier_by_org
 from cap.workflow.risk import risks_in
@@ -250,10 +250,16 @@ def _candidates(
         ).order_by(col(Contract.reference))
     ):  # fmt: skip
         contracts.setdefault(sid, []).append(ContractPeriod(ref, start, end))
+    # Another buyer's shared audit counts as one held: no supplier is audited twice.
     held = [
         HeldAudit(risks[sid][0].org_number, AuditKind(kind), held_on)
         for sid, kind, held_on in session.execute(
-            select(col(Audit.supplier_id), col(Audit.kind), col(Audit.held_on))
+            union_all(
+                select(col(Audit.supplier_id), col(Audit.kind), col(Audit.held_on)),
+                select(
+                    col(SharedAudit.supplier_id), col(SharedAudit.kind), col(SharedAudit.held_on)
+                ),
+            )
         )
     ]
     candidates = [

@@ -25,7 +25,7 @@ from cap.domain.risk import (
     SupplierFacts,
     score_supplier,
 )
-from cap.store.models import Audit, Contract, Finding, Supplier
+from cap.store.models import Audit, Contract, Finding, SharedAudit, Supplier
 from cap.workflow.base import UseCases
 from cap.workflow.records import supplier_by_org
 
@@ -153,11 +153,17 @@ def _gather(session: Session, supplier_id: int | None, today: date) -> dict[int,
     for sid, country, site in session.execute(sites):
         facts[sid].sites.append(Site(country, site))
 
-    # The last audit recorded, or failing one the last finding of an audit: one query.
+    # The last audit recorded, ours or one another buyer shared (an audit is not held twice
+    # for two buyers), or failing one the last finding of an audit: one query.
     recorded = (
         select(col(Audit.supplier_id), func.max(col(Audit.held_on)), _flag("1"))
         .where(*mine(col(Audit.supplier_id)))
         .group_by(col(Audit.supplier_id))
+    )
+    shared = (
+        select(col(SharedAudit.supplier_id), func.max(col(SharedAudit.held_on)), _flag("1"))
+        .where(*mine(col(SharedAudit.supplier_id)))
+        .group_by(col(SharedAudit.supplier_id))
     )
     stand_in = (
         select(col(Finding.supplier_id), func.max(col(Finding.found_on)), _flag("0"))
@@ -165,12 +171,14 @@ def _gather(session: Session, supplier_id: int | None, today: date) -> dict[int,
         .group_by(col(Finding.supplier_id))
     )
     audited: set[int] = set()
-    for sid, last, is_recorded in session.execute(union_all(recorded, stand_in)):
+    for sid, last, is_recorded in session.execute(union_all(recorded, shared, stand_in)):
+        day = _date(last)
         if is_recorded:
+            known = facts[sid].last_audit if sid in audited else None
             audited.add(sid)
-            facts[sid].last_audit = _date(last)
+            facts[sid].last_audit = max(day, known) if known and day else day or known
         elif sid not in audited:
-            facts[sid].last_audit = _date(last)
+            facts[sid].last_audit = day
     return facts
 
 
