@@ -44,7 +44,9 @@ def test_every_way_in_writes_the_key_and_an_edit_changes_it(world: World) -> Non
     assert keys(world)["RS-BULK-1"] == ("Anna.Berg@Region.Example", "anna.berg@region.example")
     assert keys(world)[world.contract][1] == keys(world)[world.contract][0].lower()
     world.workflow.update_contract(
-        world.contract, ContractUpdate(category="Laptops", manager="Per.Ny@Region.Example")
+        world.contract,
+        ContractUpdate(category="Laptops", manager="Per.Ny@Region.Example"),
+        now=NOW,
     )
     assert keys(world)[world.contract] == ("Per.Ny@Region.Example", "per.ny@region.example")
 
@@ -67,7 +69,7 @@ def test_the_migration_fills_it_in(world: World) -> None:
 
 def test_the_dashboard_finds_your_contracts_whatever_the_case_typed(world: World) -> None:
     world.workflow.update_contract(
-        world.contract, ContractUpdate(category="Laptops", manager=ANNA.upper())
+        world.contract, ContractUpdate(category="Laptops", manager=ANNA.upper()), now=NOW
     )
     ref = world.finding(found_on=date(2026, 1, 10))
     act(world, ref, Action.NOTIFY, NOW)

@@ -115,7 +115,9 @@ def test_names_suppliers_and_managers_are_read_on_every_request(world: World) ->
     # None of these writes an event: the figures kept stay, what is read fresh changes.
     rename_supplier(world, "Nordisk IT AB")
     world.workflow.update_contract(
-        world.contract, ContractUpdate(category="Personal computers", manager=OTHER_MANAGER)
+        world.contract,
+        ContractUpdate(category="Personal computers", manager=OTHER_MANAGER),
+        now=NOW,
     )
     another_supplier(world, "Tyst Import AB", "556100-0005")
     with counted_statements(world.workflow) as seen:

@@ -76,7 +76,7 @@ def test_a_contract_changes_and_keeps_its_reference_and_supplier(world: World) -
         end=date(2020, 1, 1),
         value=Decimal("10.5"),
     )
-    view = world.workflow.update_contract(world.contract, data)
+    view = world.workflow.update_contract(world.contract, data, now=NOW)
     assert (view.reference, view.supplier_org_number) == (world.contract, world.org_number)
     stored = world.workflow.show_contract(world.contract).contract
     assert stored == view
@@ -101,7 +101,7 @@ def test_a_contract_update_is_checked_and_unknown_keys_named(world: World) -> No
         )
     data = ContractUpdate(category="C", manager="a@b.example")
     with pytest.raises(NotFound, match=r"^contract: no contract X-1"):
-        world.workflow.update_contract("X-1", data)
+        world.workflow.update_contract("X-1", data, now=NOW)
     with pytest.raises(NotFound, match=r"^supplier: no supplier"):
         world.workflow.update_supplier(
             "X-1", SupplierUpdate(name="N", country="SE", contacts=[ContactInput(email=LI)])

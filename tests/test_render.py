@@ -10,7 +10,17 @@ from typing import Any
 import pytest
 from jinja2 import UndefinedError
 
-from cap.domain.model import Area, DecisionOutcome, Language, Severity, Source, State
+from cap.domain.model import (
+    REPORT_EMAIL_KINDS,
+    Area,
+    DecisionOutcome,
+    Language,
+    ObligationKind,
+    ObligationState,
+    Severity,
+    Source,
+    State,
+)
 from cap.errors import InvalidInput, NotFound
 from cap.notify.render import (
     KINDS,
@@ -75,8 +85,12 @@ def render(renderer: Renderer, kind: str, language: str, **changes: Any) -> Rend
 
 
 def refs_of(context: dict[str, Any]) -> list[str]:
+    """What the email is about: the finding, the digest's findings, or the obligation's
+    contract."""
     if context["finding"] is not None:
         return [context["finding"]["ref"]]
+    if context["obligation"] is not None:
+        return [context["obligation"]["contract_ref"]]
     return [entry["ref"] for entry in context["findings"]]
 
 
@@ -89,13 +103,14 @@ def test_it_renders_every_kind_in_both_languages(
     email = renderer.render(kind, language, context)
 
     assert email.subject and email.text.strip() and email.html.strip()
-    assert context["link"] in email.html
-    assert context["link"] in email.text
+    if context["link"] is not None:  # None only for a supplier's report emails: they reply
+        assert context["link"] in email.html
+        assert context["link"] in email.text
     for ref in refs_of(context):
         assert ref in email.html
         assert ref in email.text
     if context["recipient"]["role"] == "supplier":
-        assert context["finding"]["ref"] in email.subject
+        assert refs_of(context)[0] in email.subject
     assert email.html.startswith("<!DOCTYPE html>")
     assert f'<html lang="{language}">' in email.html
     assert "max-width:600px" in email.html
@@ -191,6 +206,10 @@ def test_it_keeps_every_subject_on_one_line(renderer: Renderer, kind: str) -> No
     if context["finding"] is not None:
         context["finding"].update(
             title=INJECTION, ref="NC-1\r\nX-Evil: 1", supplier_name="Evil\nAB"
+        )
+    if context["obligation"] is not None:
+        context["obligation"].update(
+            title=INJECTION, contract_ref="RS-1\r\nX-Evil: 1", supplier_name="Evil\nAB"
         )
     email = renderer.render(kind, "sv", context)
 
@@ -328,13 +347,15 @@ def test_it_defines_the_same_templates_in_both_languages() -> None:
 
 
 def test_it_lists_each_kind_once_in_lifecycle_order() -> None:
-    assert len(KINDS) == len(set(KINDS)) == 23
-    assert KINDS[0] == "cap_requested" and KINDS[-1] == "daily_digest"
+    assert len(KINDS) == len(set(KINDS)) == 26
+    assert KINDS[0] == "cap_requested" and KINDS[-4] == "daily_digest"
+    assert KINDS[-3:] == REPORT_EMAIL_KINDS
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_it_has_a_label_for_every_enum_value_and_role(language: str) -> None:
-    values = [m.value for enum in (Severity, Area, Source, State, DecisionOutcome) for m in enum]
+    enums = (Severity, Area, Source, State, DecisionOutcome, ObligationKind, ObligationState)
+    values = [m.value for enum in enums for m in enum]
 
     missing = [v for v in [*values, *ROLES] if v not in LABELS[language]]
     assert not missing

@@ -27,6 +27,8 @@ SUSTAINABILITY = UnaddressedRole(
         "E-plan-7d-critical",
         "E-remediation-30d",
         "E-remediation-7d-critical",
+        "E-report-14d",
+        "E-report-30d",
         "N-critical-alert",
         "N-sanction-review",
     ),
@@ -39,6 +41,7 @@ DECISION_MAKERS = UnaddressedRole(
         "E-plan-14d-critical",
         "E-remediation-60d",
         "E-remediation-14d-critical",
+        "E-report-30d",
         "N-sanction-review",
     ),
 )
@@ -57,7 +60,7 @@ def test_each_role_without_an_address_is_listed_with_the_rules_that_send_to_it()
     assert str(DECISION_MAKERS) == (
         "CAP_DECISION_MAKERS is not set: the decision_makers get no email from rules "
         "E-plan-30d, E-plan-14d-critical, E-remediation-60d, E-remediation-14d-critical, "
-        "N-sanction-review"
+        "E-report-30d, N-sanction-review"
     )
 
 

@@ -164,12 +164,16 @@ def show_contract(token: Caller, workflow: Flow, reference: ContractRef) -> JSON
 @router.patch("/contracts/{reference:path}", response_model=ContractView,
               responses=described(400, 401, 403, 404, 413, 422))  # fmt: skip
 def update_contract(
-    token: MayManageDirectory, workflow: Flow, reference: ContractRef, body: ContractChanges
+    token: MayManageDirectory,
+    workflow: Flow,
+    reference: ContractRef,
+    body: ContractChanges,
+    now: Now,
 ) -> JSONResponse:
     """Change a contract's category, contract manager, dates or value; the fields left out
     stay as they are."""
     stored = workflow.show_contract(reference).contract
-    workflow.update_contract(stored.reference, _merged(ContractUpdate, stored, body))
+    workflow.update_contract(stored.reference, _merged(ContractUpdate, stored, body), now=now)
     return JSONResponse(to_json(_stored(workflow, stored.reference)))
 
 

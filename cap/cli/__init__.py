@@ -28,6 +28,7 @@ from cap.cli import (  # noqa: F401  (the commands register themselves)
     findings,
     links,
     mail,
+    obligations,
     report,
     risk,
     rules,

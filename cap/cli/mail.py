@@ -23,7 +23,7 @@ from cap.cli.base import (
     table,
     within_calendar,
 )
-from cap.domain.model import Language, OutboxStatus
+from cap.domain.model import REPORT_EMAIL_KINDS, Language, OutboxStatus
 from cap.errors import InvalidInput, NotFound
 
 if TYPE_CHECKING:
@@ -144,11 +144,17 @@ def mail_preview(
     """Print one email as its reader would get it: subject, then the text (or HTML) part.
 
     With --finding: the latest such email queued for the finding (a first line says to whom
-    and when), else the one the rules would send, rendered as sending renders it."""
+    and when), else the one the rules would send, rendered as sending renders it. The report_*
+    kinds are about a contract's reporting obligation, not a finding: sample data only."""
     from cap.notify.outbox import RenderedEmail, renderer_for
     from cap.notify.samples import sample_context
 
     kind, lang = _kind(kind), _language(lang)
+    if finding and kind in REPORT_EMAIL_KINDS:
+        raise InvalidInput(
+            f"finding: a {kind} email is about a contract's reporting obligation, not a "
+            "finding; preview it without --finding for sample data"
+        )
     if finding:
         workflow = open_workflow()
         preview = workflow.preview_email(kind, lang, finding, now=database_now(workflow))

@@ -186,7 +186,8 @@ def sweep(
     at = command_moment(workflow, asked, "now", why_not_ahead=None if dry_run else ahead)
     rules = workflow.settings.rule_set  # broken rules: refuse before doing anything
     due = workflow.count_due(now=at)
-    with typer.progressbar(length=due, label=f"sweeping {due} finding(s)", file=sys.stderr) as bar:
+    label = f"sweeping {due} finding(s) and report(s)"
+    with typer.progressbar(length=due, label=label, file=sys.stderr) as bar:
         report = workflow.sweep(now=at, dry_run=dry_run, progress=bar.update)
     if as_json:
         echo_json(report)
@@ -210,7 +211,7 @@ def sweep(
         else ("applied", "skipped", "escalated", "queued")
     )
     typer.echo(
-        f"{apply} {report.steps} step(s) on {report.examined} finding(s), {skip} "
+        f"{apply} {report.steps} step(s) on {report.examined} finding(s) and report(s), {skip} "
         f"{report.skipped} by catch-up, {escalate} {report.escalated}, {queue} {report.queued} "
         f"email(s) in {report.seconds:.2f}s"
     )

@@ -1,4 +1,5 @@
-"""The rules engine: for one finding at one moment, which ladder steps are due.
+"""The rules engine: for one finding (or reporting obligation) at one moment, which ladder
+steps are due.
 
 Pure: ``evaluate(case, rules, now)`` reads no clock and no database. Each deadline in force
 runs its own ladder (see :data:`cap.domain.lifecycle.IN_FORCE`); a step is due at the rules'
@@ -19,7 +20,29 @@ from typing import Literal
 
 from cap.domain.lifecycle import IN_FORCE, deadline_of
 from cap.domain.model import Case, DeadlineKind, LadderMark
+from cap.domain.obligations import DUTY_IN_FORCE, Duty
 from cap.domain.rules import Rules, StepRule
+
+#: What runs ladders: a finding's case, or a contract's reporting obligation.
+Followed = Case | Duty
+
+
+def _in_force(subject: Followed) -> tuple[DeadlineKind, ...]:
+    if isinstance(subject, Duty):
+        return DUTY_IN_FORCE.get(subject.state, ())
+    return IN_FORCE.get(subject.state, ())
+
+
+def _deadline(subject: Followed, kind: DeadlineKind) -> date | None:
+    if isinstance(subject, Duty):
+        return subject.due if kind is DeadlineKind.REPORT else None
+    return deadline_of(subject, kind)
+
+
+def _rules_for(subject: Followed, kind: DeadlineKind, rules: Rules) -> tuple[StepRule, ...]:
+    if isinstance(subject, Duty):
+        return rules.report_ladder()
+    return rules.ladder(kind, subject.severity, subject.area)
 
 
 @dataclass(frozen=True)
@@ -72,29 +95,29 @@ def _step_due_at(step: StepRule, deadline: date, rules: Rules) -> datetime:
     return calendar.at(day, rules.calendar_rules.send_at)
 
 
-def ladder_steps(case: Case, kind: DeadlineKind, rules: Rules) -> list[DueStep]:
+def ladder_steps(case: Followed, kind: DeadlineKind, rules: Rules) -> list[DueStep]:
     """Every step of ``kind``'s ladder for the case's current deadline, earliest first,
     leaving out steps that fell due before the deadline was set."""
-    deadline = deadline_of(case, kind)
+    deadline = _deadline(case, kind)
     if deadline is None:
         return []
     mark = case.ladder.get(kind)
     since = mark.since if mark is not None and mark.due == deadline else None
     steps = [
         DueStep(rule, kind, deadline, step_due_at(rule, deadline, rules))
-        for rule in rules.ladder(kind, case.severity, case.area)
+        for rule in _rules_for(case, kind, rules)
     ]
     # Sorted by due instant: rolled days can reorder steps that sit close together.
     steps.sort(key=lambda s: (s.due_at, s.rule.offset))
     return [s for s in steps if since is None or s.due_at >= since]
 
 
-def evaluate(case: Case, rules: Rules, now: datetime) -> Evaluation:
+def evaluate(case: Followed, rules: Rules, now: datetime) -> Evaluation:
     """The step due at ``now`` for ``case``, what catch-up skips, and the next check."""
     ready: list[DueStep] = []
     later: list[DueStep] = []
     marks = dict(case.ladder)
-    for kind in IN_FORCE.get(case.state, ()):
+    for kind in _in_force(case):
         steps = ladder_steps(case, kind, rules)
         if not steps:
             continue
@@ -129,11 +152,11 @@ def evaluate(case: Case, rules: Rules, now: datetime) -> Evaluation:
     )
 
 
-def next_check_at(case: Case, rules: Rules) -> datetime | None:
+def next_check_at(case: Followed, rules: Rules) -> datetime | None:
     """When the sweep must look at the case next: its earliest step not yet processed
     (possibly already past, for a back-dated action), or ``None``."""
     earliest: list[datetime] = []
-    for kind in IN_FORCE.get(case.state, ()):
+    for kind in _in_force(case):
         mark = case.ladder.get(kind)
         for step in ladder_steps(case, kind, rules):
             done = (
@@ -173,7 +196,7 @@ class TimelineEntry:
     status: TimelineStatus | None = None  # only for a timeline drawn at a moment
 
 
-def timeline(case: Case, rules: Rules, now: datetime | None = None) -> list[TimelineEntry]:
+def timeline(case: Followed, rules: Rules, now: datetime | None = None) -> list[TimelineEntry]:
     """Every deadline in force and every step of its ladder, in time order; ``done`` marks the
     steps already processed.
 
@@ -184,8 +207,8 @@ def timeline(case: Case, rules: Rules, now: datetime | None = None) -> list[Time
     passes over.
     """
     entries: list[TimelineEntry] = []
-    for kind in IN_FORCE.get(case.state, ()):
-        deadline = deadline_of(case, kind)
+    for kind in _in_force(case):
+        deadline = _deadline(case, kind)
         if deadline is None:
             continue
         entries.append(

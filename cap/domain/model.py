@@ -67,12 +67,23 @@ ACTIVE_STATES: tuple[State, ...] = (
 
 
 class DeadlineKind(StrEnum):
-    """The deadlines a finding carries: two for the supplier, two for the buyer."""
+    """The deadlines a finding carries (two for the supplier, two for the buyer), and the one
+    a contract's reporting obligation carries (``report``)."""
 
     PLAN = "plan"
     PLAN_REVIEW = "plan_review"
     REMEDIATION = "remediation"
     VERIFICATION = "verification"
+    REPORT = "report"
+
+
+#: The deadlines of findings (``report`` belongs to a contract's reporting obligation).
+FINDING_DEADLINES: tuple[DeadlineKind, ...] = (
+    DeadlineKind.PLAN,
+    DeadlineKind.PLAN_REVIEW,
+    DeadlineKind.REMEDIATION,
+    DeadlineKind.VERIFICATION,
+)
 
 
 class Role(StrEnum):
@@ -144,6 +155,36 @@ class Limit(StrEnum):
     PLAN_REVIEW = "plan_review"  # the buyer's review, from submission
     REMEDIATION = "remediation"  # from notification
     VERIFICATION = "verification"  # the buyer's verification, from the supplier's report
+    REPORT = "report"  # a contract's reporting obligation, from the contract's start
+
+
+#: The time limits of findings (``report`` is a contract's).
+FINDING_LIMITS: tuple[Limit, ...] = (
+    Limit.PLAN,
+    Limit.PLAN_REVISION,
+    Limit.PLAN_REVIEW,
+    Limit.REMEDIATION,
+    Limit.VERIFICATION,
+)
+
+
+class ObligationKind(StrEnum):
+    """What a contract obliges the supplier to report (``other`` is described by a title)."""
+
+    SOCIAL_RISK_REPORT = "social_risk_report"  # the case study's: due six months after start
+    SELF_ASSESSMENT = "self_assessment"
+    MINERALS_REPORT = "minerals_report"  # conflict-minerals due diligence (e.g. a CMRT)
+    OTHER = "other"
+
+
+class ObligationState(StrEnum):
+    """Where a reporting obligation stands: owed by its date, escalated to the decision
+    makers once long overdue, received, or waived by the buyer."""
+
+    DUE = "due"
+    ESCALATED = "escalated"
+    RECEIVED = "received"
+    WAIVED = "waived"
 
 
 @dataclass(frozen=True)
@@ -217,4 +258,11 @@ EMAIL_KINDS: tuple[str, ...] = (
     "decision_penalty",
     "decision_termination",
     "daily_digest",
+    "report_reminder",
+    "report_overdue",
+    "report_escalated",
 )
+
+#: The kinds about a contract's reporting obligation (the others are about a finding): the
+#: report ladder's steps name these, and only these.
+REPORT_EMAIL_KINDS: tuple[str, ...] = ("report_reminder", "report_overdue", "report_escalated")

@@ -22,6 +22,7 @@ class Permission(StrEnum):
     MANAGE_DIRECTORY = "manage_directory"  # create and edit suppliers and contracts
     RETRY_MAIL = "retry_mail"  # send a failed email again
     MANAGE_USERS = "manage_users"  # add, disable, change the role of users
+    RECORD_REPORTS = "record_reports"  # receive, extend or waive a contract's report
 
 
 _STAFF = frozenset(StaffRole)
@@ -33,6 +34,11 @@ _PERMISSIONS: dict[Permission, frozenset[StaffRole]] = {
         {StaffRole.CONTRACT_MANAGER, StaffRole.SUSTAINABILITY_MANAGER, StaffRole.ADMIN}
     ),
     Permission.MANAGE_USERS: frozenset({StaffRole.ADMIN}),
+    # The contract manager receives the report; an escalated one is the sustainability
+    # manager's to settle as well (extend or waive), as a sanction review is.
+    Permission.RECORD_REPORTS: frozenset(
+        {StaffRole.CONTRACT_MANAGER, StaffRole.SUSTAINABILITY_MANAGER}
+    ),
 }
 
 _FOLLOW_UP = frozenset({StaffRole.CONTRACT_MANAGER})

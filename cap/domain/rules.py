@@ -25,7 +25,16 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from cap.domain.calendar import BusinessCalendar, Period
 from cap.domain.inputs import describe
-from cap.domain.model import Action, Area, DeadlineKind, Limit, Role, Severity
+from cap.domain.model import (
+    FINDING_LIMITS,
+    REPORT_EMAIL_KINDS,
+    Action,
+    Area,
+    DeadlineKind,
+    Limit,
+    Role,
+    Severity,
+)
 from cap.errors import InvalidInput
 
 
@@ -129,6 +138,10 @@ class ExtensionRules(BaseModel):
 
 R = TypeVar("R", bound=_Rule)
 
+#: A contract's reporting obligation is due this long after the contract starts when the rules
+#: set no ``kind = "report"`` deadline: the case study's six months.
+DEFAULT_REPORT_PERIOD = Period(months=6)
+
 
 class Rules:
     """Validated rules with their lookups precomputed. Build with :func:`load_rules`."""
@@ -162,14 +175,24 @@ class Rules:
             where = calendar_source or _first(sources.values())
             raise RulesError(f"{where}: {exc.message}") from None
         self._check_ids()
+        self._check_reports()
         if templates is not None:
             self._check_templates(set(templates))
+        report = [d for d in self.deadlines if d.kind is Limit.REPORT]
+        #: How long after a contract's start its reporting obligation is due by default.
+        self.report_period = report[0].period if report else DEFAULT_REPORT_PERIOD
+        self._report_steps = tuple(
+            sorted(
+                (s for s in self.steps if s.deadline is DeadlineKind.REPORT),
+                key=lambda s: s.offset,
+            )
+        )
         self._periods: dict[tuple[Limit, Severity, Area], Period] = {}
         self._steps: dict[tuple[DeadlineKind, Severity, Area], tuple[StepRule, ...]] = {}
         self._notices: dict[tuple[Action, Severity, Area], tuple[NoticeRule, ...]] = {}
         for severity in Severity:
             for area in Area:
-                for limit in Limit:
+                for limit in FINDING_LIMITS:
                     chosen = self._most_specific(
                         [d for d in self.deadlines if d.kind is limit], severity, area
                     )
@@ -212,6 +235,10 @@ class Rules:
     def notices_for(self, action: Action, severity: Severity, area: Area) -> tuple[NoticeRule, ...]:
         return self._notices[(action, severity, area)]
 
+    def report_ladder(self) -> tuple[StepRule, ...]:
+        """The steps of a reporting obligation's ladder, earliest first."""
+        return self._report_steps
+
     # -- validation ----------------------------------------------------------------------
 
     def _where(self, rule_id: str) -> str:
@@ -223,6 +250,41 @@ class Rules:
             if rule.id in seen:
                 raise RulesError(f"{self._where(rule.id)}: id: the id is used twice")
             seen.add(rule.id)
+
+    def _check_reports(self) -> None:
+        """A reporting obligation belongs to a contract: its deadline and steps take no
+        severity or area, and its emails are the report kinds (a finding's would have no
+        finding to speak of), as the report kinds are for it alone."""
+        reports = [d for d in self.deadlines if d.kind is Limit.REPORT]
+        for rule in (*reports, *(s for s in self.steps if s.deadline is DeadlineKind.REPORT)):
+            if rule.severity is not None or rule.area is not None:
+                raise RulesError(
+                    f"{self._where(rule.id)}: severity/area: a report deadline belongs to a "
+                    "contract, not a finding; leave severity and area out"
+                )
+        if len(reports) > 1:
+            raise RulesError(
+                f"{self._where(reports[1].id)}: kind: '{reports[0].id}' sets the report "
+                "deadline already; keep one"
+            )
+        for step in self.steps:
+            about_report = step.deadline is DeadlineKind.REPORT
+            if about_report != (step.template in REPORT_EMAIL_KINDS):
+                wanted = (
+                    f"one of {', '.join(REPORT_EMAIL_KINDS)}"
+                    if about_report
+                    else "a finding's (the report_* emails are for the report deadline)"
+                )
+                raise RulesError(
+                    f"{self._where(step.id)}: template: '{step.template}' does not fit the "
+                    f"{step.deadline.value} deadline; use {wanted}"
+                )
+        for notice in self.notices:
+            if notice.deadline is DeadlineKind.REPORT or notice.template in REPORT_EMAIL_KINDS:
+                raise RulesError(
+                    f"{self._where(notice.id)}: a notice is about a finding; the report "
+                    'deadline and its emails belong to [[step]] rules with deadline = "report"'
+                )
 
     def _check_templates(self, known: set[str]) -> None:
         templated: list[StepRule | NoticeRule] = [*self.steps, *self.notices]

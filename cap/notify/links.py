@@ -10,3 +10,7 @@ from cap.config import Settings
 
 def finding_link(settings: Settings, ref: str) -> str:
     return f"{settings.base_url.rstrip('/')}/findings/{quote(ref)}"
+
+
+def obligation_link(settings: Settings, obligation_id: int) -> str:
+    return f"{settings.base_url.rstrip('/')}/obligations/{obligation_id}"

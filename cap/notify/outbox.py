@@ -19,7 +19,7 @@ from cap.config import Settings
 from cap.domain.lifecycle import deadline_of
 from cap.domain.model import Case, DeadlineKind, Role
 from cap.notify.kinds import RenderedEmail
-from cap.notify.links import finding_link
+from cap.notify.links import finding_link, obligation_link
 from cap.notify.message import message_id_for
 from cap.store.db import insert_for
 from cap.store.mapping import case_of
@@ -56,6 +56,15 @@ class Notice:
     roles: tuple[Role, ...]
     deadline: DeadlineKind | None = None
     rule: str | None = None
+
+
+@dataclass(frozen=True)
+class ContractParties:
+    """Who is involved in a contract's reporting obligation."""
+
+    supplier: Supplier
+    contract: Contract
+    contacts: Sequence[tuple[str | None, str, str]]  # (name, email, language)
 
 
 @dataclass(frozen=True)
@@ -100,7 +109,7 @@ def renderer_for(template_dir: Path | None) -> Renderer:
 
 
 def recipients(
-    roles: Iterable[Role], parties: Parties, settings: Settings
+    roles: Iterable[Role], parties: Parties | ContractParties, settings: Settings
 ) -> tuple[list[Recipient], list[dict[str, str]]]:
     """The recipients for ``roles`` (each address once) and the roles nobody could be found for."""
     found: list[Recipient] = []
@@ -259,6 +268,50 @@ def prepare(
     return Prepared(rows, queued, not_sent)
 
 
+def prepare_report(
+    settings: Settings,
+    *,
+    notice: Notice,
+    parties: ContractParties,
+    obligation: dict[str, Any],
+    obligation_id: int,
+    key: str,
+    now: datetime,
+    extra: dict[str, Any] | None = None,
+) -> Prepared:
+    """Render the rows of one email about a reporting obligation (the ``report_*`` kinds) to
+    everyone in the notice's roles, without writing anything. Staff get the obligation's page
+    on the desk; the supplier gets no link: it sends the report in answer, to the contract
+    manager (the Reply-To)."""
+    renderer = renderer_for(settings.templates_dir)
+    base = template_context(settings, obligation=obligation, **(extra or {}))
+    rows: list[dict[str, Any]] = []
+    queued: list[dict[str, str]] = []
+    people, missing = recipients(notice.roles, parties, settings)
+    named = {"rule": notice.rule} if notice.rule is not None else {}
+    not_sent = [{**named, "kind": notice.kind, **m} for m in missing]
+    for person in people:
+        supplier = person.role is Role.SUPPLIER
+        context = {
+            **base,
+            "recipient": {"name": person.name, "email": person.email, "role": person.role},
+            "link": None if supplier else obligation_link(settings, obligation_id),
+        }
+        row = _row(
+            settings,
+            key=f"{key}/{notice.kind}/{person.email.casefold()}",
+            finding_id=None,
+            kind=notice.kind,
+            person=person,
+            rendered=renderer.render(notice.kind, person.language, context),
+            reply_to=parties.contract.manager_email if supplier else None,
+            now=now,
+        )
+        rows.append({**row, "obligation_id": obligation_id})
+        queued.append({"kind": notice.kind, "to": person.email, "role": person.role.value})
+    return Prepared(rows, queued, not_sent)
+
+
 def queue_digest(
     session: Session,
     settings: Settings,
@@ -300,6 +353,7 @@ def template_context(settings: Settings, **values: Any) -> dict[str, Any]:
     unless given."""
     return {
         "finding": None,
+        "obligation": None,
         "recipient": None,
         "link": None,
         "buyer_name": settings.buyer_name,
@@ -339,6 +393,7 @@ def _row(
         "subject": rendered.subject[:300],
         "text_body": rendered.text,
         "html_body": rendered.html,
+        "obligation_id": None,
         "message_id": message_id_for(key, settings.mail_from),
         "status": OutboxStatus.QUEUED,
         "attempts": 0,

@@ -2,10 +2,13 @@
 
 Templates live in ``<template_dir>/<language>/<kind>.subject.txt``, ``<kind>.txt`` and
 ``<kind>.html``; each language folder also holds ``_layout.txt``, ``_layout.html`` (extended by
-every kind) and ``_phrases.txt`` (wording that depends on a finding's state). Macros shared by
-both languages live in ``<template_dir>/_macros.html`` and ``_macros.txt``. A custom
-``template_dir`` is layered over the shipped templates: a file it holds wins, any other file is
-taken from :func:`default_template_dir`, so a deployment can override a single template.
+every kind) and ``_phrases.txt`` (wording that depends on a finding's state), and for the report
+kinds ``_report_layout.txt``, ``_report_layout.html`` (the layout with a reporting obligation's
+action, facts and footer instead of a finding's) and ``_report_phrases.txt`` (what the report is
+called and what it must contain). Macros shared by both languages live in
+``<template_dir>/_macros.html`` and ``_macros.txt``. A custom ``template_dir`` is layered over
+the shipped templates: a file it holds wins, any other file is taken from
+:func:`default_template_dir`, so a deployment can override a single template.
 
 Context contract
 ----------------
@@ -15,24 +18,37 @@ key (or a ``None`` object whose attribute is read) raises :class:`jinja2.Undefin
 of silently printing nothing. Enum values may be passed as the ``StrEnum`` members of
 :mod:`cap.domain.model` or as their plain string values.
 
-``finding`` (dict, ``None`` only for ``daily_digest``)
+``finding`` (dict, ``None`` only for ``daily_digest`` and the report kinds)
     ``ref``, ``title``, ``description`` (free text, possibly multi-line and containing markup:
     it is escaped in the HTML part and printed verbatim in the text part), ``severity``,
     ``area``, ``source``, ``site`` (str | None), ``site_country`` (str | None), ``state``,
     ``supplier_name``, ``contract_ref``, ``found_on`` (date), ``plan_due`` (date | None),
     ``remediation_due`` (date | None), ``escalation_level`` (int).
+``obligation`` (dict, ``None`` except for the report kinds: ``report_reminder``,
+``report_overdue``, ``report_escalated``, which are about a contract's reporting obligation)
+    ``id`` (int), ``kind`` (an :class:`~cap.domain.model.ObligationKind` value), ``title``
+    (str | None: the buyer's description of the report, always set for kind ``other``; when
+    set it is what the email calls the report, else the kind's label), ``contract_ref``,
+    ``supplier_name``, ``contract_start`` (date | None), ``due`` (date), ``state`` (an
+    :class:`~cap.domain.model.ObligationState` value), ``escalation_level`` (int).
 ``recipient`` (dict)
     ``name`` (str | None; the greeting uses it when present), ``email``, ``role``: one of
     ``"supplier"``, ``"contract_manager"``, ``"sustainability_manager"``, ``"decision_makers"``.
 ``link``
-    URL of the finding (for the supplier a signed link); for ``daily_digest`` the overview.
+    URL of the finding (for the supplier a signed link); for ``daily_digest`` the overview;
+    for the report kinds the obligation on the desk for staff and ``None`` for the supplier,
+    who sends the report by replying to the email (its Reply-To must be the contract
+    manager: the emails say the reply goes there). A supplier's link, if one is given, is
+    shown too.
 ``buyer_name``
     The buying organisation, e.g. ``"Region Stockholm"``.
 ``deadline`` (date | None)
     The date this email is about: the plan due date, the remediation due date, a revised or
     extended deadline, the date a supplier asked for in an extension request (granted or
     not), the date by which the buyer must review a plan or verify a reported fix, the date
-    by which a decision is needed, or the date a termination takes effect.
+    by which a decision is needed, or the date a termination takes effect; for the report
+    kinds the date the report is due while it is ahead (``None`` once it has passed: the
+    emails then use ``obligation.due``).
 ``days_overdue``, ``days_left`` (int | None)
 ``reason``, ``note`` (str | None)
     Free text: why a plan or remediation was rejected, why a review was opened or a deadline
@@ -58,15 +74,20 @@ verification due dates are not fields of ``finding``, so there is no fallback), 
 still holds is the due date of what the finding's state waits for); ``reason`` for
 ``plan_rejected``, ``remediation_rejected``, ``extension_requested``, ``extension_declined``,
 ``sanction_review_opened`` and ``decision_extension`` (which falls back to
-``decision.rationale``); ``decision`` for the
-``decision_*`` kinds; ``findings`` and ``today`` for ``daily_digest``. Other ``None`` dates
-and counts are worded around ("immediately", no "in 3 days"). A required value that is
-``None`` raises :class:`jinja2.UndefinedError` like a missing one (printing ``None`` or
-formatting a ``None`` date is refused), so a mail never says "None" or has a gap.
+``decision.rationale``); ``decision`` for the ``decision_*`` kinds; ``findings`` and
+``today`` for ``daily_digest``; ``obligation`` for the report kinds (their date is
+``deadline`` or, when that is ``None``, ``obligation.due``), and ``link`` when they go to
+staff. Other ``None`` dates and counts are worded around ("immediately", no "in 3 days"). A
+required value that is ``None`` raises :class:`jinja2.UndefinedError` like a missing one
+(printing ``None`` or formatting a ``None`` date is refused), so a mail never says "None" or
+has a gap.
 ``plan_received`` is worded for the supplier or, for any other role, for the contract manager;
 ``review_reminder`` (the plan review is due), ``verification_reminder`` (the verification of
 a fix the supplier reported is due) and ``extension_requested`` are written for the contract
-manager; ``extension_declined`` for the supplier.
+manager; ``extension_declined`` for the supplier. Of the report kinds, ``report_reminder`` is
+written for the supplier, ``report_overdue`` for the supplier or, for any other role, for the
+buyer's staff, and ``report_escalated`` for the decision makers or, for any other role (the
+sustainability manager), for someone who advises them.
 
 The renderer adds ``subject`` (the rendered, one-line subject) to the context of the text and
 HTML parts. Filters available in templates: ``date`` (formatted in the template's language;
@@ -95,7 +116,16 @@ from jinja2 import (
 )
 from markupsafe import Markup, escape
 
-from cap.domain.model import Area, DecisionOutcome, Language, Severity, Source, State
+from cap.domain.model import (
+    Area,
+    DecisionOutcome,
+    Language,
+    ObligationKind,
+    ObligationState,
+    Severity,
+    Source,
+    State,
+)
 from cap.errors import InvalidInput, NotFound
 from cap.notify.kinds import KINDS, RenderedEmail
 
@@ -155,8 +185,11 @@ ROLES: tuple[str, ...] = (
     "decision_makers",
 )
 
-#: Words for the values of Severity, Area, Source, State, DecisionOutcome and the recipient
-#: roles. ``Area.OTHER`` and ``Source.OTHER`` share the value "other" and the label.
+#: Words for the values of Severity, Area, Source, State, DecisionOutcome, ObligationKind,
+#: ObligationState and the recipient roles. Keys are plain values, so enums sharing a value share
+#: its label: ``Area.OTHER``, ``Source.OTHER`` and ``ObligationKind.OTHER`` are all "other"
+#: ("övrigt"). The report emails never label a report "other": one of that kind always has a
+#: title, which is what they call it.
 LABELS: dict[str, dict[str, str]] = {
     Language.SV: {
         Severity.MINOR: "mindre",
@@ -194,6 +227,13 @@ LABELS: dict[str, dict[str, str]] = {
         DecisionOutcome.WARNING: "skriftlig varning",
         DecisionOutcome.PENALTY: "vite",
         DecisionOutcome.TERMINATION: "hävning av avtalet",
+        ObligationKind.SOCIAL_RISK_REPORT: "rapport om sociala risker",
+        ObligationKind.SELF_ASSESSMENT: "självutvärdering",
+        ObligationKind.MINERALS_REPORT: "rapport om konfliktmineraler",
+        ObligationState.DUE: "väntas",
+        ObligationState.ESCALATED: "eskalerad",
+        ObligationState.RECEIVED: "mottagen",
+        ObligationState.WAIVED: "avskriven",
         "supplier": "leverantör",
         "contract_manager": "avtalsansvarig",
         "sustainability_manager": "hållbarhetsansvarig",
@@ -235,6 +275,13 @@ LABELS: dict[str, dict[str, str]] = {
         DecisionOutcome.WARNING: "written warning",
         DecisionOutcome.PENALTY: "contractual penalty",
         DecisionOutcome.TERMINATION: "termination of contract",
+        ObligationKind.SOCIAL_RISK_REPORT: "social-risk report",
+        ObligationKind.SELF_ASSESSMENT: "self-assessment",
+        ObligationKind.MINERALS_REPORT: "conflict minerals report",
+        ObligationState.DUE: "due",
+        ObligationState.ESCALATED: "escalated",
+        ObligationState.RECEIVED: "received",
+        ObligationState.WAIVED: "waived",
         "supplier": "supplier",
         "contract_manager": "contract manager",
         "sustainability_manager": "sustainability manager",

@@ -6,7 +6,17 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from cap.domain.model import Area, DecisionOutcome, Language, Severity, Source, State
+from cap.domain.model import (
+    REPORT_EMAIL_KINDS,
+    Area,
+    DecisionOutcome,
+    Language,
+    ObligationKind,
+    ObligationState,
+    Severity,
+    Source,
+    State,
+)
 from cap.notify.render import check_kind, check_language
 
 # --- sample data -------------------------------------------------------------------------
@@ -15,6 +25,8 @@ _PLAN_DUE = date(2026, 3, 2)
 _REMEDIATION_DUE = date(2026, 8, 3)
 _REVIEW_DUE = date(2026, 3, 16)  # the plan came in on 2 March; the review takes 14 days
 _VERIFICATION_DUE = date(2026, 8, 27)  # reported fixed on 28 July; verification takes 30 days
+_CONTRACT_START = date(2025, 9, 2)
+_REPORT_DUE = date(2026, 3, 2)  # the social-risk report: six months after the contract's start
 _BASE_URL = "https://cap.region-stockholm.example"
 
 _SAMPLE_TEXT: dict[str, dict[str, str]] = {
@@ -227,6 +239,17 @@ _SAMPLE_SITUATION: dict[
     "daily_digest": (State.OPEN, _CONTRACT_MANAGER, None, None, None, 0),
 }
 
+# The report kinds: kind -> (state, recipient, deadline, days_left, days_overdue,
+# escalation_level) of the contract's reporting obligation (the deadline is None once passed).
+_REPORT_SITUATION: dict[
+    str, tuple[ObligationState, dict[str, Any], date | None, int | None, int | None, int]
+] = {
+    "report_reminder": (ObligationState.DUE, _SUPPLIER, _REPORT_DUE, 14, None, 0),
+    "report_overdue": (ObligationState.DUE, _SUPPLIER, None, None, 1, 1),
+    "report_escalated": (ObligationState.ESCALATED, _DECISION_MAKERS, None, None, 30, 3),
+}
+assert set(_REPORT_SITUATION) == set(REPORT_EMAIL_KINDS)
+
 _SAMPLE_DECISIONS: dict[str, DecisionOutcome] = {
     "decision_extension": DecisionOutcome.EXTENSION,
     "decision_warning": DecisionOutcome.WARNING,
@@ -251,15 +274,20 @@ _SAMPLE_NOTES: dict[str, str] = {
 
 def sample_context(kind: str, language: str) -> dict[str, Any]:
     """Believable sample data for previews and tests: Region Stockholm buys laptops from
-    Nordic IT Supply AB, and an audit found forced overtime at an assembly plant in Dongguan
-    (finding NC-2026-0042).
+    Nordic IT Supply AB under contract RS-2024-0815, and an audit found forced overtime at an
+    assembly plant in Dongguan (finding NC-2026-0042); the contract also asks for a
+    social-risk report six months after its start (the report kinds, whose ``finding`` is
+    ``None``).
 
     Holds every key of the context contract (``None`` where ``kind`` does not use it), with
-    the finding in the state the email is sent in. A new dict is returned on every call, so
-    callers may change it. Raises like :meth:`Renderer.render` for an unknown kind or language.
+    the finding or the obligation in the state the email is sent in. A new dict is returned on
+    every call, so callers may change it. Raises like :meth:`Renderer.render` for an unknown
+    kind or language.
     """
     check_kind(kind)
     words = _SAMPLE_TEXT[check_language(language)]
+    if kind in _REPORT_SITUATION:
+        return _report_context(kind)
     state, recipient, deadline, days_left, days_overdue, level = _SAMPLE_SITUATION[kind]
     is_supplier = recipient["role"] == "supplier"
     finding: dict[str, Any] | None = {
@@ -314,6 +342,7 @@ def sample_context(kind: str, language: str) -> dict[str, Any]:
             entry["overdue"] = entry["due"] is not None and entry["due"] < today
     return {
         "finding": finding,
+        "obligation": None,
         "recipient": dict(recipient),
         "link": link,
         "buyer_name": "Region Stockholm",
@@ -336,4 +365,37 @@ def _digest_entry(ref: str, title: str, state: State, due: date | None) -> dict[
         "due": due,
         "overdue": False,
         "link": f"{_BASE_URL}/findings/{ref}",
+    }
+
+
+def _report_context(kind: str) -> dict[str, Any]:
+    """The sample of a report kind: the contract's social-risk report, named by its kind (no
+    title), linked on the desk for staff and not at all for the supplier, who replies."""
+    state, recipient, deadline, days_left, days_overdue, level = _REPORT_SITUATION[kind]
+    obligation = {
+        "id": 7,
+        "kind": ObligationKind.SOCIAL_RISK_REPORT,
+        "title": None,
+        "contract_ref": "RS-2024-0815",
+        "supplier_name": "Nordic IT Supply AB",
+        "contract_start": _CONTRACT_START,
+        "due": _REPORT_DUE,
+        "state": state,
+        "escalation_level": level,
+    }
+    is_supplier = recipient["role"] == "supplier"
+    return {
+        "finding": None,
+        "obligation": obligation,
+        "recipient": dict(recipient),
+        "link": None if is_supplier else f"{_BASE_URL}/obligations/7",
+        "buyer_name": "Region Stockholm",
+        "deadline": deadline,
+        "days_overdue": days_overdue,
+        "days_left": days_left,
+        "reason": None,
+        "note": None,
+        "decision": None,
+        "findings": None,
+        "today": None,
     }

@@ -15,6 +15,8 @@ from cap.domain.model import (
     Area,
     DecisionOutcome,
     Language,
+    ObligationKind,
+    ObligationState,
     Severity,
     Source,
     StaffRole,
@@ -283,6 +285,8 @@ class OutboxMessage(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=400, unique=True)
     finding_id: int | None = Field(default=None, foreign_key="finding.id", index=True)
+    # Or the reporting obligation it is about (a report ladder's emails).
+    obligation_id: int | None = Field(default=None, foreign_key="obligation.id", index=True)
     kind: str = Field(max_length=60)
     language: str = Field(max_length=5)
     recipient: str = Field(max_length=254)
@@ -498,3 +502,58 @@ class SharedFinding(SQLModel, table=True):
     decision_rationale: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     exported_at: datetime = Field(sa_column=_instant(nullable=False))  # of the file it came in
     imported_at: datetime = Field(sa_column=_instant(nullable=False))
+
+
+class Obligation(SQLModel, table=True):
+    """A report a contract obliges its supplier to send by ``due`` (the case study's social-risk
+    report, six months after the contract starts). ``state``, ``due``, ``ladder`` and the rest
+    of :class:`cap.domain.obligations.Duty` are its columns of the same names; the sweep reads
+    those whose ``next_check_at`` has come, as for findings. ``first_due`` is the date it was
+    recorded with: one obligation of a kind per contract and date, whatever extensions came
+    after."""
+
+    __table_args__ = (
+        Index("uq_obligation_contract_kind_first_due", "contract_id", "kind", "first_due",
+              unique=True),
+        Index("ix_obligation_state_due", "state", "due"),
+    )  # fmt: skip
+
+    id: int | None = Field(default=None, primary_key=True)
+    contract_id: int = Field(foreign_key="contract.id", index=True)
+    supplier_id: int = Field(foreign_key="supplier.id", index=True)
+    kind: ObligationKind = Field(sa_column=_enum(ObligationKind))
+    title: str | None = Field(default=None, max_length=200)
+    first_due: date
+    due: date
+    state: ObligationState = Field(sa_column=_enum(ObligationState))
+    ladder: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    escalation_level: int = 0
+    deadline_version: int = 0
+    received_on: date | None = None
+    next_check_at: datetime | None = Field(default=None, sa_column=_instant(index=True))
+    last_event_at: datetime | None = Field(default=None, sa_column=_instant())
+    created_at: datetime = Field(sa_column=_instant(nullable=False))
+    created_by: str = Field(max_length=254)
+    # Optimistic lock, as a finding's.
+    version: int = 1
+
+
+class ObligationEvent(SQLModel, table=True):
+    """An obligation's audit trail: recorded, received, extended, waived, its ladder's steps."""
+
+    __tablename__ = "obligation_event"
+    __table_args__ = (Index("ix_obligation_event_obligation_id_id", "obligation_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    obligation_id: int = Field(foreign_key="obligation.id")
+    at: datetime = Field(sa_column=_instant(nullable=False))
+    recorded_at: datetime = Field(sa_column=_instant(nullable=False))
+    actor: str = Field(max_length=254)
+    kind: str = Field(max_length=40)
+    from_state: ObligationState | None = Field(
+        default=None, sa_column=_enum(ObligationState, nullable=True)
+    )
+    to_state: ObligationState | None = Field(
+        default=None, sa_column=_enum(ObligationState, nullable=True)
+    )
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

@@ -36,6 +36,7 @@ from cap.web import (
     directory,
     finding,
     findings,
+    obligations,
     outbox,
     planning,
     reports,
@@ -115,8 +116,8 @@ def create_app(
     # On the application's own router: FastAPI analyses an included router's routes again,
     # at the first request that reaches them.
     sign_in_routes(site, app.router)
-    for pages in (dashboard, findings, finding, directory, reports, planning, outbox, rules,
-                  users, supplier):  # fmt: skip
+    for pages in (dashboard, findings, finding, directory, reports, planning, obligations,
+                  outbox, rules, users, supplier):  # fmt: skip
         pages.routes(site, app.router)
     account_calendar.routes(site, app.router)
     install_error_pages(app, site)

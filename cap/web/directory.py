@@ -24,6 +24,7 @@ from cap.errors import CapError, InvalidInput, NotFound
 from cap.web.labels import N_
 from cap.web.site import Site, field_errors, see_other
 from cap.workflow.directory import PER_PAGE
+from cap.workflow.obligations import ObligationFilter
 
 #: The fields of the forms, in the order they are shown (and checked).
 SUPPLIER_FIELDS = ("name", "org_number", "country", "email", "contact_name", "language")
@@ -240,8 +241,12 @@ def routes(site: Site, router: APIRouter) -> None:
     def supplier(request: Request, org_number: str) -> Response:
         site.user(request)
         details = workflow.show_supplier(org_number)
-        return site.render(request, "supplier.html",
-                           {"details": details, "notice": notice_of(request)})  # fmt: skip
+        reports = workflow.list_obligations(
+            now=site.now(), where=ObligationFilter(supplier=details.supplier.org_number)
+        )
+        return site.render(request, "supplier.html", {
+            "details": details, "reports": reports, "notice": notice_of(request),
+        })  # fmt: skip
 
     # -- contracts -------------------------------------------------------------------------
 
@@ -320,7 +325,7 @@ def routes(site: Site, router: APIRouter) -> None:
         values = {name: _text(form, name) for name in fields}
         try:
             data = parse(ContractUpdate, contract_data(values))
-            workflow.update_contract(contract.reference, data)
+            workflow.update_contract(contract.reference, data, now=site.now())
         except CapError as error:
             return contract_form(request, values, reference=contract.reference,
                                  supplier_name=contract.supplier,
@@ -333,5 +338,9 @@ def routes(site: Site, router: APIRouter) -> None:
     def contract(request: Request, reference: str) -> Response:
         site.user(request)
         details = workflow.show_contract(reference)
-        return site.render(request, "contract.html",
-                           {"details": details, "notice": notice_of(request)})  # fmt: skip
+        reports = workflow.list_obligations(
+            now=site.now(), where=ObligationFilter(contract=details.contract.reference)
+        )
+        return site.render(request, "contract.html", {
+            "details": details, "reports": reports, "notice": notice_of(request),
+        })  # fmt: skip

@@ -12,6 +12,8 @@ from cap.domain.model import (
     DeadlineKind,
     DecisionOutcome,
     Limit,
+    ObligationKind,
+    ObligationState,
     OutboxStatus,
     Role,
     Severity,
@@ -19,6 +21,7 @@ from cap.domain.model import (
     StaffRole,
     State,
 )
+from cap.domain.obligations import DutyAction
 
 
 def N_(message: str) -> str:
@@ -70,7 +73,20 @@ _NAMED: tuple[tuple[StrEnum, str], ...] = (
     (DeadlineKind.PLAN_REVIEW, N_("plan review due")),
     (DeadlineKind.REMEDIATION, N_("remediation due")),
     (DeadlineKind.VERIFICATION, N_("verification due")),
+    (DeadlineKind.REPORT, N_("report due")),
     (Limit.PLAN_REVISION, N_("plan revision")),
+    (ObligationKind.SOCIAL_RISK_REPORT, N_("Social-risk report")),
+    (ObligationKind.SELF_ASSESSMENT, N_("Self-assessment")),
+    (ObligationKind.MINERALS_REPORT, N_("Conflict-minerals report")),
+    (ObligationKind.OTHER, N_("Other report")),
+    (ObligationState.DUE, N_("owed")),
+    (ObligationState.ESCALATED, N_("escalated")),
+    (ObligationState.RECEIVED, N_("received")),
+    (ObligationState.WAIVED, N_("waived")),
+    (DutyAction.RECEIVE, N_("Record the report as received")),
+    (DutyAction.EXTEND, N_("Move the due date")),
+    (DutyAction.WAIVE, N_("Waive the report")),
+    (DutyAction.ESCALATE, N_("Escalate to the decision makers")),
     (OutboxStatus.QUEUED, N_("queued")),
     (OutboxStatus.SENDING, N_("sending")),
     (OutboxStatus.SENT, N_("sent")),

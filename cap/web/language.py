@@ -166,6 +166,7 @@ def environment(directory: Path) -> jinja2.Environment:
     )
     env.filters["ago"] = _ago
     env.filters["amount"] = _amount
+    env.filters["count"] = _count
     env.filters["day"] = _day
     env.filters["moment"] = _moment
     env.filters["label"] = _label
@@ -219,6 +220,12 @@ def _amount(context: Context, value: Decimal | None) -> str:
     if value is None:
         return ""
     return format_decimal(value, format="#,##0.00", locale=_locale(context))
+
+
+@pass_context
+def _count(context: Context, value: int) -> str:
+    """A whole number in the page's language: ``1,234`` in English, ``1 234`` in Swedish."""
+    return format_decimal(value, locale=_locale(context))
 
 
 @pass_context

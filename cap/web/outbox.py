@@ -39,6 +39,9 @@ KIND_NAMES: dict[str, str] = {
     "decision_penalty": N_("decision: contractual penalty"),
     "decision_termination": N_("decision: termination"),
     "daily_digest": N_("daily digest"),
+    "report_reminder": N_("reminder: report due"),
+    "report_overdue": N_("report overdue"),
+    "report_escalated": N_("missing report escalated"),
 }
 assert set(KIND_NAMES) == set(EMAIL_KINDS), "a kind of email without a name"
 

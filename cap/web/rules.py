@@ -20,7 +20,7 @@ from markupsafe import Markup, escape
 
 from cap.config import Settings
 from cap.domain.calendar import Period
-from cap.domain.model import Area, DeadlineKind, Language, Limit, Severity
+from cap.domain.model import FINDING_LIMITS, Area, DeadlineKind, Language, Limit, Severity
 from cap.domain.permissions import Permission
 from cap.domain.rules import NoticeRule, Rules, StepRule
 from cap.web.diagram import Transition, lifecycle_svg, transitions
@@ -37,6 +37,7 @@ LIMIT_NAMES: dict[Limit, str] = {
     Limit.PLAN_REVIEW: N_("Review of a plan"),
     Limit.REMEDIATION: N_("Remediation"),
     Limit.VERIFICATION: N_("Verification of a fix"),
+    Limit.REPORT: N_("Supplier report (a contract's reporting obligation)"),
 }
 #: What each time limit is counted from.
 COUNTED_FROM: dict[Limit, str] = {
@@ -45,6 +46,7 @@ COUNTED_FROM: dict[Limit, str] = {
     Limit.PLAN_REVIEW: N_("a plan is received"),
     Limit.REMEDIATION: N_("the supplier is notified"),
     Limit.VERIFICATION: N_("the supplier reports a fix"),
+    Limit.REPORT: N_("the contract starts"),
 }
 #: Who owes what by each time limit.
 OWED_BY: dict[Limit, str] = {
@@ -53,6 +55,7 @@ OWED_BY: dict[Limit, str] = {
     Limit.PLAN_REVIEW: N_("the buyer"),
     Limit.REMEDIATION: N_("the supplier"),
     Limit.VERIFICATION: N_("the buyer"),
+    Limit.REPORT: N_("the supplier"),
 }
 #: The deadlines a ladder of reminders and escalations runs around.
 DEADLINE_NAMES: dict[DeadlineKind, str] = {
@@ -60,6 +63,7 @@ DEADLINE_NAMES: dict[DeadlineKind, str] = {
     DeadlineKind.PLAN_REVIEW: N_("Plan review deadline"),
     DeadlineKind.REMEDIATION: N_("Remediation deadline"),
     DeadlineKind.VERIFICATION: N_("Verification deadline"),
+    DeadlineKind.REPORT: N_("Supplier report deadline"),
 }
 
 
@@ -159,6 +163,8 @@ def offset_words(offset: int, words: Words) -> str:
 
 
 def applies_to(rule: StepRule | NoticeRule, words: Words) -> str:
+    if isinstance(rule, StepRule) and rule.deadline is DeadlineKind.REPORT:
+        return words.gettext("every supplier report")  # a report has no severity or area
     parts = []
     if rule.severity is not None:
         parts.append(words.gettext("severity: %(values)s") % {"values": words.names(rule.severity)})
@@ -190,6 +196,8 @@ def _escalation(step: StepRule, words: Words) -> str:
     if step.level == 0:
         return ""
     level = words.gettext("level %(level)d") % {"level": step.level}
+    if step.action == "escalate" and step.deadline is DeadlineKind.REPORT:
+        return words.gettext("%(level)s: the report goes to the decision makers") % {"level": level}
     if step.action == "escalate":
         return words.gettext("%(level)s: the finding goes to sanction review") % {"level": level}
     return level
@@ -220,10 +228,14 @@ def describe_rules(settings: Settings, words: Words) -> RulesPage:
         (_("Reminders and escalations go out"),
          _("from %(time)s local time on their day") % {"time": calendar.send_at.strftime("%H:%M")}),
     )  # fmt: skip
-    limits = tuple(
-        LimitRow(limit, _(LIMIT_NAMES[limit]), _(OWED_BY[limit]), _(COUNTED_FROM[limit]),
-                 tuple(_period_cell(rules, limit, severity, words) for severity in Severity))
-        for limit in Limit
+    limits = (
+        *(LimitRow(limit, _(LIMIT_NAMES[limit]), _(OWED_BY[limit]), _(COUNTED_FROM[limit]),
+                   tuple(_period_cell(rules, limit, severity, words) for severity in Severity))
+          for limit in FINDING_LIMITS),
+        # A report's period is the contract's, whatever the severity of its findings.
+        LimitRow(Limit.REPORT, _(LIMIT_NAMES[Limit.REPORT]), _(OWED_BY[Limit.REPORT]),
+                 _(COUNTED_FROM[Limit.REPORT]),
+                 (period_words(rules.report_period, words),) * len(Severity)),
     )  # fmt: skip
     ladders = tuple(
         Ladder(kind, _(DEADLINE_NAMES[kind]), tuple(

@@ -38,6 +38,7 @@ from cap.web.forms import (
     status_of,
 )
 from cap.web.labels import N_
+from cap.web.obligations import owed_by_supplier
 from cap.web.security import FILES_PER_FORM
 from cap.web.site import PRIVATE, Site, client_address, field_errors, see_other
 from cap.workflow.answers import SupplierFinding, SupplierPortal, Throttled
@@ -195,7 +196,8 @@ def routes(site: Site, router: APIRouter) -> None:
         portal = open_portal(request, token)
         if isinstance(portal, HTMLResponse):
             return portal
-        return render(request, "supplier_portal.html", token, portal, {})
+        reports = owed_by_supplier(workflow, portal, site.now())
+        return render(request, "supplier_portal.html", token, portal, {"reports": reports})
 
     def finding_page(
         request: Request,

@@ -123,6 +123,7 @@ class SupplierPortal:
 
     link: LinkView
     supplier: str
+    supplier_org_number: str
     language: Language
     contract: str | None  # None: a link for the supplier's findings on every contract
     manager_name: str | None
@@ -239,7 +240,7 @@ class Answers(Findings, Links):
                 select(col(User.name)).where(col(User.email_key) == contract.manager_key)
             ).scalar_one_or_none()
         return SupplierPortal(
-            link=link, supplier=supplier.name,
+            link=link, supplier=supplier.name, supplier_org_number=supplier.org_number,
             language=_language_of(session, link, self.settings.default_language),
             contract=contract.reference if contract else None, manager_name=manager_name,
             manager_email=contract.manager_email if contract else None, findings=findings,

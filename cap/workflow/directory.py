@@ -16,6 +16,7 @@ from cap.domain.model import State
 from cap.errors import AlreadyExists, InvalidInput, NotFound
 from cap.store.models import Contract, Finding, Supplier, SupplierContact, address_key
 from cap.workflow.base import UseCases
+from cap.workflow.obligations import record_default_obligation
 from cap.workflow.records import supplier_by_org
 from cap.workflow.results import ContactView, ContractView, SupplierView
 from cap.workflow.views import contract_view, supplier_view
@@ -269,6 +270,9 @@ class Directory(UseCases):
                 created_at=now,
             )
             session.add(contract)
+            session.flush()
+            # The report the case study asks of every contract, owed from its start.
+            record_default_obligation(session, self.settings, contract, now=now)
             return contract_view(contract, supplier)
 
     def list_contracts(self) -> list[ContractView]:
@@ -413,9 +417,13 @@ class Directory(UseCases):
                 findings=_counts(session, col(Finding.contract_id) == contract.id),
             )
 
-    def update_contract(self, reference: str, data: ContractUpdate) -> ContractView:
+    def update_contract(
+        self, reference: str, data: ContractUpdate, *, now: datetime
+    ) -> ContractView:
         """Change a contract's category, contract manager, dates and value; its reference,
-        supplier and findings stay as they are."""
+        supplier and findings stay as they are. A contract given its first start date owes
+        its report from then (one whose report is recorded keeps that one's date: move it
+        with ``cap obligation extend``)."""
         with self.db.write() as session:
             contract, supplier = _contract_by_ref(session, reference)
             contract.category = data.category
@@ -424,4 +432,6 @@ class Directory(UseCases):
             contract.start_date, contract.end_date = data.start, data.end
             contract.value = data.value
             session.add(contract)
+            session.flush()
+            record_default_obligation(session, self.settings, contract, now=now)
             return contract_view(contract, supplier)

@@ -20,6 +20,8 @@ from cap.domain.model import (
     DeadlineKind,
     DecisionOutcome,
     Language,
+    ObligationKind,
+    ObligationState,
     OutboxStatus,
     Role,
     Severity,
@@ -27,6 +29,7 @@ from cap.domain.model import (
     StaffRole,
     State,
 )
+from cap.domain.obligations import DutyAction
 
 
 def to_json(value: object) -> Any:
@@ -514,3 +517,48 @@ class IssuedToken:
 
     view: TokenView
     token: str
+
+
+# -- reporting obligations -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ObligationView:
+    """A report a contract obliges its supplier to send. ``overdue``: still owed after its
+    due day (``days_overdue`` days); ``next_step_at``: when its ladder acts next."""
+
+    id: int
+    kind: ObligationKind
+    title: str | None
+    contract: str
+    supplier: str
+    supplier_org_number: str
+    manager: str
+    contract_start: date | None
+    due: date
+    first_due: date
+    state: ObligationState
+    overdue: bool
+    days_overdue: int | None
+    received_on: date | None
+    escalation_level: int
+    next_step_at: datetime | None
+    version: int
+
+
+@dataclass(frozen=True)
+class ObligationEventView:
+    at: datetime
+    actor: str
+    kind: str
+    from_state: ObligationState | None
+    to_state: ObligationState | None
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ObligationDetail:
+    obligation: ObligationView
+    allowed: tuple[DutyAction, ...]  # what people may do now
+    events: tuple[ObligationEventView, ...]
+    timeline: tuple[StepView, ...]

@@ -34,6 +34,7 @@ from cap.store.mapping import case_of, saved_params
 from cap.store.models import Finding, Setting
 from cap.workflow.base import UseCases
 from cap.workflow.links import SupplierLinks
+from cap.workflow.obligations import Obligations
 from cap.workflow.records import (
     RESCHEDULE,
     SYSTEM_ACTOR,
@@ -195,6 +196,7 @@ class Sweeps(UseCases):
                     self._sweep_finding(session, finding, rules, now, tally, cache=parties)
                     if progress:
                         progress(1)
+            self._sweep_reports(tally, now=now, dry_run=True)
             return tally.report(dry_run=True, started=started)
         self.refresh_schedule(now)
         while not (stop and stop()):  # a worker shutting down finishes the batch in hand
@@ -223,7 +225,21 @@ class Sweeps(UseCases):
                 self._write_sweep(session, plans, now, tally)
             if len(findings) < batch:
                 break
+        if not (stop and stop()):
+            self._sweep_reports(tally, now=now, dry_run=False)
         return tally.report(dry_run=False, started=started)
+
+    def _sweep_reports(self, tally: _Tally, *, now: datetime, dry_run: bool) -> None:
+        """The reporting obligations' ladders, after the findings': same rules, same report."""
+        done = Obligations(self.db, self.settings).sweep_obligations(now=now, dry_run=dry_run)
+        tally.examined += done.examined
+        tally.steps += done.steps
+        tally.skipped += done.skipped
+        tally.escalated += done.escalated
+        tally.queued += done.queued
+        tally.errors += done.errors
+        tally.actions += done.actions
+        tally.unreached += done.unreached
 
     def _write_sweep(
         self, session: Session, plans: list[SweepWrite], now: datetime, tally: _Tally
@@ -256,10 +272,12 @@ class Sweeps(UseCases):
         )
 
     def count_due(self, *, now: datetime) -> int:
-        """How many findings a sweep at ``now`` would look at (an index range count)."""
+        """How many findings and reporting obligations a sweep at ``now`` would look at (an
+        index range count each)."""
         with self.db.read() as session:
             query = select(func.count()).where(col(Finding.next_check_at) <= now)
-            return int(session.execute(query).scalar_one())
+            findings = int(session.execute(query).scalar_one())
+        return findings + Obligations(self.db, self.settings).count_obligations_due(now=now)
 
     def _sweep_finding(
         self,
@@ -388,6 +406,7 @@ class Sweeps(UseCases):
                 session.connection().execute(RESCHEDULE, params)
                 count += len(findings)
                 last_id = findings[-1].id or last_id
+        reports = Obligations(self.db, self.settings).reschedule_obligations(now=now)
         with self.db.write() as session:
             statement = insert_for(session.get_bind().dialect.name, Setting).values(
                 key=RULES_DIGEST, value=rules.digest, updated_at=now
@@ -399,10 +418,11 @@ class Sweeps(UseCases):
                 )
             )
         log.info(
-            "%s (digest %s): scheduled %d open finding(s)",
+            "%s (digest %s): scheduled %d open finding(s) and %d report(s)",
             "rules recorded" if first else "rules changed",
             rules.digest,
             count,
+            reports,
         )
         return count
 

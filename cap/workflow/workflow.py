@@ -12,6 +12,7 @@ from cap.workflow.findings import Findings
 from cap.workflow.links import Links
 from cap.workflow.listing import Listings
 from cap.workflow.mail import Mail
+from cap.workflow.obligations import Obligations
 from cap.workflow.queries import Queries
 from cap.workflow.reports import Reports
 from cap.workflow.risk import Risks
@@ -39,6 +40,7 @@ class Workflow(
     Risks,
     Audits,
     Sharing,
+    Obligations,
 ):
     """The use cases of cap over one database and one configuration.
 

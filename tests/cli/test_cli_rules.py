@@ -323,7 +323,9 @@ def test_sweep_dry_run_reports_then_a_sweep_applies_once(
     assert datetime.fromisoformat(action["step_due_at"]) == datetime.fromisoformat(REMINDER_AT)
     assert snapshot(sqlite_url) == before, "a dry run writes nothing"
     text = cap.ok("sweep", "--now", REMINDER_AT, "--dry-run").splitlines()[-1]
-    assert text.startswith("would apply 1 step(s) on 1 finding(s), would skip 0 by catch-up")
+    assert text.startswith(
+        "would apply 1 step(s) on 1 finding(s) and report(s), would skip 0 by catch-up"
+    )
     assert "would queue 1 email(s)" in text
     assert snapshot(sqlite_url) == before
 
@@ -332,7 +334,9 @@ def test_sweep_dry_run_reports_then_a_sweep_applies_once(
     assert header.split()[:3] == ["REF", "RULE", "OUTCOME"]
     assert row.split()[:6] == [ref, "R-plan-7d", "applied", "2026-03-31", "09:00", "Tue"]
     assert "plan_reminder" in row
-    assert summary.startswith("applied 1 step(s) on 1 finding(s), skipped 0 by catch-up, ")
+    assert summary.startswith(
+        "applied 1 step(s) on 1 finding(s) and report(s), skipped 0 by catch-up, "
+    )
     assert "queued 1 email(s)" in summary
 
     after = snapshot(sqlite_url)
@@ -355,7 +359,7 @@ def test_sweep_dry_run_reports_then_a_sweep_applies_once(
 
     nothing, summary = cap.ok("sweep", "--now", REMINDER_AT).splitlines()
     assert nothing == "(none)"
-    assert summary.startswith("applied 0 step(s) on 0 finding(s)"), summary
+    assert summary.startswith("applied 0 step(s) on 0 finding(s) and report(s)"), summary
     assert "queued 0 email(s)" in summary
     assert snapshot(sqlite_url) == after
 
@@ -404,7 +408,7 @@ def test_a_finding_that_breaks_the_sweep_is_reported_and_the_others_go_on(
     assert errors[0].endswith("(retried in an hour)")
     *rows, summary = run.table.stdout.splitlines()
     assert [row.split()[:3] for row in rows[1:]] == [[run.fine, "R-plan-7d", "applied"]]
-    assert summary.startswith("applied 1 step(s) on 2 finding(s)"), summary
+    assert summary.startswith("applied 1 step(s) on 2 finding(s) and report(s)"), summary
     assert [(ref, kind) for _, ref, kind, _, _ in run.after.outbox] == [
         (run.broken, "cap_requested"),
         (run.fine, "cap_requested"),

@@ -39,6 +39,7 @@ class Ids:
     message: int
     spare: int  # a user the admin's forms may act on
     gone: int  # a disabled user
+    report: int  # a report the contract owes
 
 
 def expect(anon: int, viewer: int, manager: int, sustainability: int, admin: int) -> dict[Any, int]:
@@ -68,6 +69,8 @@ MATRIX: list[tuple[str, str, dict[str, str], dict[Any, int]]] = [
     ("GET", "/contracts/RS-2019-ICT-01/edit", {}, DIRECTORY_FORM),
     ("GET", "/reports", {}, READ),
     ("GET", "/planning", {}, READ),
+    ("GET", "/obligations", {}, READ),
+    ("GET", "/obligations/{report}", {}, READ),
     ("GET", "/outbox", {}, READ),
     ("GET", "/rules", {}, READ),
     ("GET", "/account/password", {}, READ),
@@ -83,6 +86,11 @@ MATRIX: list[tuple[str, str, dict[str, str], dict[Any, int]]] = [
     ("POST", "/findings/{ref}/actions/warn", {"reason": "r"}, expect(401, 403, 403, 409, 403)),
     ("POST", "/findings/{ref}/actions/no_such_action", {}, expect(401, 404, 404, 404, 404)),
     ("POST", "/findings/{ref}/evidence", {}, expect(401, 403, 400, 403, 403)),
+    # A report's forms are the contract and sustainability managers'; empty, each is refused.
+    ("POST", "/obligations/{report}/receive", {}, expect(401, 403, 400, 400, 403)),
+    ("POST", "/obligations/{report}/extend", {}, expect(401, 403, 400, 400, 403)),
+    ("POST", "/obligations/{report}/waive", {}, expect(401, 403, 400, 400, 403)),
+    ("POST", "/obligations/{report}/escalate", {}, expect(401, 403, 404, 404, 403)),
     ("POST", "/suppliers/new", {}, expect(401, 403, 400, 403, 400)),
     ("POST", "/suppliers/556000-1234/edit", {}, expect(401, 403, 400, 403, 400)),
     ("POST", "/contracts/new", {}, expect(401, 403, 400, 403, 400)),
@@ -125,7 +133,8 @@ def ids(desk_world: World) -> Ids:
     spare = workflow.add_user("spare@region.example", V, PASSWORD, now=NOW)
     gone = workflow.add_user("gone@region.example", V, PASSWORD, now=NOW)
     workflow.disable_user(gone.email, now=NOW)
-    return Ids(ref, evidence.id, queued[0].id, spare.id, gone.id)
+    report = workflow.add_obligation(desk_world.contract, due=NOW.date(), actor=ANNA, now=NOW)
+    return Ids(ref, evidence.id, queued[0].id, spare.id, gone.id, report.id)
 
 
 @pytest.fixture
@@ -166,7 +175,8 @@ def test_the_refused_forms_changed_nothing(browsers: dict[Any, Desk], ids: Ids,
                                            desk_world: World) -> None:  # fmt: skip
     workflow = desk_world.workflow
     before = (workflow.show_finding(ids.ref, now=NOW), workflow.list_users(),
-              workflow.list_suppliers(), workflow.list_contracts())  # fmt: skip
+              workflow.list_suppliers(), workflow.list_contracts(),
+              workflow.show_obligation(ids.report, now=NOW))  # fmt: skip
     for method, template, form, _ in MATRIX:
         if method != "POST" or template in ("/language", "/users/{spare}/sessions"):
             continue
@@ -174,7 +184,8 @@ def test_the_refused_forms_changed_nothing(browsers: dict[Any, Desk], ids: Ids,
             token = browser.token("/login" if who == ANON else "/desk")
             browser.post(_path(template, ids), {"csrftoken": token, **form})
     after = (workflow.show_finding(ids.ref, now=NOW), workflow.list_users(),
-             workflow.list_suppliers(), workflow.list_contracts())  # fmt: skip
+             workflow.list_suppliers(), workflow.list_contracts(),
+             workflow.show_obligation(ids.report, now=NOW))  # fmt: skip
     assert after == before
 
 
@@ -195,6 +206,11 @@ def test_every_route_is_in_the_matrix(web_settings: Any, desk_world: World) -> N
         (m, p.replace("556000-1234", "{org_number}").replace("RS-2019-ICT-01", "{reference}")
          .replace("{evidence}", "{evidence_id}").replace("{message}", "{message_id}")
          .replace("{spare}", "{user_id}").replace("{gone}", "{user_id}")
+         .replace("{report}/receive", "{obligation_id}/{action}")
+         .replace("{report}/extend", "{obligation_id}/{action}")
+         .replace("{report}/waive", "{obligation_id}/{action}")
+         .replace("{report}/escalate", "{obligation_id}/{action}")
+         .replace("{report}", "{obligation_id}")
          .replace("/actions/escalate", "/actions/{action}")
          .replace("/actions/warn", "/actions/{action}")
          .replace("/actions/no_such_action", "/actions/{action}"))

@@ -86,6 +86,16 @@ def test_the_page_shows_the_rules_in_force(signed_in: SignedIn) -> None:
     assert re.search(r"<th scope=\"row\">Notify the supplier</th>\s*<td>every finding</td>\s*"
                      r"<td>corrective action plan requested</td>", text)  # fmt: skip
     assert "<dt>Extensions per finding</dt><dd>at most 3</dd>" in text
+    # A contract's reporting obligation: its period whatever the severity, and its ladder.
+    assert cells(text, "limit-report") == [
+        "Supplier report (a contract&#39;s reporting obligation)", "the supplier",
+        "the contract starts", "6 months", "6 months", "6 months",
+    ]  # fmt: skip
+    assert '<h3 id="ladder-report">Supplier report deadline</h3>' in text
+    assert re.search(r"<th scope=\"row\">30 days after</th>\s*<td>every supplier report</td>"
+                     r"\s*<td>missing report escalated</td>\s*<td>decision makers, "
+                     r"sustainability manager</td>\s*"
+                     r"<td>level 3: the report goes to the decision makers</td>", text)  # fmt: skip
     # CAP_DECISION_MAKERS is not set in the tests: its emails would reach nobody.
     assert "decision makers: CAP_<wbr>DECISION_<wbr>MAKERS is not set, so rules" in text
     assert INLINE.search(text) is None
