@@ -236,3 +236,25 @@ def test_the_deadline_follows_the_lifecycle_to_remediation(world: World) -> None
     [entry] = world.workflow.deadline_calendar(ANNA, now=NOW + timedelta(days=2)).entries
     assert entry.deadline == "remediation" and entry.uid == f"{ref}-remediation@localhost"
     assert entry.due == world.workflow.show_finding(ref, now=NOW).remediation_due
+
+
+def test_a_report_the_contract_owes_is_an_event_until_it_comes_in(world: World) -> None:
+    from cap.domain.obligations import DutyAction, DutyRequest
+
+    start = NOW.astimezone(UTC).date()
+    world.workflow.add_contract(
+        ContractInput(reference="LIC-REPORT", supplier=world.org_number, category="Laptops",
+                      manager=ANNA, start=start),
+        now=NOW,
+    )  # fmt: skip
+    [report] = world.workflow.list_obligations(now=NOW)
+    document = world.workflow.deadline_calendar(ANNA, now=NOW)
+    uid = f"report-{report.id}-report@localhost"
+    event = events(document)[uid]
+    assert decoded(event, "dtstart") == report.due
+    assert str(event["summary"]) == "LIC-REPORT: report due \N{EN DASH} social-risk report"
+    assert str(event["url"]) == f"http://localhost:8000/obligations/{report.id}"
+    world.workflow.act_on_obligation(
+        report.id, DutyRequest(DutyAction.RECEIVE, ANNA, NOW, received_on=start), now=NOW
+    )
+    assert uid not in events(world.workflow.deadline_calendar(ANNA, now=NOW))

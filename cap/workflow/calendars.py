@@ -2,7 +2,8 @@
 
 A feed holds one all-day event per open finding of a contract manager: the deadline in force
 (:func:`cap.domain.lifecycle.current_deadline`) on its due date, the day it is due at the end
-of. Its UID names the finding and the kind of deadline, and its SEQUENCE is the finding's
+of; and one per report the manager's contracts still owe, on its due date. Its UID names the
+finding (or report) and the kind of deadline, and its SEQUENCE is the finding's
 version: a calendar that subscribed updates the event when the deadline moves (an extension),
 and drops it when the finding closes or the next deadline takes over. The document is written
 by the icalendar package, which escapes the text it is given (a title's commas, semicolons or
@@ -23,14 +24,16 @@ from sqlmodel import Session, col
 
 from cap.config import Settings
 from cap.domain.lifecycle import current_deadline
-from cap.domain.model import Case, DeadlineKind, State
+from cap.domain.model import Case, DeadlineKind, ObligationState, State
+from cap.domain.obligations import report_name
 from cap.errors import NotFound
-from cap.notify.links import finding_link
+from cap.notify.links import finding_link, obligation_link
 from cap.store.models import (
     NO_DEADLINE,
     CalendarFeed,
     Contract,
     Finding,
+    Obligation,
     Supplier,
     User,
     address_key,
@@ -47,6 +50,7 @@ KIND_LABELS: dict[DeadlineKind, str] = {
     DeadlineKind.PLAN_REVIEW: "plan review",
     DeadlineKind.REMEDIATION: "remediation",
     DeadlineKind.VERIFICATION: "verification",
+    DeadlineKind.REPORT: "report",
 }
 _ONE_DAY = timedelta(days=1)
 #: How a feed's token begins: it tells a feed URL from an API token (``cap_``) at a glance.
@@ -59,9 +63,9 @@ class CalendarEntry:
     (at its ``version``); ``overdue`` once that day has ended."""
 
     uid: str
-    ref: str
+    ref: str  # a finding's, or for a report the contract's reference
     title: str
-    state: State
+    state: State | ObligationState
     deadline: DeadlineKind
     due: date
     overdue: bool
@@ -187,7 +191,41 @@ def _entries(
                 url=finding_link(settings, ref) if settings.base_url else None,
             )
         )
+    found += _reports(session, manager_key, settings, now)
+    found.sort(key=lambda e: e.due)  # stable: findings keep their order within a day
     return tuple(found)
+
+
+def _reports(
+    session: Session, manager_key: str, settings: Settings, now: datetime
+) -> list[CalendarEntry]:
+    """The reports still owed under the manager's contracts, each on its due date."""
+    rows = session.execute(
+        select(Obligation, col(Supplier.name), col(Contract.reference))
+        .join(Contract, col(Contract.id) == col(Obligation.contract_id))
+        .join(Supplier, col(Supplier.id) == col(Obligation.supplier_id))
+        .where(
+            col(Contract.manager_key) == manager_key,
+            col(Obligation.state).in_([ObligationState.DUE, ObligationState.ESCALATED]),
+        )
+        .order_by(col(Obligation.due), col(Obligation.id))
+    ).all()
+    return [
+        CalendarEntry(
+            uid=uid_of(f"report-{o.id}", DeadlineKind.REPORT, settings),
+            ref=contract,
+            title=report_name(o.kind, o.title),
+            state=o.state,
+            deadline=DeadlineKind.REPORT,
+            due=o.due,
+            overdue=settings.calendar.is_overdue(o.due, now),
+            supplier=supplier,
+            contract=contract,
+            version=o.version,
+            url=obligation_link(settings, o.id or 0) if settings.base_url else None,
+        )
+        for o, supplier, contract in rows
+    ]
 
 
 def render_ical(entries: Sequence[CalendarEntry], *, name: str, now: datetime) -> bytes:
