@@ -8,10 +8,13 @@ in one line instead of a usage block.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import NoReturn
 
 import typer
+import typer.main
+from typer._click.core import Command
 from typer._click.exceptions import (
     BadParameter,
     ClickException,
@@ -51,11 +54,22 @@ def _fail(message: str, code: int) -> NoReturn:
     raise SystemExit(code)
 
 
+@functools.cache
+def command() -> Command:
+    """The click command tree of :data:`app`, built once per process.
+
+    Calling ``app()`` builds it anew from the commands' signatures every time (Typer's
+    ``get_command``): a process runs one command, but the tests run hundreds in one process,
+    and the building was four fifths of each run. Typer's ``__call__`` adds only its pretty
+    tracebacks, which ``app`` turns off."""
+    return typer.main.get_command(app)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the CLI; user errors print one line on stderr and exit non-zero."""
     try:
         # Without standalone mode, typer.Exit (and --help, --version) come back as the code.
-        code = app(
+        code = command().main(
             args=list(argv) if argv is not None else None, prog_name="cap", standalone_mode=False
         )
     except CapError as exc:
