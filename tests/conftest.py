@@ -115,6 +115,26 @@ def migrated_pg_schema(prefix: str) -> Iterator[str]:
         admin.engine.dispose()
 
 
+#: Modules whose point is what PostgreSQL does with several writers at once (row locks, a
+#: unique index making a second writer wait): on both databases in the quick loop too.
+BOTH_IN_THE_QUICK_LOOP = {"test_api_idempotency.py"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The PostgreSQL half of the tests that run on both databases is slow: the quick loop
+    (-m "not slow") runs them on SQLite, the whole suite (CI) on both. Code differs between
+    the two only in the store and in a few statements, and those have tests of their own
+    that run on PostgreSQL alone, which stay in the quick loop."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if (
+            callspec is not None
+            and callspec.params.get("db_url") == "postgresql"
+            and item.path.name not in BOTH_IN_THE_QUICK_LOOP
+        ):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
     """A migrated schema of its own for this test run."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,25 +18,6 @@ from cap.workflow import Workflow
 from tests.conftest import NOW, World, database_for, make_world
 
 SECRET = "test-only-secret-key-of-forty-characters"
-#: Tests of the workflow's own behaviour through the API: on both databases in the quick loop.
-BOTH_IN_THE_QUICK_LOOP = {"test_api_idempotency.py"}
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The route tests on PostgreSQL are slow ones, as the page tests are (tests/web): a route
-    reads and writes only through the workflow, whose own tests run on both databases in the
-    quick loop; the whole suite (CI) runs the routes on both."""
-    for item in items:
-        callspec = getattr(item, "callspec", None)
-        here = item.path.is_relative_to(Path(__file__).parent)
-        quick = item.path.name in BOTH_IN_THE_QUICK_LOOP
-        if (
-            here
-            and not quick
-            and callspec is not None
-            and callspec.params.get("db_url") == "postgresql"
-        ):
-            item.add_marker(pytest.mark.slow)
 
 
 class Api:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
@@ -49,17 +48,7 @@ def _close_browsers() -> Iterator[None]:
     yield
     for browser in list(Desk.open):
         browser.close()
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The page tests on PostgreSQL are slow ones (-m "not slow", the quick loop, runs them on
-    SQLite): a page reads and writes only through the workflow, whose own tests run on both
-    databases in the quick loop too; the whole suite (CI) runs the pages on both."""
-    for item in items:
-        callspec = getattr(item, "callspec", None)
-        here = item.path.is_relative_to(Path(__file__).parent)
-        if here and callspec is not None and callspec.params.get("db_url") == "postgresql":
-            item.add_marker(pytest.mark.slow)
+    Desk.apps.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -27,6 +27,10 @@ class Desk:
     #: Every browser not closed yet: tests/web/conftest.py closes them after each test, so no
     #: test leaves database connections open (PostgreSQL counts them).
     open: ClassVar[list[Desk]] = []
+    #: The applications of the test, by settings and clock: a test's browsers share one, as
+    #: people's browsers share one desk (building one was a fifth of a page test's time).
+    #: Emptied with ``open`` when the test ends.
+    apps: ClassVar[dict[tuple[int, int, str], Any]] = {}
 
     def __init__(
         self,
@@ -40,7 +44,10 @@ class Desk:
         self.loop = asyncio.new_event_loop()
         # The test's, shared with its Workflow (tests.conftest closes it when the test ends).
         self.database = database_for(settings.database_url)
-        app = create_app(settings, clock=clock, database=self.database)
+        key = (id(settings), id(clock), settings.database_url)
+        app = Desk.apps.get(key)
+        if app is None:
+            app = Desk.apps[key] = create_app(settings, clock=clock, database=self.database)
         transport = httpx.ASGITransport(app=app, client=(CLIENT, 50000))
         headers = {"accept-language": accept_language} if accept_language else {}
         self.client = httpx.AsyncClient(
