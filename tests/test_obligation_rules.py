@@ -137,3 +137,22 @@ def test_the_report_ladder_changes_the_digest(tmp_path: Path) -> None:
     changed: Rules = load_rules(written(tmp_path, text), templates=KINDS)
     assert changed.report_ladder()[0].offset == -21
     assert changed.digest != shipped.digest
+
+
+def test_a_reminder_to_staff_or_an_escalation_to_the_supplier_is_refused(tmp_path: Path) -> None:
+    text = edited(
+        'offset = "-14 days"\nto = ["supplier"]',
+        'offset = "-14 days"\nto = ["supplier", "contract_manager"]',
+    )
+    assert error_of(written(tmp_path, text)).endswith(
+        "rule 'R-report-14d': to: report_reminder is written for the supplier alone; write "
+        'to = ["supplier"], or use report_overdue for staff'
+    )
+    text = edited(
+        'to = ["decision_makers", "sustainability_manager"]\ntemplate = "report_escalated"',
+        'to = ["supplier", "decision_makers"]\ntemplate = "report_escalated"',
+    )
+    assert error_of(written(tmp_path, text)).endswith(
+        "rule 'E-report-30d': to: report_escalated is written for the buyer's staff; leave "
+        "supplier out, or use report_overdue for the supplier"
+    )

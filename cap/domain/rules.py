@@ -279,6 +279,18 @@ class Rules:
                     f"{self._where(step.id)}: template: '{step.template}' does not fit the "
                     f"{step.deadline.value} deadline; use {wanted}"
                 )
+            # The report emails are worded for their readers: a reminder for the supplier, an
+            # escalation for the buyer's staff (report_overdue has words for both).
+            if step.template == "report_reminder" and step.to != [Role.SUPPLIER]:
+                raise RulesError(
+                    f"{self._where(step.id)}: to: report_reminder is written for the supplier "
+                    'alone; write to = ["supplier"], or use report_overdue for staff'
+                )
+            if step.template == "report_escalated" and Role.SUPPLIER in step.to:
+                raise RulesError(
+                    f"{self._where(step.id)}: to: report_escalated is written for the buyer's "
+                    "staff; leave supplier out, or use report_overdue for the supplier"
+                )
         for notice in self.notices:
             if notice.deadline is DeadlineKind.REPORT or notice.template in REPORT_EMAIL_KINDS:
                 raise RulesError(
