@@ -75,6 +75,17 @@ def check_data_set(workflow: Workflow, summary: DemoSummary, now: datetime) -> N
         assert f.events[0].kind == "logged"
     json.dumps(summary.as_dict())  # JSON-ready
 
+    # Reports owed: one soon, one overdue, one that came in late; nothing dated after now.
+    reports = workflow.list_obligations(now=now)
+    assert [(r.state.value, r.overdue) for r in reports] == [
+        ("received", False), ("due", True), ("due", False),
+    ]  # fmt: skip
+    late = reports[0]
+    assert late.received_on is not None and late.due < late.received_on <= today
+    for r in reports:
+        detail = workflow.show_obligation(r.id, now=now)
+        assert all(e.at <= now for e in detail.events), r.id
+
 
 @pytest.mark.parametrize("now", NOWS, ids=lambda n: n.strftime("%Y-%m-%dT%H%M"))
 def test_seed_gives_every_state_on_any_day(workflow: Workflow, now: datetime) -> None:

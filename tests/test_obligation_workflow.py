@@ -236,16 +236,20 @@ def test_a_stale_form_and_bad_input_change_nothing(world: World) -> None:
 def test_more_reports_can_be_asked_for_but_not_twice(world: World) -> None:
     wf = world.workflow
     view = wf.add_obligation(
-        CONTRACT, kind=ObligationKind.MINERALS_REPORT, due=date(2026, 12, 31), actor=ANNA,
+        CONTRACT, kind=ObligationKind.MINERALS_REPORT, due=date(2026, 12, 30), actor=ANNA,
         now=RECORDED,
     )  # fmt: skip
     assert (view.kind, view.due, view.title) == (
-        ObligationKind.MINERALS_REPORT, date(2026, 12, 31), None,
+        ObligationKind.MINERALS_REPORT, date(2026, 12, 30), None,
     )  # fmt: skip
     with pytest.raises(AlreadyExists, match=r"^due: contract LIC-2026-07 already owes a "
-                       r"minerals_report report due on 2026-12-31$"):  # fmt: skip
-        wf.add_obligation(CONTRACT, kind=ObligationKind.MINERALS_REPORT, due=date(2026, 12, 31),
+                       r"minerals_report report due on 2026-12-30$"):  # fmt: skip
+        wf.add_obligation(CONTRACT, kind=ObligationKind.MINERALS_REPORT, due=date(2026, 12, 30),
                           actor=ANNA, now=RECORDED)  # fmt: skip
+    # New Year's Eve is closed in Sweden, New Year's Day too, then a weekend.
+    rolled = wf.add_obligation(CONTRACT, kind=ObligationKind.SELF_ASSESSMENT,
+                               due=date(2026, 12, 31), actor=ANNA, now=RECORDED)  # fmt: skip
+    assert (rolled.due, rolled.first_due) == (date(2027, 1, 4), date(2027, 1, 4))
     with pytest.raises(InvalidInput, match=r"^title: a report of kind 'other' needs a title"):
         wf.add_obligation(CONTRACT, kind=ObligationKind.OTHER, actor=ANNA, now=RECORDED)
     with pytest.raises(NotFound, match=r"^contract: no contract NOPE"):

@@ -22,15 +22,24 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from cap.demo.findings import FINDINGS
-from cap.demo.parties import CONTRACTS, DECISION_MAKERS, SUPPLIERS
+from cap.demo.parties import (
+    CONTRACTS,
+    DECISION_MAKERS,
+    MONITORS,
+    SERVERS,
+    SUPPLIERS,
+    THIN_CLIENTS,
+)
 from cap.demo.specs import Ago, FindingSpec, StepSpec
 from cap.demo.users import DemoLogin, add_users
 from cap.domain.calendar import BusinessCalendar, add_months
 from cap.domain.inputs import FindingInput
 from cap.domain.lifecycle import ActionRequest
-from cap.domain.model import State
+from cap.domain.model import ObligationKind, State
+from cap.domain.obligations import DutyAction, DutyRequest
 from cap.errors import AlreadyExists, InvalidInput
 from cap.workflow import FindingFilter, Workflow
+from cap.workflow.obligations import ObligationFilter
 
 __all__ = ["DECISION_MAKERS", "DemoLogin", "DemoSummary", "add_users", "seed"]
 
@@ -104,6 +113,7 @@ def seed(workflow: Workflow, *, now: datetime) -> DemoSummary:
         workflow.add_supplier(supplier, now=setup_at)
     for contract in CONTRACTS:
         workflow.add_contract(contract, now=setup_at + _GAP)
+    _reports(workflow, today, setup_at + 2 * _GAP, now)
 
     managers = {c.reference: c.manager for c in CONTRACTS}
     suppliers = {s.org_number: s for s in SUPPLIERS}
@@ -142,6 +152,33 @@ def seed(workflow: Workflow, *, now: datetime) -> DemoSummary:
             due = shown.due
 
     return _summary(workflow, list(refs.values()), now)
+
+
+def _reports(workflow: Workflow, today: date, recorded: datetime, now: datetime) -> None:
+    """Reports the contracts oblige their suppliers to send (the contracts started years ago,
+    so none is owed by default): one due in ten days, one three weeks overdue (the first
+    sweep sends its notice; within days of the demo's clock it reaches the decision makers),
+    and one that came in late."""
+    calendar = workflow.settings.calendar
+    managers = {c.reference: c.manager for c in CONTRACTS}
+    soon, overdue, late = (
+        (SERVERS, ObligationKind.SOCIAL_RISK_REPORT, None, 10),
+        (MONITORS, ObligationKind.MINERALS_REPORT, None, -21),
+        (THIN_CLIENTS, ObligationKind.OTHER, "Code of conduct self-assessment, 2025", -60),
+    )
+    for contract, kind, title, days in (soon, overdue, late):
+        workflow.add_obligation(
+            contract, kind=kind, title=title, due=today + timedelta(days=days),
+            actor=managers[contract], now=recorded,
+        )  # fmt: skip
+    came_in = calendar.roll_back(today - timedelta(days=45))
+    [received] = workflow.list_obligations(now=now, where=ObligationFilter(contract=late[0]))
+    workflow.act_on_obligation(
+        received.id,
+        DutyRequest(DutyAction.RECEIVE, managers[late[0]], calendar.at(came_in, time(10, 0)),
+                    received_on=came_in, reference="AUR-SAQ-2025.pdf"),
+        now=now,
+    )  # fmt: skip
 
 
 def _instant(ago: Ago, today: date, calendar: BusinessCalendar) -> datetime:

@@ -163,7 +163,7 @@ class Obligations(UseCases):
         now: datetime,
     ) -> ObligationView:
         """Oblige ``contract``'s supplier to send a report by ``due`` (by default the report
-        period after the contract's start)."""
+        period after the contract's start; a closed day moves to the next open one)."""
         rules = self.settings.rule_set
         title = check_title(kind, title)
         if not actor.strip():
@@ -178,7 +178,8 @@ class Obligations(UseCases):
                     )
                 due = report_due(rules, row.start_date)
             else:
-                rules.calendar.check_covered(due, "due")
+                # Every deadline obeys the same calendar rule, a date typed in too.
+                due = rules.calendar.roll(due, field="due")
             if session.execute(
                 select(col(Obligation.id)).where(
                     col(Obligation.contract_id) == row.id,
