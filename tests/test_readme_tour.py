@@ -45,4 +45,6 @@ def test_the_tour_runs_as_written(tmp_path: Path) -> None:
     assert re.search(rf"{ref.group(0)}: accept-plan recorded \(plan_review -> remediating\)", out)
     assert re.search(rf"^{ref.group(0)}\s+remediating\s", out, re.M), out
     assert "(OVERDUE)" not in out
+    assert re.search(r"^1\s+\S+\s+due\s+RS-2026-ICT-09\s", out, re.M), out
+    assert "report 1 (social-risk report, contract RS-2026-ICT-09): received" in out
     assert (tmp_path / "cap.db").exists()
