@@ -24,7 +24,7 @@ from cap.api.common import (
     once,
 )
 from cap.api.problems import Problem, described, field_of
-from cap.domain.inputs import Day, FindingInput, PlanInput
+from cap.domain.inputs import Day, FindingInput, Line, PlanInput, Text
 from cap.domain.lifecycle import ActionRequest
 from cap.domain.model import Action, Area, DeadlineKind, Severity, State
 from cap.domain.permissions import may_act, roles_for
@@ -56,9 +56,9 @@ class ActionBody(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     at: Instant | None = None
-    as_: Annotated[str | None, Field(alias="as", max_length=254)] = None
-    reason: Annotated[str | None, Field(max_length=20_000)] = None
-    note: Annotated[str | None, Field(max_length=20_000)] = None
+    as_: Annotated[Line | None, Field(alias="as", max_length=254)] = None
+    reason: Annotated[Text | None, Field(max_length=20_000)] = None
+    note: Annotated[Text | None, Field(max_length=20_000)] = None
     until: Day | None = None
     deadline: DeadlineKind | None = None
     plan: PlanInput | None = None

@@ -11,9 +11,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from cap.domain.inputs import plain
 from cap.errors import ActionRefused, AlreadyExists, CapError, Conflict, InvalidInput, NotFound
@@ -134,11 +134,21 @@ def _said(error: Any) -> str:
 
 def _methods(request: Request) -> list[str]:
     """The methods of every route of the application whose path is the request's."""
-    found: set[str] = set()
-    for route in request.app.routes:
-        if isinstance(route, APIRoute) and route.path_regex.match(request.scope["path"]):
-            found |= route.methods or set()
-    return sorted(found)
+    # Asked of each route as routing asks it (Starlette's public ``matches``): FastAPI keeps
+    # an included router's routes inside a route of its own, and a mounted application's
+    # scope has the mount's prefix in its path, so comparing paths by hand found nothing.
+    return [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL
+            for route in request.app.routes
+        )
+    ]
+
+
+#: What an Allow header may list.
+_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 
 
 __all__ = [

@@ -176,3 +176,29 @@ def test_actions_honour_if_match_and_say_what_is_possible(
         assert when.status_code == 422 and when.json()["errors"][0]["field"] == "at"
         assert says in when.json()["detail"], when.json()
     assert api_world.workflow.show_finding(ref, now=NOW).state.value == "plan_review"
+
+
+def test_a_method_a_path_has_not_is_405_listing_those_it_has(
+    api_as: Callable[[StaffRole | None], Api], api_world: World
+) -> None:
+    ref = api_world.finding()
+    manager = api_as(CM)
+    for method, path, allowed in [
+        ("DELETE", "findings", "GET, POST"),
+        ("PUT", f"findings/{ref}", "GET"),
+        ("GET", "./findings:import", "POST"),  # ./: a colon before a slash is a scheme
+    ]:
+        refused = manager.request(method, path)
+        assert refused.status_code == 405, (method, path)
+        assert refused.headers["allow"] == allowed, (method, path)
+
+
+def test_control_characters_in_an_actions_text_are_refused_not_stored(
+    api_as: Callable[[StaffRole | None], Api], api_world: World
+) -> None:
+    ref = api_world.finding()
+    manager = api_as(CM)
+    for body in ({"as": "anna\x00@region.example"}, {"reason": "late\x00"}):
+        refused = manager.post(f"findings/{ref}/actions/notify", json=body)
+        assert refused.status_code == 422, (body, refused.text)
+    assert api_world.workflow.show_finding(ref, now=NOW).state == "open"
