@@ -17,7 +17,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from cap import __version__
-from cap.api import casefile, directory, docs, findings, intake, outbox, rules
+from cap.api import casefile, directory, docs, findings, intake, obligations, outbox, rules
 from cap.api.problems import install
 from cap.workflow import Workflow
 
@@ -38,7 +38,7 @@ def create_api(workflow: Workflow, clock: Callable[[], datetime]) -> FastAPI:
     install(api)
     docs.install(api)
     api.state.workflow, api.state.clock = workflow, clock
-    for part in (intake, findings, casefile, directory, outbox, rules):
+    for part in (intake, findings, casefile, directory, obligations, outbox, rules):
         api.include_router(part.router)
     build = api.openapi
 

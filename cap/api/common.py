@@ -112,6 +112,7 @@ def _permitted(permission: Permission) -> Callable[[TokenView], TokenView]:
 MayLog = Annotated[TokenView, Depends(_permitted(Permission.LOG_FINDINGS))]
 MayManageDirectory = Annotated[TokenView, Depends(_permitted(Permission.MANAGE_DIRECTORY))]
 MayRetryMail = Annotated[TokenView, Depends(_permitted(Permission.RETRY_MAIL))]
+MayRecordReports = Annotated[TokenView, Depends(_permitted(Permission.RECORD_REPORTS))]
 
 
 def actor(token: TokenView, named: str | None = None) -> str:
@@ -150,7 +151,7 @@ def if_match(value: str | None) -> int | None:
 
 
 __all__ = [
-    "Caller", "Flow", "IdempotencyKey", "Instant", "MayLog", "MayManageDirectory", "MayRetryMail",
-    "Now", "Ref", "actor", "caller", "etag",
+    "Caller", "Flow", "IdempotencyKey", "Instant", "MayLog", "MayManageDirectory",
+    "MayRecordReports", "MayRetryMail", "Now", "Ref", "actor", "caller", "etag",
     "if_match", "now", "once", "require", "workflow",
 ]  # fmt: skip

@@ -173,8 +173,8 @@ class Obligations(UseCases):
             if due is None:
                 if row.start_date is None:
                     raise InvalidInput(
-                        f"due: contract {contract} has no start date to count from; give "
-                        "--due, or set the contract's start"
+                        f"due: contract {contract} has no start date to count from; give the "
+                        "due date, or set the contract's start"
                     )
                 due = report_due(rules, row.start_date)
             else:

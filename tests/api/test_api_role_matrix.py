@@ -17,6 +17,7 @@ from tests.conftest import ANNA, NOW, World
 
 READ, LOG, DIRECTORY, RETRY = (Permission.READ, Permission.LOG_FINDINGS,
                                Permission.MANAGE_DIRECTORY, Permission.RETRY_MAIL)  # fmt: skip
+REPORTS = Permission.RECORD_REPORTS
 #: (method, path in the document): the permission it needs.
 NEEDS: dict[tuple[str, str], Permission] = {
     ("get", "/findings"): READ,
@@ -38,6 +39,10 @@ NEEDS: dict[tuple[str, str], Permission] = {
     ("post", "/contracts"): DIRECTORY,
     ("patch", "/contracts/{reference}"): DIRECTORY,
     ("post", "/outbox/{id}/retry"): RETRY,
+    ("get", "/obligations"): READ,
+    ("get", "/obligations/{id}"): READ,
+    ("post", "/obligations"): REPORTS,
+    ("post", "/obligations/{id}/actions/{action}"): REPORTS,
 }
 #: Decided by the finding's state and the action: tests/api/test_api_findings.py.
 BY_STATE = {("post", "/findings/{ref}/actions/{action}")}
@@ -49,6 +54,8 @@ def test_each_role_reaches_what_it_may_and_nothing_else(
 ) -> None:
     workflow = api_world.workflow
     ref = api_world.finding()
+    # Report 1: receiving it with nothing said is a 422 and writes nothing.
+    workflow.add_obligation(api_world.contract, actor=ANNA, now=NOW)
     [kept] = workflow.add_evidence(ref, [EvidenceFile("audit.pdf", b"%PDF-1.4")], actor=ANNA,
                                    now=NOW)  # fmt: skip
     client = api_as(role)
@@ -56,9 +63,10 @@ def test_each_role_reaches_what_it_may_and_nothing_else(
     operations = {(m, p) for p, methods in document["paths"].items() for m in methods}
     assert operations == set(NEEDS) | BY_STATE
     values = {"ref": ref, "evidence_id": str(kept.id), "org_number": "556000-1234",
-              "reference": "RS-2019-ICT-01", "id": "1"}  # fmt: skip
+              "reference": "RS-2019-ICT-01", "id": "1", "action": "receive"}  # fmt: skip
     before = (workflow.list_findings(FindingFilter(), now=NOW), workflow.list_suppliers(),
-              workflow.list_contracts(), workflow.list_outbox(None, limit=50))  # fmt: skip
+              workflow.list_contracts(), workflow.list_outbox(None, limit=50),
+              workflow.show_obligation(1, now=NOW), workflow.list_obligations(now=NOW))  # fmt: skip
     for (method, path), permission in NEEDS.items():
         url = path.lstrip("/").format(**values)
         # Nothing in the body: a role that may not is refused before the body is read.
@@ -69,5 +77,6 @@ def test_each_role_reaches_what_it_may_and_nothing_else(
             assert sent.status_code == 403, (method, path, sent.text)
             assert sent.json()["detail"] == f"role: a {role.value} token may not do this"
     after = (workflow.list_findings(FindingFilter(), now=NOW), workflow.list_suppliers(),
-             workflow.list_contracts(), workflow.list_outbox(None, limit=50))  # fmt: skip
+             workflow.list_contracts(), workflow.list_outbox(None, limit=50),
+             workflow.show_obligation(1, now=NOW), workflow.list_obligations(now=NOW))  # fmt: skip
     assert after == before

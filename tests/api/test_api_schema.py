@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,8 @@ from schemathesis.config import SchemathesisConfig
 from cap.api.app import create_api
 from cap.config import Settings
 from cap.domain.lifecycle import Action, ActionRequest
-from cap.domain.model import StaffRole
+from cap.domain.model import ObligationKind, StaffRole
+from cap.domain.obligations import DutyAction, DutyRequest
 from cap.store.db import Database
 from cap.web.app import create_app
 from cap.workflow import Workflow
@@ -34,7 +36,7 @@ SECRET = "test-only-secret-key-of-forty-characters"
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[Any]:
     """The application over a database with a supplier, a contract, findings in a few states,
-    and a contract manager's token."""
+    reports due and received, and a contract manager's token."""
     import shutil
 
     path = tmp_path_factory.mktemp("api-schema") / "cap.db"
@@ -48,6 +50,11 @@ def served(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> I
         ref = world.finding(title=f"Finding {i}")
         if i:
             workflow.act(ref, ActionRequest(Action.NOTIFY, ANNA, NOW), now=NOW)
+    for kind in ObligationKind:
+        due = workflow.add_obligation(world.contract, kind=kind, title="Audit plan",
+                                      due=date(2026, 6, 1), actor=ANNA, now=NOW)  # fmt: skip
+    workflow.act_on_obligation(due.id, DutyRequest(DutyAction.RECEIVE, ANNA, NOW,
+                                                   received_on=NOW.date()), now=NOW)  # fmt: skip
     token = workflow.create_token("schemathesis", StaffRole.CONTRACT_MANAGER,
                                   expires_days=None, now=NOW).token  # fmt: skip
     app = create_app(configured, clock=lambda: NOW, database=workflow.db)
@@ -123,4 +130,5 @@ def test_the_document_holds_the_api_and_no_page(served: tuple[Any, str]) -> None
     loaded = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)
     paths = set(loaded.raw_schema["paths"])
     assert "/findings" in paths and "/findings/{ref}/actions/{action}" in paths
+    assert {"/obligations", "/obligations/{id}", "/obligations/{id}/actions/{action}"} <= paths
     assert not any(p.startswith(("/desk", "/s/", "/login")) for p in paths)
