@@ -94,10 +94,10 @@ def _row(o: ObligationView) -> dict[str, object]:
 
 
 @obligation_app.command("show")
-def obligation_show(obligation_id: IdArgument, as_json: JsonOption = False) -> None:
+def obligation_show(report: IdArgument, as_json: JsonOption = False) -> None:
     """One report: where it stands, its trail and the steps its ladder still holds."""
     workflow = open_workflow()
-    detail = workflow.show_obligation(obligation_id, now=database_now(workflow))
+    detail = workflow.show_obligation(report, now=database_now(workflow))
     if as_json:
         echo_json(detail)
         return
@@ -162,7 +162,7 @@ def obligation_add(
 
 @obligation_app.command("receive")
 def obligation_receive(
-    obligation_id: IdArgument,
+    report: IdArgument,
     on: Annotated[str, typer.Option(help="The day the report came in, YYYY-MM-DD.")],
     ref: Annotated[
         str | None, typer.Option(help="Its reference (a document number, a file name).")
@@ -174,13 +174,13 @@ def obligation_receive(
     """Record that the supplier's report came in: its reminders stop."""
     from cap.domain.obligations import DutyAction
 
-    _act(obligation_id, DutyAction.RECEIVE, at=at, actor=actor, as_json=as_json,
+    _act(report, DutyAction.RECEIVE, at=at, actor=actor, as_json=as_json,
          received_on=parse_date(on, "on"), reference=ref)  # fmt: skip
 
 
 @obligation_app.command("extend")
 def obligation_extend(
-    obligation_id: IdArgument,
+    report: IdArgument,
     until: Annotated[str, typer.Option(help="The new due date, YYYY-MM-DD.")],
     reason: Annotated[str, typer.Option(help="Why the supplier gets more time.")],
     at: AtOption = None,
@@ -190,13 +190,13 @@ def obligation_extend(
     """Give the supplier until a later date: the ladder starts again from there."""
     from cap.domain.obligations import DutyAction
 
-    _act(obligation_id, DutyAction.EXTEND, at=at, actor=actor, as_json=as_json,
+    _act(report, DutyAction.EXTEND, at=at, actor=actor, as_json=as_json,
          until=parse_date(until, "until"), reason=reason)  # fmt: skip
 
 
 @obligation_app.command("waive")
 def obligation_waive(
-    obligation_id: IdArgument,
+    report: IdArgument,
     reason: Annotated[str, typer.Option(help="Why the report is no longer asked for.")],
     at: AtOption = None,
     as_json: JsonOption = False,
@@ -205,11 +205,11 @@ def obligation_waive(
     """No longer ask for the report (the contract ended early, the report came another way)."""
     from cap.domain.obligations import DutyAction
 
-    _act(obligation_id, DutyAction.WAIVE, at=at, actor=actor, as_json=as_json, reason=reason)
+    _act(report, DutyAction.WAIVE, at=at, actor=actor, as_json=as_json, reason=reason)
 
 
 def _act(
-    obligation_id: int,
+    report: int,
     action: DutyAction,
     *,
     at: str | None,
@@ -223,7 +223,7 @@ def _act(
     workflow = open_workflow()
     now = database_now(workflow)
     request = DutyRequest(action, actor_of(actor), asked or now, **values)
-    view = workflow.act_on_obligation(obligation_id, request, now=now)
+    view = workflow.act_on_obligation(report, request, now=now)
     if as_json:
         echo_json(view)
         return

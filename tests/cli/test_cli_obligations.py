@@ -64,6 +64,9 @@ def test_bad_input_is_one_line_and_changes_nothing(owed: Cap) -> None:
     assert owed.fails("obligation", "show", "42", code=4).startswith(
         "error: report: no reporting obligation 42"
     )
+    assert owed.fails("obligation", "show", "abc", code=2) == (
+        "error: report: 'abc' is not a whole number"
+    )
     assert "--reason" in owed.fails("obligation", "waive", "1", code=2)
     assert owed.fails("obligation", "add", "LIC-CLI", "--kind", "other", code=2).startswith(
         "error: title: a report of kind 'other' needs a title"
