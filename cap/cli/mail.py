@@ -53,7 +53,7 @@ def outbox_list(
             {
                 "id": m.id,
                 "status": m.status,
-                "finding": m.finding,
+                "finding": m.finding or (f"report {m.obligation}" if m.obligation else None),
                 "kind": m.kind,
                 "recipient": m.recipient,
                 "attempts": m.attempts,
@@ -68,7 +68,7 @@ def outbox_list(
             }
             for m in rows
         ],
-        [("id", "ID"), ("status", "STATUS"), ("finding", "FINDING"), ("kind", "KIND"),
+        [("id", "ID"), ("status", "STATUS"), ("finding", "ABOUT"), ("kind", "KIND"),
          ("recipient", "TO"), ("attempts", "TRIES"), ("sent", "SENT (LOCAL)"),
          ("next", "NEXT TRY (LOCAL)"), ("last_error", "LAST ERROR")],
     )  # fmt: skip

@@ -396,7 +396,8 @@ class Reapplication:
 @dataclass(frozen=True)
 class OutboxMessageView:
     id: int
-    finding: str | None  # its ref; None for a digest
+    finding: str | None  # its ref; None for a digest or a report's email
+    obligation: int | None  # the report a report_* email is about
     kind: str
     recipient: str
     role: str

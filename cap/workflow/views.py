@@ -291,6 +291,7 @@ def outbox_view(m: OutboxMessage, ref: str | None) -> OutboxMessageView:
     return OutboxMessageView(
         id=m.id,
         finding=ref,
+        obligation=m.obligation_id,
         kind=m.kind,
         recipient=m.recipient,
         role=m.recipient_role,

@@ -106,7 +106,7 @@ def test_outbox_list_then_send_writes_eml_files_once(
         cap.json("outbox", "list"),
     )
     header, row = table.splitlines()
-    assert header.split() == ["ID", "STATUS", "FINDING", "KIND", "TO", "TRIES", "SENT", "(LOCAL)",
+    assert header.split() == ["ID", "STATUS", "ABOUT", "KIND", "TO", "TRIES", "SENT", "(LOCAL)",
                               "NEXT", "TRY", "(LOCAL)", "LAST", "ERROR"]  # fmt: skip
     assert row.split()[:6] == [str(queued.id), "queued", ref, "cap_requested", LI, "0"]
     [item] = listed

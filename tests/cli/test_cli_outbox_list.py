@@ -36,7 +36,7 @@ def test_sent_rows_show_the_sent_time_and_waiting_rows_the_next_try(cap: Cap, wo
     world.workflow.act(waiting_ref, ActionRequest(Action.NOTIFY, ANNA, NOW), now=NOW)
 
     stored = {m["finding"]: m for m in cap.json("outbox", "list")}
-    shown = {row["FINDING"]: row for row in _table(cap.ok("outbox", "list"))}
+    shown = {row["ABOUT"]: row for row in _table(cap.ok("outbox", "list"))}
     assert stored[sent_ref]["status"] == "sent"
     assert shown[sent_ref]["SENT (LOCAL)"] == _local(stored[sent_ref]["sent_at"])
     assert shown[sent_ref]["NEXT TRY (LOCAL)"] == "-"

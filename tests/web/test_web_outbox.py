@@ -262,3 +262,26 @@ def test_the_outbox_in_swedish(outbox: Outbox, signed_in: SignedIn) -> None:
     assert "3 mars 2026 10:00" in page
     bad = desk.get("/outbox?page=x")
     assert "page: &#39;x&#39; är inget sidnummer; sidorna räknas från 1" in bad.text
+
+
+def test_a_reports_email_links_to_the_report(desk_world: World, signed_in: SignedIn) -> None:
+    from cap.domain.inputs import ContractInput
+
+    wf = desk_world.workflow
+    start = NOW.date()
+    wf.add_contract(
+        ContractInput(reference="LIC-OUT", supplier=desk_world.org_number, category="Laptops",
+                      manager=ANNA, start=start),
+        now=NOW,
+    )  # fmt: skip
+    [report] = wf.list_obligations(now=NOW)
+    assert report.next_step_at is not None
+    wf.sweep(now=report.next_step_at)  # the reminder 14 days before
+    [message] = wf.list_outbox()
+    assert (message.finding, message.obligation, message.kind) == (
+        None, report.id, "report_reminder",
+    )  # fmt: skip
+    page = signed_in(BO).get("/outbox")
+    row = page.text.split(f'<tr id="message-{message.id}">')[1].split("</tr>")[0]
+    assert f'<a href="/obligations/{report.id}">report {report.id}</a>' in row
+    assert "reminder: report due" in row
