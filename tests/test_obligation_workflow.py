@@ -304,3 +304,12 @@ def test_the_emails_reach_a_real_smtp_server(
     assert body is not None
     text = body.get_content()
     assert "2 September 2026" in text and "/obligations/" not in text
+    assert message["X-Cap-Report"] == str(report_of(world)) and message["X-Cap-Finding"] is None
+
+
+def test_without_an_smtp_server_the_email_is_a_file_named_after_the_report(world: World) -> None:
+    wf = world.workflow
+    wf.sweep(now=REMINDER)
+    asyncio.run(Delivery(wf.db, wf.settings, owner="test").run_pass(lambda: REMINDER))
+    [written] = wf.settings.mail_dir.glob("*.eml")
+    assert written.name.startswith(f"report-{report_of(world)}_report_reminder_")

@@ -59,11 +59,14 @@ class Outgoing:
     created_at: datetime
     attempts: int
     queued_at: datetime
+    obligation_id: int | None = None  # a report's email
 
     def message(self, settings: Settings) -> bytes:
         headers = {"X-Cap-Kind": self.kind}
         if self.finding_ref:
             headers["X-Cap-Finding"] = self.finding_ref
+        if self.obligation_id is not None:
+            headers["X-Cap-Report"] = str(self.obligation_id)
         return build_message(
             rendered=RenderedEmail(self.subject, self.text_body, self.html_body),
             sender=settings.mail_from,
@@ -294,6 +297,7 @@ class Delivery:
                     col(OutboxMessage.created_at),
                     col(OutboxMessage.attempts),
                     col(OutboxMessage.queued_at),
+                    col(OutboxMessage.obligation_id),
                 )
                 .outerjoin(Finding, col(Finding.id) == col(OutboxMessage.finding_id))
                 .where(_due(now), col(OutboxMessage.id).not_in(skip))

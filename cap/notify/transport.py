@@ -136,9 +136,10 @@ class FolderTransport:
     async def send(self, sender: str, recipient: str, message: bytes) -> None:
         # Readable and stable: a re-sent message replaces its own file.
         digest = _header(message, b"Message-ID").strip("<>").split("@")[0][:12]
-        finding = _header(message, b"X-Cap-Finding")
+        report = _header(message, b"X-Cap-Report", "")
+        about = f"report-{report}" if report else _header(message, b"X-Cap-Finding")
         kind = _header(message, b"X-Cap-Kind")
-        target = self.folder / f"{finding}_{kind}_{digest}.eml"
+        target = self.folder / f"{about}_{kind}_{digest}.eml"
         temporary = target.with_suffix(f".{os.getpid()}.tmp")
         # Write then rename: a reader never sees half a message, a re-send replaces it.
         try:
@@ -160,9 +161,9 @@ def _tls_context(settings: Settings) -> ssl.SSLContext:
     return context
 
 
-def _header(message: bytes, name: bytes) -> str:
+def _header(message: bytes, name: bytes, missing: str = "message") -> str:
     head = message.split(b"\r\n\r\n", 1)[0]
     for line in head.split(b"\r\n"):
         if line.lower().startswith(name.lower() + b":"):
             return line.split(b":", 1)[1].strip().decode("ascii", "replace")
-    return "message"
+    return missing
