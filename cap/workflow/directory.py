@@ -13,11 +13,11 @@ from sqlmodel import Session, col
 
 from cap.domain.inputs import ContractInput, ContractUpdate, SupplierInput, SupplierUpdate
 from cap.domain.model import State
-from cap.errors import AlreadyExists, InvalidInput, NotFound
+from cap.errors import AlreadyExists, InvalidInput
 from cap.store.models import Contract, Finding, Supplier, SupplierContact, address_key
 from cap.workflow.base import UseCases
 from cap.workflow.obligations import record_default_obligation
-from cap.workflow.records import supplier_by_org
+from cap.workflow.records import contract_by_ref, supplier_by_org
 from cap.workflow.results import ContactView, ContractView, SupplierView
 from cap.workflow.views import contract_view, supplier_view
 
@@ -194,17 +194,6 @@ def _contacts_of(session: Session, supplier_ids: Sequence[int]) -> dict[int, lis
     ).scalars():
         contacts.setdefault(c.supplier_id, []).append(ContactView(c.name, c.email, c.language))
     return contacts
-
-
-def _contract_by_ref(session: Session, reference: str) -> tuple[Contract, Supplier]:
-    row = session.execute(
-        select(Contract, Supplier)
-        .join(Supplier, col(Supplier.id) == col(Contract.supplier_id))
-        .where(col(Contract.reference) == reference)
-    ).first()
-    if row is None:
-        raise NotFound(f"contract: no contract {reference}", see="cap contract list")
-    return row[0], row[1]
 
 
 class Directory(UseCases):
@@ -410,7 +399,7 @@ class Directory(UseCases):
     def show_contract(self, reference: str) -> ContractDetails:
         """A contract with its supplier and its findings."""
         with self.db.read() as session:
-            contract, supplier = _contract_by_ref(session, reference)
+            contract, supplier = contract_by_ref(session, reference)
             return ContractDetails(
                 contract=contract_view(contract, supplier),
                 created_at=contract.created_at,
@@ -425,7 +414,7 @@ class Directory(UseCases):
         its report from then (one whose report is recorded keeps that one's date: move it
         with ``cap obligation extend``)."""
         with self.db.write() as session:
-            contract, supplier = _contract_by_ref(session, reference)
+            contract, supplier = contract_by_ref(session, reference)
             contract.category = data.category
             contract.manager_email = data.manager
             contract.manager_key = address_key(data.manager)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, fields, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -33,10 +33,16 @@ from cap.store.models import (
     Obligation,
     ObligationEvent,
     Supplier,
-    SupplierContact,
 )
 from cap.workflow.base import UseCases
-from cap.workflow.records import SYSTEM_ACTOR
+from cap.workflow.records import (
+    CONTACTS,
+    PARTIES,
+    RETRY_AFTER_ERROR,
+    SYSTEM_ACTOR,
+    SweepTally,
+    contract_by_ref,
+)
 from cap.workflow.results import (
     ObligationDetail,
     ObligationEventView,
@@ -48,8 +54,6 @@ from cap.workflow.views import step_view
 
 log = logging.getLogger("cap.workflow")
 
-#: An obligation whose sweep raised is looked at again after this long.
-RETRY_AFTER_ERROR = timedelta(hours=1)
 #: The states in which the supplier still owes the report.
 OWED: tuple[ObligationState, ...] = (ObligationState.DUE, ObligationState.ESCALATED)
 
@@ -169,7 +173,7 @@ class Obligations(UseCases):
         if not actor.strip():
             raise InvalidInput("as: the actor is required (an email address)")
         with self.db.write() as session:
-            row = _contract_row(session, contract)
+            row, _ = contract_by_ref(session, contract)
             if due is None:
                 if row.start_date is None:
                     raise InvalidInput(
@@ -217,7 +221,10 @@ class Obligations(UseCases):
                 query = query.where(col(Contract.reference) == where.contract)
             if where.supplier is not None:
                 query = query.where(col(Supplier.org_number) == where.supplier)
-            return [_view(o, c, s, self.settings, now) for o, c, s in session.execute(query).all()]
+            return [
+                obligation_view(o, c, s, self.settings, now)
+                for o, c, s in session.execute(query).all()
+            ]
 
     def show_obligation(self, obligation_id: int, *, now: datetime) -> ObligationDetail:
         """One obligation with its trail and what its ladder still holds."""
@@ -299,13 +306,19 @@ class Obligations(UseCases):
             return int(session.execute(query).scalar_one())
 
     def sweep_obligations(
-        self, *, now: datetime, dry_run: bool = False, batch: int = 200
-    ) -> ObligationSweep:
+        self,
+        *,
+        now: datetime,
+        dry_run: bool = False,
+        batch: int = 200,
+        tally: SweepTally | None = None,
+    ) -> SweepTally:
         """Apply every report ladder step due at ``now`` with its emails, one obligation per
-        savepoint (one that fails is logged and looked at again in an hour). Idempotent, as
-        the findings' sweep; on PostgreSQL workers share the rows (SKIP LOCKED)."""
+        savepoint (one that fails is logged and looked at again in an hour), counted in
+        ``tally`` (the findings' sweep passes its own). Idempotent, as the findings' sweep;
+        on PostgreSQL workers share the rows (SKIP LOCKED)."""
         rules = self.settings.rule_set
-        result = ObligationSweep()
+        result = tally if tally is not None else SweepTally()
         if dry_run:
             with self.db.read() as session:
                 query = _due(now)
@@ -344,7 +357,7 @@ class Obligations(UseCases):
         row: Obligation,
         rules: Rules,
         now: datetime,
-        result: ObligationSweep,
+        result: SweepTally,
         *,
         write: bool,
     ) -> None:
@@ -357,12 +370,8 @@ class Obligations(UseCases):
             ladder=evaluation.ladder,
             escalation_level=max(duty.escalation_level, evaluation.level),
         )
-        contract, supplier = session.execute(
-            select(Contract, Supplier)
-            .join(Supplier, col(Supplier.id) == col(Contract.supplier_id))
-            .where(col(Contract.id) == row.contract_id)
-        ).one()
-        label = f"report {row.id} ({contract.reference})"
+        parties = _parties(session, row)
+        label = f"report {row.id} ({parties.contract.reference})"
         events: list[ObligationEvent] = []
         rows: list[dict[str, Any]] = []
         for step in evaluation.skipped:
@@ -398,9 +407,8 @@ class Obligations(UseCases):
             result.actions.append(
                 _summary(label, step, "applied", "escalate" if escalated else None)
             )
-            parties = outbox.ContractParties(supplier, contract, _contacts(session, supplier))
             if write:
-                prepared = self._step_emails(step, parties, row, new, contract, supplier, now)
+                prepared = self._step_emails(step, parties, row, new, now)
                 rows += prepared.rows
                 result.queued += len(prepared.queued)
                 step_event.data = {**step_event.data, "notifications": prepared.trail}
@@ -430,8 +438,6 @@ class Obligations(UseCases):
         parties: outbox.ContractParties,
         row: Obligation,
         duty: Duty,
-        contract: Contract,
-        supplier: Supplier,
         now: datetime,
     ) -> outbox.Prepared:
         assert row.id is not None
@@ -441,9 +447,9 @@ class Obligations(UseCases):
             "id": row.id,
             "kind": row.kind,
             "title": row.title,
-            "contract_ref": contract.reference,
-            "supplier_name": supplier.name,
-            "contract_start": contract.start_date,
+            "contract_ref": parties.contract.reference,
+            "supplier_name": parties.supplier.name,
+            "contract_start": parties.contract.start_date,
             "due": duty.due,
             "state": duty.state,
             "escalation_level": duty.escalation_level,
@@ -464,28 +470,10 @@ class Obligations(UseCases):
         )
 
     def _view(self, session: Session, row: Obligation, now: datetime) -> ObligationView:
-        contract, supplier = session.execute(
-            select(Contract, Supplier)
-            .join(Supplier, col(Supplier.id) == col(Contract.supplier_id))
-            .where(col(Contract.id) == row.contract_id)
+        supplier, contract = session.execute(
+            PARTIES, {"supplier": row.supplier_id, "contract": row.contract_id}
         ).one()
-        return _view(row, contract, supplier, self.settings, now)
-
-
-@dataclass
-class ObligationSweep:
-    """What a sweep of the report ladders did (added to the findings' sweep report)."""
-
-    examined: int = 0
-    steps: int = 0
-    skipped: int = 0
-    escalated: int = 0
-    queued: int = 0
-
-    def __post_init__(self) -> None:
-        self.errors: list[str] = []
-        self.actions: list[SweepAction] = []
-        self.unreached: list[Unreached] = []
+        return obligation_view(row, contract, supplier, self.settings, now)
 
 
 def _due(now: datetime) -> Any:
@@ -540,22 +528,16 @@ def _summary(
     )  # fmt: skip
 
 
-def _contacts(session: Session, supplier: Supplier) -> list[tuple[str | None, str, str]]:
-    rows = session.execute(
-        select(col(SupplierContact.name), col(SupplierContact.email), col(SupplierContact.language))
-        .where(col(SupplierContact.supplier_id) == supplier.id)
-        .order_by(col(SupplierContact.id))
-    ).all()
-    return [(n, e, str(lang)) for n, e, lang in rows]
-
-
-def _contract_row(session: Session, reference: str) -> Contract:
-    row: Contract | None = session.execute(
-        select(Contract).where(col(Contract.reference) == reference)
-    ).scalar_one_or_none()
-    if row is None:
-        raise NotFound(f"contract: no contract {reference}", see="cap contract list")
-    return row
+def _parties(session: Session, row: Obligation) -> outbox.ContractParties:
+    """Who a report concerns: its supplier, with the contacts its emails go to, and its
+    contract (the statements that load a finding's parties)."""
+    supplier, contract = session.execute(
+        PARTIES, {"supplier": row.supplier_id, "contract": row.contract_id}
+    ).one()
+    contacts = session.connection().execute(CONTACTS, {"supplier": row.supplier_id})
+    return outbox.ContractParties(
+        supplier, contract, [(n, e, str(lang)) for n, e, lang in contacts]
+    )
 
 
 def _obligation(session: Session, obligation_id: int) -> Obligation:
@@ -566,7 +548,7 @@ def _obligation(session: Session, obligation_id: int) -> Obligation:
     return row
 
 
-def _view(
+def obligation_view(
     row: Obligation, contract: Contract, supplier: Supplier, settings: Settings, now: datetime
 ) -> ObligationView:
     assert row.id is not None
@@ -596,7 +578,6 @@ def _view(
 
 __all__ = [
     "ObligationFilter",
-    "ObligationSweep",
     "Obligations",
     "duty_of",
     "record_default_obligation",

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
-from datetime import datetime
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import PurePath
 from typing import Any
 
@@ -37,7 +38,7 @@ from cap.store.models import (
     Supplier,
     SupplierContact,
 )
-from cap.workflow.results import SweepAction
+from cap.workflow.results import SweepAction, SweepReport, Unreached
 
 log = logging.getLogger("cap.workflow")
 
@@ -55,6 +56,39 @@ class EvidenceFile:
         """The name it is kept under: the last part of a Windows or POSIX path, which a
         browser or a script may send whole."""
         return PurePath(self.file_name.replace("\\", "/")).name
+
+
+#: A finding or report whose sweep raised is looked at again after this long.
+RETRY_AFTER_ERROR = timedelta(hours=1)
+
+
+@dataclass
+class SweepTally:
+    """What a sweep did so far (its findings, then its reports); frozen into a
+    :class:`SweepReport` when it ends."""
+
+    examined: int = 0
+    steps: int = 0
+    skipped: int = 0
+    escalated: int = 0
+    queued: int = 0
+    errors: list[str] = field(default_factory=list)
+    actions: list[SweepAction] = field(default_factory=list)
+    unreached: list[Unreached] = field(default_factory=list)
+
+    def report(self, *, dry_run: bool, started: float) -> SweepReport:
+        return SweepReport(
+            dry_run=dry_run,
+            examined=self.examined,
+            steps=self.steps,
+            skipped=self.skipped,
+            escalated=self.escalated,
+            queued=self.queued,
+            seconds=round(time.perf_counter() - started, 3),
+            errors=tuple(self.errors),
+            actions=tuple(self.actions),
+            unreached=tuple(self.unreached),
+        )
 
 
 #: Who the audit trail names for what the rules do on their own.
@@ -253,6 +287,18 @@ def supplier_by_org(session: Session, org_number: str) -> Supplier:
             see="cap supplier list",
         )
     return supplier
+
+
+def contract_by_ref(session: Session, reference: str) -> tuple[Contract, Supplier]:
+    """The contract of ``reference`` and its supplier; NotFound naming the reference."""
+    row = session.execute(
+        select(Contract, Supplier)
+        .join(Supplier, col(Supplier.id) == col(Contract.supplier_id))
+        .where(col(Contract.reference) == reference)
+    ).first()
+    if row is None:
+        raise NotFound(f"contract: no contract {reference}", see="cap contract list")
+    return row[0], row[1]
 
 
 def contracts_by_ref(session: Session, refs: set[str]) -> dict[str, Contract]:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -37,7 +37,9 @@ from cap.workflow.links import SupplierLinks
 from cap.workflow.obligations import Obligations
 from cap.workflow.records import (
     RESCHEDULE,
+    RETRY_AFTER_ERROR,
     SYSTEM_ACTOR,
+    SweepTally,
     SweepWrite,
     deadline_origins,
     due_query,
@@ -53,7 +55,6 @@ from cap.workflow.results import (
     Reapplication,
     ReappliedDeadline,
     Simulation,
-    SweepAction,
     SweepReport,
     UnaddressedRole,
     Unreached,
@@ -62,38 +63,8 @@ from cap.workflow.views import step_view
 
 log = logging.getLogger("cap.workflow")
 
-#: A finding whose sweep raised is looked at again after this long.
-RETRY_AFTER_ERROR = timedelta(hours=1)
 #: The setting that holds the digest of the rules the schedule was last computed under.
 RULES_DIGEST = "rules_digest"
-
-
-@dataclass
-class _Tally:
-    """What a sweep did so far; frozen into a :class:`SweepReport` when it ends."""
-
-    examined: int = 0
-    steps: int = 0
-    skipped: int = 0
-    escalated: int = 0
-    queued: int = 0
-    errors: list[str] = field(default_factory=list)
-    actions: list[SweepAction] = field(default_factory=list)
-    unreached: list[Unreached] = field(default_factory=list)
-
-    def report(self, *, dry_run: bool, started: float) -> SweepReport:
-        return SweepReport(
-            dry_run=dry_run,
-            examined=self.examined,
-            steps=self.steps,
-            skipped=self.skipped,
-            escalated=self.escalated,
-            queued=self.queued,
-            seconds=round(time.perf_counter() - started, 3),
-            errors=tuple(self.errors),
-            actions=tuple(self.actions),
-            unreached=tuple(self.unreached),
-        )
 
 
 def automatic_escalation(
@@ -187,7 +158,7 @@ class Sweeps(UseCases):
         batches.
         """
         started = time.perf_counter()
-        tally = _Tally()
+        tally = SweepTally()
         rules = self.settings.rule_set
         if dry_run:
             with self.db.read() as session:
@@ -229,20 +200,12 @@ class Sweeps(UseCases):
             self._sweep_reports(tally, now=now, dry_run=False)
         return tally.report(dry_run=False, started=started)
 
-    def _sweep_reports(self, tally: _Tally, *, now: datetime, dry_run: bool) -> None:
+    def _sweep_reports(self, tally: SweepTally, *, now: datetime, dry_run: bool) -> None:
         """The reporting obligations' ladders, after the findings': same rules, same report."""
-        done = Obligations(self.db, self.settings).sweep_obligations(now=now, dry_run=dry_run)
-        tally.examined += done.examined
-        tally.steps += done.steps
-        tally.skipped += done.skipped
-        tally.escalated += done.escalated
-        tally.queued += done.queued
-        tally.errors += done.errors
-        tally.actions += done.actions
-        tally.unreached += done.unreached
+        Obligations(self.db, self.settings).sweep_obligations(now=now, dry_run=dry_run, tally=tally)
 
     def _write_sweep(
-        self, session: Session, plans: list[SweepWrite], now: datetime, tally: _Tally
+        self, session: Session, plans: list[SweepWrite], now: datetime, tally: SweepTally
     ) -> None:
         """Write a batch's outbox rows, events and findings with one statement each; if that
         fails, write finding by finding so that only the one at fault is pushed back."""
@@ -260,7 +223,7 @@ class Sweeps(UseCases):
                 self._push_back(session, plan.finding, exc, now, tally)
 
     def _push_back(
-        self, session: Session, finding: Finding, exc: Exception, now: datetime, tally: _Tally
+        self, session: Session, finding: Finding, exc: Exception, now: datetime, tally: SweepTally
     ) -> None:
         log.error("sweep of %s failed (%s: %s); retrying in an hour", finding.ref,
                   type(exc).__name__, exc, exc_info=exc)  # fmt: skip
@@ -285,7 +248,7 @@ class Sweeps(UseCases):
         finding: Finding,
         rules: Rules,
         now: datetime,
-        tally: _Tally,
+        tally: SweepTally,
         *,
         links: SupplierLinks | None = None,
         cache: dict[tuple[int, int], Any] | None = None,

@@ -11,11 +11,26 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from cap.api.problems import MEDIA_TYPE
 from cap.config import Settings
 from cap.domain.model import StaffRole
 from cap.web.app import create_app
 from cap.workflow import Workflow
 from tests.conftest import NOW, World, database_for, make_world
+
+
+def refused(answer: Any, status: int, field: str | None = None) -> str:
+    """``answer``'s problem detail, once it is checked to be a problem of ``status`` (naming
+    ``field`` first)."""
+    assert answer.status_code == status, answer.text
+    assert answer.headers["content-type"] == MEDIA_TYPE
+    body = answer.json()
+    assert body["status"] == status
+    if field is not None:
+        assert body["errors"][0]["field"] == field, body
+    detail: str = body["detail"]
+    return detail
+
 
 SECRET = "test-only-secret-key-of-forty-characters"
 

@@ -11,12 +11,11 @@ from typing import Any
 import pytest
 
 from cap.domain.model import StaffRole
-from tests.api.conftest import Api
+from tests.api.conftest import Api, refused
 from tests.conftest import ANNA, LI, NOW, World
 
 CM, ADMIN = StaffRole.CONTRACT_MANAGER, StaffRole.ADMIN
 SM, V = StaffRole.SUSTAINABILITY_MANAGER, StaffRole.VIEWER
-PROBLEM = "application/problem+json"
 ORG, REF = "556000-1234", "RS-2019-ICT-01"
 SUPPLIER = {"name": "Shenzhen Assembly Ltd", "org_number": "CN-91440300", "country": "cn",
             "email": "compliance@sz-assembly.example", "contact_name": "Zhang Min",
@@ -36,19 +35,6 @@ def directory(world: World) -> tuple[Any, ...]:
     flow = world.workflow
     return (flow.list_suppliers(), flow.list_contracts(), flow.show_supplier(ORG),
             flow.show_contract(REF))  # fmt: skip
-
-
-def refused(answer: Any, status: int, field: str | None = None) -> str:
-    """``answer``'s problem detail, once it is checked to be a problem of ``status`` (naming
-    ``field`` first)."""
-    assert answer.status_code == status, answer.text
-    assert answer.headers["content-type"] == PROBLEM
-    body = answer.json()
-    assert body["status"] == status
-    if field is not None:
-        assert body["errors"][0]["field"] == field, body
-    detail: str = body["detail"]
-    return detail
 
 
 def test_without_a_working_token_nothing_is_read_or_written(

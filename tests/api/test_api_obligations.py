@@ -16,12 +16,11 @@ from cap.domain.model import Language, ObligationKind, ObligationState, StaffRol
 from cap.domain.obligations import DutyAction, DutyRequest
 from cap.workflow import to_json
 from cap.workflow.obligations import ObligationFilter
-from tests.api.conftest import Api
+from tests.api.conftest import Api, refused
 from tests.conftest import ANNA, BO, NOW, World
 
 CM, SM = StaffRole.CONTRACT_MANAGER, StaffRole.SUSTAINABILITY_MANAGER
 ADMIN, V = StaffRole.ADMIN, StaffRole.VIEWER
-PROBLEM = "application/problem+json"
 REF, ORG = "RS-2019-ICT-01", "556000-1234"
 # A second supplier, with a contract that started this year (it owes its social-risk report).
 OTHER_ORG, OTHER_REF = "CN-91440300", "SZ-2026-01"
@@ -52,19 +51,6 @@ def stored(world: World) -> list[Any]:
     """Every report with its trail, as the workflow reads them."""
     flow = world.workflow
     return [flow.show_obligation(o.id, now=NOW) for o in flow.list_obligations(now=NOW)]
-
-
-def refused(answer: Any, status: int, field: str | None = None) -> str:
-    """``answer``'s problem detail, once it is checked to be a problem of ``status`` (naming
-    ``field`` first)."""
-    assert answer.status_code == status, answer.text
-    assert answer.headers["content-type"] == PROBLEM
-    body = answer.json()
-    assert body["status"] == status
-    if field is not None:
-        assert body["errors"][0]["field"] == field, body
-    detail: str = body["detail"]
-    return detail
 
 
 def test_the_list_narrows_as_the_workflows_does(api_as: Opener, api_world: World) -> None:
